@@ -1,1 +1,50 @@
-//! ProofGate's prover: the Groth16 risk circuit over BN254 and its native reference.
+//! ProofGate's prover: the Groth16 risk circuit over BN254, its native reference, keys, proving
+//! and verifying.
+//!
+//! - [`config`]: the circuit's parameters and every fixed-point and bit-width rule.
+//! - [`statement`]: the public statement and its public-input layout (followed by the vault).
+//! - [`model`], [`risk_params`]: the private preimages and their Poseidon commitments.
+//! - [`reference`]: the native evaluation the agent runs before proving.
+//! - [`circuit`]: the R1CS circuit, in lockstep with the reference.
+
+#![forbid(unsafe_code)]
+
+pub mod circuit;
+pub mod config;
+pub mod fixed;
+pub mod fixtures;
+pub mod model;
+pub mod poseidon;
+pub mod reference;
+pub mod risk_params;
+pub mod serde_fr;
+pub mod statement;
+
+pub use config::CircuitConfig;
+pub use model::Model;
+pub use reference::{evaluate, Evaluation, Violation};
+pub use risk_params::RiskParams;
+pub use statement::{Binding, Statement, Trade};
+
+/// Errors of the prover library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Circuit parameters out of their supported range.
+    #[error("invalid circuit parameters: {0}")]
+    InvalidConfig(String),
+    /// The model does not have the circuit's architecture.
+    #[error("model does not match the circuit: {0}")]
+    ModelMismatch(String),
+    /// The risk parameters do not match the circuit.
+    #[error("risk parameters do not match the circuit: {0}")]
+    ParamsMismatch(String),
+    /// The statement does not match the circuit.
+    #[error("statement does not match the circuit: {0}")]
+    StatementMismatch(String),
+    /// A value does not fit its field.
+    #[error("value out of range: {0}")]
+    ValueOutOfRange(String),
+    /// A string is not a canonical decimal field element below the scalar field's order.
+    #[error("not a field element below r (canonical decimal expected): {0:?}")]
+    InvalidFieldElement(String),
+}

@@ -1,0 +1,160 @@
+//! The risk circuit: "the certified model, evaluated on the portfolio this trade leaves, scores
+//! within the limit, and the portfolio satisfies every hard risk limit".
+//!
+//! Public inputs follow [`crate::statement`]'s layout. The private witness is the model, the
+//! risk parameters and the trace of [`crate::reference::evaluate`]; the circuit recomputes
+//! everything else and enforces exactly the reference's checks, so it is satisfiable iff the
+//! reference reports no violation.
+
+pub mod gadgets;
+mod mlp;
+mod portfolio;
+
+use ark_bn254::Fr;
+use ark_r1cs_std::prelude::*;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+
+use crate::config::*;
+use crate::model::{model_field_widths, model_header, Model};
+use crate::poseidon::{DOMAIN_MODEL, DOMAIN_RISK_PARAMS};
+use crate::reference::Trace;
+use crate::risk_params::{params_field_widths, params_header, RiskParams};
+use crate::statement::{statement_field_widths, Statement};
+use gadgets::{alloc_packed, decode_signed, hash_with_domain, Fp};
+
+/// The prover's private inputs, with the statement they prove.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    /// The certified model.
+    pub model: Model,
+    /// The risk parameters' preimage.
+    pub params: RiskParams,
+    /// The public statement.
+    pub statement: Statement,
+    /// The reference's trace.
+    pub trace: Trace,
+}
+
+/// The risk circuit for one [`CircuitConfig`]; without an assignment it only has a shape (for
+/// key generation).
+#[derive(Clone, Debug)]
+pub struct RiskCircuit {
+    /// The circuit's shape.
+    pub config: CircuitConfig,
+    /// The witness, if proving.
+    pub assignment: Option<Assignment>,
+}
+
+impl RiskCircuit {
+    /// A circuit with no witness, for setup.
+    pub fn shape(config: CircuitConfig) -> Self {
+        Self { config, assignment: None }
+    }
+
+    /// A circuit with a witness, for proving.
+    pub fn with_assignment(config: CircuitConfig, assignment: Assignment) -> Self {
+        Self { config, assignment: Some(assignment) }
+    }
+}
+
+/// The risk parameters as circuit variables.
+pub(crate) struct ParamsVars {
+    pub min_health_factor: Fp,
+    pub max_leverage: Fp,
+    pub max_concentration: Fp,
+    pub var_limit: Fp,
+    pub var_multiplier: Fp,
+    pub max_score: Fp,
+    pub liquidation_thresholds: Vec<Fp>,
+    /// Full symmetric matrix, built from the committed upper triangle.
+    pub covariance: Vec<Vec<Fp>>,
+}
+
+impl ConstraintSynthesizer<Fr> for RiskCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let config = &self.config;
+        config.validate().map_err(|_| SynthesisError::Unsatisfiable)?;
+        let a = self.assignment.as_ref();
+        let n = config.n_assets;
+
+        // Public inputs, in wire order.
+        let statement_widths = statement_field_widths(config);
+        let statement_fields = a.map(|a| a.statement.fields().iter().map(|f| f.0).collect::<Vec<_>>());
+        let inputs_native = match a {
+            Some(a) => Some(
+                a.statement.public_inputs(config).map_err(|_| SynthesisError::Unsatisfiable)?,
+            ),
+            None => None,
+        };
+        let n_packed = crate::fixed::packed_len(&statement_widths);
+        let inputs = (0..n_packed + 3)
+            .map(|k| {
+                Fp::new_input(cs.clone(), || {
+                    inputs_native.as_ref().map(|v| v[k]).ok_or(SynthesisError::AssignmentMissing)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (packed, fields) = alloc_packed(&cs, &statement_widths, statement_fields.as_deref())?;
+        for (element, input) in packed.iter().zip(&inputs) {
+            element.enforce_equal(input)?;
+        }
+        // The binding only needs to be part of the statement; squaring it makes it a constraint.
+        let _ = inputs[n_packed].square()?;
+
+        // The model, recommitted.
+        let model_fields = match a {
+            Some(a) => Some(
+                a.model.commitment_fields().map_err(|_| SynthesisError::Unsatisfiable)?
+                    .iter()
+                    .map(|f| f.0)
+                    .collect::<Vec<_>>(),
+            ),
+            None => None,
+        };
+        let (model_packed, model_vars) =
+            alloc_packed(&cs, &model_field_widths(config), model_fields.as_deref())?;
+        hash_with_domain(&cs, DOMAIN_MODEL, &model_header(config), &model_packed)?
+            .enforce_equal(&inputs[n_packed + 1])?;
+
+        // The risk parameters, recommitted.
+        let params_fields = match a {
+            Some(a) => Some(
+                a.params.commitment_fields().map_err(|_| SynthesisError::Unsatisfiable)?
+                    .iter()
+                    .map(|f| f.0)
+                    .collect::<Vec<_>>(),
+            ),
+            None => None,
+        };
+        let (params_packed, p) =
+            alloc_packed(&cs, &params_field_widths(config), params_fields.as_deref())?;
+        hash_with_domain(&cs, DOMAIN_RISK_PARAMS, &params_header(config), &params_packed)?
+            .enforce_equal(&inputs[n_packed + 2])?;
+        let upper = &p[6 + n..];
+        let mut covariance = vec![vec![Fp::zero(); n]; n];
+        let mut next = 0;
+        for i in 0..n {
+            for j in i..n {
+                let c = decode_signed(&upper[next], COV_BITS);
+                covariance[i][j] = c.clone();
+                covariance[j][i] = c;
+                next += 1;
+            }
+        }
+        let params = ParamsVars {
+            min_health_factor: p[0].clone(),
+            max_leverage: p[1].clone(),
+            max_concentration: p[2].clone(),
+            var_limit: p[3].clone(),
+            var_multiplier: p[4].clone(),
+            max_score: decode_signed(&p[5], ACTIVATION_BITS),
+            liquidation_thresholds: p[6..6 + n].to_vec(),
+            covariance,
+        };
+
+        let trace = a.map(|a| &a.trace);
+        let portfolio = portfolio::synthesize(&cs, config, &fields, &params, trace)?;
+        let score = mlp::synthesize(&cs, config, &model_vars, portfolio.features.clone(), trace)?;
+        portfolio::enforce_limits(&portfolio, &params, &score)
+    }
+}
