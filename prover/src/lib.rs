@@ -11,6 +11,7 @@
 
 pub mod circuit;
 pub mod config;
+pub mod files;
 pub mod fixed;
 pub mod fixtures;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod poseidon;
 pub mod reference;
 pub mod risk_params;
 pub mod serde_fr;
+pub mod snark;
 pub mod statement;
 
 pub use config::CircuitConfig;
@@ -47,4 +49,30 @@ pub enum Error {
     /// A string is not a canonical decimal field element below the scalar field's order.
     #[error("not a field element below r (canonical decimal expected): {0:?}")]
     InvalidFieldElement(String),
+    /// The statement breaks a check: no proof exists.
+    #[error("the trade breaks the risk checks: {0:?}")]
+    Violations(Vec<Violation>),
+    /// A key is unusable for this circuit.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// A file is not what it claims to be, or is damaged.
+    #[error("{0}")]
+    Corrupt(String),
+    /// Constraint synthesis or proving failed.
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl From<ark_relations::gr1cs::SynthesisError> for Error {
+    fn from(e: ark_relations::gr1cs::SynthesisError) -> Self {
+        Error::Synthesis(e.to_string())
+    }
 }

@@ -70,8 +70,23 @@ pub(crate) struct ParamsVars {
     pub covariance: Vec<Vec<Fp>>,
 }
 
+/// Constraints per component, in synthesis order.
+pub type Breakdown = Vec<(&'static str, usize)>;
+
 impl ConstraintSynthesizer<Fr> for RiskCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        self.synthesize(cs).map(|_| ())
+    }
+}
+
+impl RiskCircuit {
+    /// Synthesises the circuit and reports the constraints each component added.
+    pub fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<Breakdown, SynthesisError> {
+        let mut breakdown = Breakdown::new();
+        let mut checkpoint = |name: &'static str| {
+            let before: usize = breakdown.iter().map(|(_, c)| c).sum();
+            breakdown.push((name, cs.num_constraints() - before));
+        };
         let config = &self.config;
         config.validate().map_err(|_| SynthesisError::Unsatisfiable)?;
         let a = self.assignment.as_ref();
@@ -100,6 +115,7 @@ impl ConstraintSynthesizer<Fr> for RiskCircuit {
         }
         // The binding only needs to be part of the statement; squaring it makes it a constraint.
         let _ = inputs[n_packed].square()?;
+        checkpoint("public inputs");
 
         // The model, recommitted.
         let model_fields = match a {
@@ -115,6 +131,7 @@ impl ConstraintSynthesizer<Fr> for RiskCircuit {
             alloc_packed(&cs, &model_field_widths(config), model_fields.as_deref())?;
         hash_with_domain(&cs, DOMAIN_MODEL, &model_header(config), &model_packed)?
             .enforce_equal(&inputs[n_packed + 1])?;
+        checkpoint("model commitment");
 
         // The risk parameters, recommitted.
         let params_fields = match a {
@@ -130,6 +147,7 @@ impl ConstraintSynthesizer<Fr> for RiskCircuit {
             alloc_packed(&cs, &params_field_widths(config), params_fields.as_deref())?;
         hash_with_domain(&cs, DOMAIN_RISK_PARAMS, &params_header(config), &params_packed)?
             .enforce_equal(&inputs[n_packed + 2])?;
+        checkpoint("risk-parameter commitment");
         let upper = &p[6 + n..];
         let mut covariance = vec![vec![Fp::zero(); n]; n];
         let mut next = 0;
@@ -154,7 +172,11 @@ impl ConstraintSynthesizer<Fr> for RiskCircuit {
 
         let trace = a.map(|a| &a.trace);
         let portfolio = portfolio::synthesize(&cs, config, &fields, &params, trace)?;
+        checkpoint("portfolio and features");
         let score = mlp::synthesize(&cs, config, &model_vars, portfolio.features.clone(), trace)?;
-        portfolio::enforce_limits(&portfolio, &params, &score)
+        checkpoint("model (MLP)");
+        portfolio::enforce_limits(&portfolio, &params, &score)?;
+        checkpoint("hard checks");
+        Ok(breakdown)
     }
 }
