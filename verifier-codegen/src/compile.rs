@@ -58,13 +58,15 @@ pub fn compile_contract(
         .iter()
         .map(|(name, text)| (PathBuf::from(name), Source::new(text.as_str())))
         .collect();
-    let mut solc_settings = Settings::default();
-    solc_settings.optimizer = Optimizer {
-        enabled: Some(true),
-        runs: Some(settings.optimizer_runs),
+    let solc_settings = Settings {
+        optimizer: Optimizer {
+            enabled: Some(true),
+            runs: Some(settings.optimizer_runs),
+            ..Default::default()
+        },
+        evm_version: Some(settings.evm_version),
         ..Default::default()
     };
-    solc_settings.evm_version = Some(settings.evm_version);
     let input = SolcInput::new(SolcLanguage::Solidity, sources, solc_settings);
     let output = solc.compile(&input).map_err(|e| Error::Compiler(e.to_string()))?;
     if output.has_error() {
