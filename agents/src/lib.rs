@@ -1,1 +1,16 @@
-//! ProofGate agents.
+//! ProofGate's agents: chain access, price feeds and the demo flow.
+//!
+//! - [`chain`]: anvil from the toolchain, signing providers, forge artifacts and deployment;
+//! - [`feeds`]: typed `PriceFeed` bindings and a seeded price path with a volatility shock;
+//! - [`demo`]: the demo's end-to-end flow and its report.
+//!
+//! The agent daemon (watch, decide, prove, submit) builds on these in later issues.
+
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod demo;
+mod error;
+pub mod feeds;
+
+pub use error::{Error, Result};
