@@ -1,1 +1,2 @@
-//! End-to-end tests live in `tests/e2e/`; this library is empty on purpose.
+//! End-to-end tests of ProofGate live in `tests/tests/e2e/` (one test binary, one module per
+//! area); this library is empty on purpose.
