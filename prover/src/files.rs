@@ -112,7 +112,9 @@ fn to_bytes<T: CanonicalSerialize>(value: &T, compressed: bool) -> Result<Vec<u8
 }
 
 fn decode_hex(what: &str, s: &str) -> Result<Vec<u8>, Error> {
-    let digits = s.strip_prefix("0x").ok_or_else(|| Error::Corrupt(format!("{what} must be 0x-prefixed hex")))?;
+    let digits = s
+        .strip_prefix("0x")
+        .ok_or_else(|| Error::Corrupt(format!("{what} must be 0x-prefixed hex")))?;
     hex::decode(digits).map_err(|e| Error::Corrupt(format!("{what} is not hex: {e}")))
 }
 
@@ -178,7 +180,10 @@ pub fn decode_proving_key(bytes: &[u8]) -> Result<ProverKey, Error> {
 }
 
 /// Encodes a verifying-key file.
-pub fn encode_verifying_key(vk: &VerifyingKey<Bn254>, config: &CircuitConfig) -> Result<VerifyingKeyFile, Error> {
+pub fn encode_verifying_key(
+    vk: &VerifyingKey<Bn254>,
+    config: &CircuitConfig,
+) -> Result<VerifyingKeyFile, Error> {
     let bytes = to_bytes(vk, true)?;
     Ok(VerifyingKeyFile {
         version: FORMAT_VERSION,
@@ -199,15 +204,20 @@ pub fn decode_verifying_key(file: &VerifyingKeyFile) -> Result<VerifyingKey<Bn25
     if keccak_hex(&bytes) != file.vk_hash {
         return Err(Error::Corrupt("verifying key does not match its vk_hash".into()));
     }
-    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..])
-        .map_err(|e| Error::Corrupt(format!("verifying key is not a valid BN254 Groth16 key: {e}")))?;
+    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..]).map_err(|e| {
+        Error::Corrupt(format!("verifying key is not a valid BN254 Groth16 key: {e}"))
+    })?;
     file.config.validate()?;
     check_verifying_key(&vk, &file.config)?;
     Ok(vk)
 }
 
 /// Encodes a proof file.
-pub fn encode_proof(proof: &Proof<Bn254>, public_inputs: &[Fr], statement: &Statement) -> Result<ProofFile, Error> {
+pub fn encode_proof(
+    proof: &Proof<Bn254>,
+    public_inputs: &[Fr],
+    statement: &Statement,
+) -> Result<ProofFile, Error> {
     Ok(ProofFile {
         version: FORMAT_VERSION,
         proof: format!("0x{}", hex::encode(to_bytes(proof, true)?)),
@@ -228,7 +238,8 @@ pub fn decode_proof(file: &ProofFile) -> Result<(Proof<Bn254>, Vec<Fr>), Error> 
     if !reader.is_empty() {
         return Err(Error::Corrupt(format!("proof has {} trailing bytes", reader.len())));
     }
-    let inputs = file.public_inputs.iter().map(|s| serde_fr::parse_decimal(s)).collect::<Result<_, _>>()?;
+    let inputs =
+        file.public_inputs.iter().map(|s| serde_fr::parse_decimal(s)).collect::<Result<_, _>>()?;
     Ok((proof, inputs))
 }
 

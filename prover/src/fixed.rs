@@ -82,7 +82,7 @@ pub fn unpack(elements: &[Fr], widths: &[usize]) -> Option<Vec<u64>> {
 pub fn offset_encode(v: i64, bits: usize) -> Option<u64> {
     let half = 1i128 << (bits - 1);
     let encoded = i128::from(v) + half;
-    (0..2 * half).contains(&encoded).then(|| encoded as u64)
+    (0..2 * half).contains(&encoded).then_some(encoded as u64)
 }
 
 /// The inverse of [`offset_encode`].

@@ -66,9 +66,8 @@ impl Example {
             statement,
         };
         example.recommit()?;
-        let score = evaluate(config, &example.model, &example.params, &example.statement)?
-            .metrics
-            .score;
+        let score =
+            evaluate(config, &example.model, &example.params, &example.statement)?.metrics.score;
         let score = i64::try_from(score).map_err(|_| Error::ValueOutOfRange("score".into()))?;
         example.params.max_score = score.max(0) + (1 << config.activation_frac_bits);
         example.recommit()?;

@@ -44,8 +44,12 @@ pub struct Model {
 impl Model {
     /// Layer widths from input to output, as read from the weights.
     pub fn layer_sizes(&self) -> Vec<usize> {
-        let mut sizes: Vec<usize> =
-            self.layers.first().map(|l| l.weights.first().map_or(0, Vec::len)).into_iter().collect();
+        let mut sizes: Vec<usize> = self
+            .layers
+            .first()
+            .map(|l| l.weights.first().map_or(0, Vec::len))
+            .into_iter()
+            .collect();
         sizes.extend(self.layers.iter().map(|l| l.biases.len()));
         sizes
     }
@@ -54,7 +58,10 @@ impl Model {
     pub fn check_against(&self, config: &CircuitConfig) -> Result<(), Error> {
         let mismatch = |what: String| Err(Error::ModelMismatch(what));
         if self.version != FORMAT_VERSION {
-            return mismatch(format!("format version {} (expected {FORMAT_VERSION})", self.version));
+            return mismatch(format!(
+                "format version {} (expected {FORMAT_VERSION})",
+                self.version
+            ));
         }
         if self.layer_sizes() != config.layer_sizes() {
             return mismatch(format!(
@@ -75,7 +82,11 @@ impl Model {
             if layer.weights.len() != sizes[l + 1]
                 || layer.weights.iter().any(|row| row.len() != sizes[l])
             {
-                return mismatch(format!("layer {l} weights are not {}x{}", sizes[l + 1], sizes[l]));
+                return mismatch(format!(
+                    "layer {l} weights are not {}x{}",
+                    sizes[l + 1],
+                    sizes[l]
+                ));
             }
             for (o, row) in layer.weights.iter().enumerate() {
                 for (i, &w) in row.iter().enumerate() {
@@ -138,7 +149,9 @@ impl Model {
             .windows(2)
             .map(|pair| Layer {
                 weights: (0..pair[1])
-                    .map(|_| (0..pair[0]).map(|_| rng.gen_range(-max_weight..=max_weight)).collect())
+                    .map(|_| {
+                        (0..pair[0]).map(|_| rng.gen_range(-max_weight..=max_weight)).collect()
+                    })
                     .collect(),
                 biases: (0..pair[1]).map(|_| rng.gen_range(-bias_scale..=bias_scale)).collect(),
             })

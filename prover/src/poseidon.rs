@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use ark_bn254::Fr;
-use ark_crypto_primitives::sponge::poseidon::{find_poseidon_ark_and_mds, PoseidonConfig};
 use ark_crypto_primitives::sponge::poseidon::PoseidonSponge;
+use ark_crypto_primitives::sponge::poseidon::{find_poseidon_ark_and_mds, PoseidonConfig};
 use ark_crypto_primitives::sponge::CryptographicSponge;
 use ark_ff::PrimeField;
 
@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn domains_separate_equal_inputs() {
         let input = [Fr::from(1u64), Fr::from(2u64)];
-        assert_ne!(hash_with_domain(DOMAIN_MODEL, &input), hash_with_domain(DOMAIN_RISK_PARAMS, &input));
+        assert_ne!(
+            hash_with_domain(DOMAIN_MODEL, &input),
+            hash_with_domain(DOMAIN_RISK_PARAMS, &input)
+        );
         assert_eq!(hash_with_domain(DOMAIN_MODEL, &input), hash_with_domain(DOMAIN_MODEL, &input));
     }
 }

@@ -178,7 +178,8 @@ pub fn evaluate(
         })
         .collect();
     let exposures: Vec<BigInt> = (0..n).map(|k| &post[k] - statement.debts[k]).collect();
-    let equity: BigInt = post.iter().sum::<BigInt>() - statement.debts.iter().map(|&d| big(d)).sum::<BigInt>();
+    let equity: BigInt =
+        post.iter().sum::<BigInt>() - statement.debts.iter().map(|&d| big(d)).sum::<BigInt>();
     let gross: BigInt = exposures.iter().map(|x| x.abs()).sum();
     if equity < BigInt::one() {
         violations.push(Violation::EquityNotPositive);
@@ -241,8 +242,7 @@ pub fn evaluate(
         violations.push(Violation::ScoreAboveLimit);
     }
     let total_debt: BigInt = statement.debts.iter().map(|&d| big(d)).sum();
-    let collateral: BigInt =
-        (0..n).map(|k| &post[k] * params.liquidation_thresholds_bps[k]).sum();
+    let collateral: BigInt = (0..n).map(|k| &post[k] * params.liquidation_thresholds_bps[k]).sum();
     if collateral < total_debt * params.min_health_factor_bps {
         violations.push(Violation::HealthFactor);
     }

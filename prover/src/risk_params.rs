@@ -164,7 +164,10 @@ mod tests {
         let config = CircuitConfig::default();
         let params = RiskParams::typical(&config);
         params.commitment(&config).expect("fits");
-        assert_eq!(params.commitment_fields().expect("ok").len(), params_field_widths(&config).len());
+        assert_eq!(
+            params.commitment_fields().expect("ok").len(),
+            params_field_widths(&config).len()
+        );
         let mut skew = params.clone();
         skew.covariance[0][1] += 1;
         assert!(matches!(skew.check_against(&config), Err(Error::ParamsMismatch(_))));

@@ -10,7 +10,8 @@ use crate::Error;
 /// Parses a decimal field element strictly.
 pub fn parse_decimal(s: &str) -> Result<Fr, Error> {
     let bad = || Error::InvalidFieldElement(s.to_string());
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return Err(bad());
     }
     let value = s.parse::<BigUint>().map_err(|_| bad())?;
@@ -57,11 +58,9 @@ pub mod address {
         let digits = s
             .strip_prefix("0x")
             .ok_or_else(|| D::Error::custom(format!("address {s:?} must start with 0x")))?;
-        let bytes = hex::decode(digits)
-            .map_err(|e| D::Error::custom(format!("address {s:?}: {e}")))?;
-        bytes
-            .try_into()
-            .map_err(|_| D::Error::custom(format!("address {s:?} must be 20 bytes")))
+        let bytes =
+            hex::decode(digits).map_err(|e| D::Error::custom(format!("address {s:?}: {e}")))?;
+        bytes.try_into().map_err(|_| D::Error::custom(format!("address {s:?} must be 20 bytes")))
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
+use ark_groth16::{
+    r1cs_to_qap::LibsnarkReduction, Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey,
+};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode,
     R1CS_PREDICATE_LABEL,
@@ -59,7 +61,8 @@ pub fn circuit_matrices(config: &CircuitConfig) -> Result<R1csMatrices, Error> {
     RiskCircuit::shape(config.clone()).generate_constraints(cs.clone())?;
     cs.finalize();
     let mut all = cs.to_matrices()?;
-    let mut r1cs = all.remove(R1CS_PREDICATE_LABEL).ok_or(Error::Synthesis("no R1CS predicate".into()))?;
+    let mut r1cs =
+        all.remove(R1CS_PREDICATE_LABEL).ok_or(Error::Synthesis("no R1CS predicate".into()))?;
     if r1cs.len() != 3 {
         return Err(Error::Synthesis(format!("expected 3 R1CS matrices, got {}", r1cs.len())));
     }
@@ -116,7 +119,11 @@ pub fn check_verifying_key(vk: &VerifyingKey<Bn254>, config: &CircuitConfig) -> 
         return Err(Error::InvalidKey("delta equals gamma: proofs could be forged".into()));
     }
     use ark_ec::AffineRepr;
-    if vk.alpha_g1.is_zero() || vk.beta_g2.is_zero() || vk.gamma_g2.is_zero() || vk.delta_g2.is_zero() {
+    if vk.alpha_g1.is_zero()
+        || vk.beta_g2.is_zero()
+        || vk.gamma_g2.is_zero()
+        || vk.delta_g2.is_zero()
+    {
         return Err(Error::InvalidKey("a verifying-key point is the point at infinity".into()));
     }
     Ok(())
@@ -167,7 +174,8 @@ pub fn prove_assignment<R: RngCore + CryptoRng>(
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-    RiskCircuit::with_assignment(key.config.clone(), assignment).generate_constraints(cs.clone())?;
+    RiskCircuit::with_assignment(key.config.clone(), assignment)
+        .generate_constraints(cs.clone())?;
     let m = &key.matrices;
     let instance = cs.instance_assignment()?;
     let witness = cs.witness_assignment()?;

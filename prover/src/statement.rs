@@ -178,8 +178,19 @@ mod tests {
 
     #[test]
     fn the_binding_hash_is_keccak_of_the_abi_encoding_masked_to_253_bits() {
-        let binding = Binding { agent: [0x11; 20], vault: [0x22; 20], chain_id: 31337, nonce: 7, deadline: 1 };
+        let binding = Binding {
+            agent: [0x11; 20],
+            vault: [0x22; 20],
+            chain_id: 31337,
+            nonce: 7,
+            deadline: 1,
+        };
         let h = binding.hash();
+        // `cast keccak $(cast abi-encode "f(address,address,uint256,uint256,uint256)" 0x11..11 0x22..22 31337 7 1)`
+        // = 0x72d3d1cf...33938d, masked to 253 bits:
+        let expected =
+            "8515884054352502598582900857127203913191795941878862507492858430910090154893";
+        assert_eq!(crate::serde_fr::to_decimal(&h), expected);
         assert!(h.into_bigint().num_bits() <= 253);
         let other = Binding { nonce: 8, ..binding.clone() };
         assert_ne!(other.hash(), h);

@@ -154,7 +154,9 @@ mod tests {
 
     #[test]
     fn comparisons_do_not_wrap() {
-        for (a, b, ok) in [(3, 5, true), (5, 5, true), (6, 5, false), (-7, -3, true), (-3, -7, false)] {
+        for (a, b, ok) in
+            [(3, 5, true), (5, 5, true), (6, 5, false), (-7, -3, true), (-3, -7, false)]
+        {
             let cs = cs();
             enforce_le(&var(&cs, a), &var(&cs, b), 16).expect("synthesise");
             assert_eq!(cs.is_satisfied().expect("sat"), ok, "{a} <= {b}");
@@ -166,7 +168,7 @@ mod tests {
         let check = |q: i64, r: i64| {
             let cs = cs();
             let (n, d) = (var(&cs, -7), var(&cs, 2));
-            floor_div(&n, &d, Some(&BigInt::from(q)), Some(&BigInt::from(r)), 8, 8)
+            let _quotient = floor_div(&n, &d, Some(&BigInt::from(q)), Some(&BigInt::from(r)), 8, 8)
                 .expect("synthesise");
             cs.is_satisfied().expect("sat")
         };
@@ -199,7 +201,10 @@ mod tests {
             .collect();
         let header = [Fr::from(1u64)];
         let hashed = hash_with_domain(&cs, poseidon::DOMAIN_MODEL, &header, &vars).expect("hash");
-        let native = poseidon::hash_with_domain(poseidon::DOMAIN_MODEL, &[header[0], elements[0], elements[1]]);
+        let native = poseidon::hash_with_domain(
+            poseidon::DOMAIN_MODEL,
+            &[header[0], elements[0], elements[1]],
+        );
         assert_eq!(hashed.value().expect("value"), native);
         assert!(cs.is_satisfied().expect("sat"));
     }

@@ -22,7 +22,8 @@ pub(crate) fn synthesize(
     let weight_bits = config.weight_bits as usize;
     let frac_w = config.weight_frac_bits as usize;
     let n_weights: usize = sizes.windows(2).map(|p| p[0] * p[1]).sum();
-    let (mut weights, mut biases) = (model_fields[..n_weights].iter(), model_fields[n_weights..].iter());
+    let (mut weights, mut biases) =
+        (model_fields[..n_weights].iter(), model_fields[n_weights..].iter());
     let n_layers = sizes.len() - 1;
     let mut activations = features;
     for l in 0..n_layers {

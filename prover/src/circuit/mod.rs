@@ -94,11 +94,12 @@ impl RiskCircuit {
 
         // Public inputs, in wire order.
         let statement_widths = statement_field_widths(config);
-        let statement_fields = a.map(|a| a.statement.fields().iter().map(|f| f.0).collect::<Vec<_>>());
+        let statement_fields =
+            a.map(|a| a.statement.fields().iter().map(|f| f.0).collect::<Vec<_>>());
         let inputs_native = match a {
-            Some(a) => Some(
-                a.statement.public_inputs(config).map_err(|_| SynthesisError::Unsatisfiable)?,
-            ),
+            Some(a) => {
+                Some(a.statement.public_inputs(config).map_err(|_| SynthesisError::Unsatisfiable)?)
+            }
             None => None,
         };
         let n_packed = crate::fixed::packed_len(&statement_widths);
@@ -120,7 +121,9 @@ impl RiskCircuit {
         // The model, recommitted.
         let model_fields = match a {
             Some(a) => Some(
-                a.model.commitment_fields().map_err(|_| SynthesisError::Unsatisfiable)?
+                a.model
+                    .commitment_fields()
+                    .map_err(|_| SynthesisError::Unsatisfiable)?
                     .iter()
                     .map(|f| f.0)
                     .collect::<Vec<_>>(),
@@ -136,7 +139,9 @@ impl RiskCircuit {
         // The risk parameters, recommitted.
         let params_fields = match a {
             Some(a) => Some(
-                a.params.commitment_fields().map_err(|_| SynthesisError::Unsatisfiable)?
+                a.params
+                    .commitment_fields()
+                    .map_err(|_| SynthesisError::Unsatisfiable)?
                     .iter()
                     .map(|f| f.0)
                     .collect::<Vec<_>>(),
@@ -149,16 +154,16 @@ impl RiskCircuit {
             .enforce_equal(&inputs[n_packed + 2])?;
         checkpoint("risk-parameter commitment");
         let upper = &p[6 + n..];
-        let mut covariance = vec![vec![Fp::zero(); n]; n];
-        let mut next = 0;
-        for i in 0..n {
-            for j in i..n {
-                let c = decode_signed(&upper[next], COV_BITS);
-                covariance[i][j] = c.clone();
-                covariance[j][i] = c;
-                next += 1;
-            }
-        }
+        // Full symmetric matrix from the committed upper triangle (row i holds columns i..n).
+        let mut upper = upper.iter().map(|c| decode_signed(c, COV_BITS));
+        let rows: Vec<Vec<Fp>> = (0..n).map(|i| upper.by_ref().take(n - i).collect()).collect();
+        let covariance: Vec<Vec<Fp>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| if j >= i { rows[i][j - i].clone() } else { rows[j][i - j].clone() })
+                    .collect()
+            })
+            .collect();
         let params = ParamsVars {
             min_health_factor: p[0].clone(),
             max_leverage: p[1].clone(),

@@ -50,14 +50,10 @@ pub(crate) fn synthesize(
     let sell_sel = one_hot(sell, n)?;
     let buy_sel = one_hot(buy, n)?;
     sell.enforce_not_equal(buy)?;
-    let sold: Vec<Fp> =
-        sell_sel.iter().map(|s| Fp::from(s.clone()) * value_in).collect();
+    let sold: Vec<Fp> = sell_sel.iter().map(|s| Fp::from(s.clone()) * value_in).collect();
     let bought: Vec<Fp> = buy_sel.iter().map(|s| Fp::from(s.clone()) * value_out).collect();
-    let sell_holding: Fp = sell_sel
-        .iter()
-        .zip(holdings)
-        .map(|(s, c)| Fp::from(s.clone()) * c)
-        .sum();
+    let sell_holding: Fp =
+        sell_sel.iter().zip(holdings).map(|(s, c)| Fp::from(s.clone()) * c).sum();
     enforce_le(value_in, &sell_holding, VALUE_BITS)?;
     let post: Vec<Fp> = (0..n).map(|k| &holdings[k] - &sold[k] + &bought[k]).collect();
 
@@ -125,12 +121,8 @@ pub(crate) fn enforce_limits(
     enforce_le(score, &params.max_score, ACTIVATION_BITS + 1)?;
 
     // Σ C'_k·LT_k >= HF_min · Σ D_k
-    let collateral: Fp = portfolio
-        .post
-        .iter()
-        .zip(&params.liquidation_thresholds)
-        .map(|(c, lt)| c * lt)
-        .sum();
+    let collateral: Fp =
+        portfolio.post.iter().zip(&params.liquidation_thresholds).map(|(c, lt)| c * lt).sum();
     enforce_le(&(&portfolio.total_debt * &params.min_health_factor), &collateral, HF_CMP_BITS)?;
 
     // G·BPS <= L_max·E
