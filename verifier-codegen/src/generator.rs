@@ -1,0 +1,221 @@
+//! Emits a gas-lean Solidity Groth16 verifier for a BN254 verifying key.
+//!
+//! The emitted contract follows the verifier safety checklist: every public input must be below
+//! r (no aliasing through ecMul's reduction), the input count is fixed by the key and checked
+//! before anything is read, the STATICCALL success flags and the pairing's output are both
+//! checked, failure reverts with a custom error (`isValidProof` returns false instead), and proof
+//! points are left to the precompiles to validate. beta, gamma and delta are baked in negated, so
+//! the single 4-pair pairing call checks `e(A,B)·e(alpha,-beta)·e(L,-gamma)·e(C,-delta) = 1`.
+
+use std::fmt::Write as _;
+
+use ark_bn254::{Bn254, Fq, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::VerifyingKey;
+
+use crate::{key_hash, Error};
+
+/// Options of the emitted contract.
+#[derive(Clone, Debug)]
+pub struct VerifierOptions {
+    /// The contract's name.
+    pub contract_name: String,
+    /// The number of public inputs the circuit has; a key with another count is refused.
+    pub expected_public_inputs: usize,
+}
+
+/// An emitted verifier.
+#[derive(Clone, Debug)]
+pub struct GeneratedVerifier {
+    /// The contract's name.
+    pub contract_name: String,
+    /// The Solidity source.
+    pub source: String,
+    /// keccak256 of the key's canonical compressed encoding.
+    pub key_hash: [u8; 32],
+    /// Number of public inputs.
+    pub public_inputs: usize,
+}
+
+/// The BN254 scalar field order r, as Solidity sees it.
+fn scalar_order() -> String {
+    ark_bn254::Fr::MODULUS.to_string()
+}
+
+fn word(f: &Fq) -> String {
+    format!("0x{}", hex::encode(f.into_bigint().to_bytes_be()))
+}
+
+fn g1_constants(out: &mut String, name: &str, p: &G1Affine) {
+    let _ = writeln!(out, "    uint256 internal constant {name}_X = {};", word(&p.x));
+    let _ = writeln!(out, "    uint256 internal constant {name}_Y = {};", word(&p.y));
+}
+
+/// G2 coordinates in the pairing precompile's order: (x.c1, x.c0, y.c1, y.c0).
+fn g2_constants(out: &mut String, name: &str, p: &G2Affine) {
+    for (suffix, f) in [("X_C1", &p.x.c1), ("X_C0", &p.x.c0), ("Y_C1", &p.y.c1), ("Y_C0", &p.y.c0)]
+    {
+        let _ = writeln!(out, "    uint256 internal constant {name}_{suffix} = {};", word(f));
+    }
+}
+
+/// Checks that the key can be sound and fits the circuit.
+pub fn check_key(vk: &VerifyingKey<Bn254>, expected_public_inputs: usize) -> Result<(), Error> {
+    if vk.gamma_abc_g1.len() != expected_public_inputs + 1 {
+        return Err(Error::InvalidKey(format!(
+            "the key has {} IC points, a circuit with {expected_public_inputs} public inputs needs {}",
+            vk.gamma_abc_g1.len(),
+            expected_public_inputs + 1
+        )));
+    }
+    if vk.delta_g2 == vk.gamma_g2 {
+        return Err(Error::InvalidKey("delta equals gamma: anyone could forge proofs".into()));
+    }
+    let infinity = vk.alpha_g1.is_zero()
+        || vk.beta_g2.is_zero()
+        || vk.gamma_g2.is_zero()
+        || vk.delta_g2.is_zero()
+        || vk.gamma_abc_g1.iter().any(|p| p.is_zero());
+    if infinity {
+        return Err(Error::InvalidKey("a key point is the point at infinity".into()));
+    }
+    Ok(())
+}
+
+/// Emits the verifier for `vk`.
+pub fn generate(
+    vk: &VerifyingKey<Bn254>,
+    options: &VerifierOptions,
+) -> Result<GeneratedVerifier, Error> {
+    let name = &options.contract_name;
+    let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_name {
+        return Err(Error::InvalidOptions(format!("{name:?} is not a Solidity identifier")));
+    }
+    check_key(vk, options.expected_public_inputs)?;
+    let n = options.expected_public_inputs;
+    let hash = key_hash(vk)?;
+    let hash_hex = format!("0x{}", hex::encode(hash));
+
+    let mut constants = String::new();
+    g1_constants(&mut constants, "ALPHA", &vk.alpha_g1);
+    g2_constants(&mut constants, "BETA_NEG", &(-vk.beta_g2));
+    g2_constants(&mut constants, "GAMMA_NEG", &(-vk.gamma_g2));
+    g2_constants(&mut constants, "DELTA_NEG", &(-vk.delta_g2));
+    for (i, p) in vk.gamma_abc_g1.iter().enumerate() {
+        g1_constants(&mut constants, &format!("IC{i}"), p);
+    }
+
+    let mut msm = String::new();
+    for i in 0..n {
+        let _ = write!(
+            msm,
+            "
+            // L += input[{i}] · IC{next}
+            mstore(g, IC{next}_X)
+            mstore(add(g, 0x20), IC{next}_Y)
+            mstore(add(g, 0x40), calldataload(add(input.offset, {offset:#x})))
+            ok := and(ok, staticcall(gas(), PRECOMPILE_MUL, g, 0x60, g, 0x40))
+            ok := and(ok, staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40))",
+            next = i + 1,
+            offset = 32 * i
+        );
+    }
+
+    let source = format!(
+        r#"// SPDX-License-Identifier: MIT
+// Generated by proofgate-verifier-codegen {version}. Do not edit: regenerate from the verifying key.
+// Verifying key hash (keccak256 of its canonical compressed arkworks encoding): {hash_hex}
+pragma solidity ^0.8.24;
+
+/// @title {name}
+/// @notice Groth16 verifier over BN254 for ProofGate's risk circuit, with {n} public inputs.
+/// @dev Proof layout: [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y] (B in the pairing
+///      precompile's coordinate order). Proof points are validated by the precompiles.
+contract {name} {{
+    /// @notice A public input is not below the scalar field order r.
+    /// @dev ecMul reduces scalars mod r, so x and x + r would otherwise verify alike.
+    error PublicInputNotInField(uint256 index);
+    /// @notice The number of public inputs is not the key's.
+    error PublicInputCountMismatch(uint256 given, uint256 expected);
+    /// @notice The proof does not verify: the pairing check failed or a precompile refused a point.
+    error ProofInvalid();
+
+    /// @notice keccak256 of the verifying key's canonical compressed encoding.
+    bytes32 public constant VERIFYING_KEY_HASH = {hash_hex};
+    /// @notice Number of public inputs.
+    uint256 public constant PUBLIC_INPUT_COUNT = {n};
+
+    uint256 internal constant R = {r};
+    uint256 internal constant PRECOMPILE_ADD = 0x06;
+    uint256 internal constant PRECOMPILE_MUL = 0x07;
+    uint256 internal constant PRECOMPILE_PAIRING = 0x08;
+
+{constants}
+    /// @notice Reverts unless `proof` is valid for `input`.
+    /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
+    /// @param input The public inputs, each below r.
+    function verifyProof(uint256[8] calldata proof, uint256[] calldata input) external view {{
+        if (input.length != PUBLIC_INPUT_COUNT) revert PublicInputCountMismatch(input.length, PUBLIC_INPUT_COUNT);
+        for (uint256 i = 0; i < PUBLIC_INPUT_COUNT; ++i) {{
+            if (input[i] >= R) revert PublicInputNotInField(i);
+        }}
+        if (!_pairingCheck(proof, input)) revert ProofInvalid();
+    }}
+
+    /// @notice Whether `proof` is valid for `input`; never reverts on a bad proof or input.
+    /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
+    /// @param input The public inputs.
+    /// @return valid True exactly when `verifyProof` would not revert.
+    function isValidProof(uint256[8] calldata proof, uint256[] calldata input) external view returns (bool valid) {{
+        if (input.length != PUBLIC_INPUT_COUNT) return false;
+        for (uint256 i = 0; i < PUBLIC_INPUT_COUNT; ++i) {{
+            if (input[i] >= R) return false;
+        }}
+        return _pairingCheck(proof, input);
+    }}
+
+    /// @dev L = IC0 + sum(input[i] · IC[i+1]) with ecMul/ecAdd, then one 4-pair pairing call.
+    ///      Inputs must already be checked below r and exactly PUBLIC_INPUT_COUNT long.
+    function _pairingCheck(uint256[8] calldata proof, uint256[] calldata input) private view returns (bool ok) {{
+        assembly ("memory-safe") {{
+            // Scratch above the free memory pointer: accumulator L at f, ecMul operand at g.
+            let f := mload(0x40)
+            let g := add(f, 0x40)
+            mstore(f, IC0_X)
+            mstore(add(f, 0x20), IC0_Y)
+            ok := 1{msm}
+
+            // Pairing input: (A, B), (alpha, -beta), (L, -gamma), (C, -delta).
+            let p := add(f, 0x80)
+            calldatacopy(p, proof, 0xc0)
+            mstore(add(p, 0xc0), ALPHA_X)
+            mstore(add(p, 0xe0), ALPHA_Y)
+            mstore(add(p, 0x100), BETA_NEG_X_C1)
+            mstore(add(p, 0x120), BETA_NEG_X_C0)
+            mstore(add(p, 0x140), BETA_NEG_Y_C1)
+            mstore(add(p, 0x160), BETA_NEG_Y_C0)
+            mstore(add(p, 0x180), mload(f))
+            mstore(add(p, 0x1a0), mload(add(f, 0x20)))
+            mstore(add(p, 0x1c0), GAMMA_NEG_X_C1)
+            mstore(add(p, 0x1e0), GAMMA_NEG_X_C0)
+            mstore(add(p, 0x200), GAMMA_NEG_Y_C1)
+            mstore(add(p, 0x220), GAMMA_NEG_Y_C0)
+            calldatacopy(add(p, 0x240), add(proof, 0xc0), 0x40)
+            mstore(add(p, 0x280), DELTA_NEG_X_C1)
+            mstore(add(p, 0x2a0), DELTA_NEG_X_C0)
+            mstore(add(p, 0x2c0), DELTA_NEG_Y_C1)
+            mstore(add(p, 0x2e0), DELTA_NEG_Y_C0)
+            ok := and(ok, staticcall(gas(), PRECOMPILE_PAIRING, p, 0x300, p, 0x20))
+            ok := and(ok, eq(mload(p), 1))
+        }}
+    }}
+}}
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        r = scalar_order(),
+    );
+    Ok(GeneratedVerifier { contract_name: name.clone(), source, key_hash: hash, public_inputs: n })
+}
