@@ -183,7 +183,10 @@ impl Toolchain {
         if solc_kind == SolcKind::SolcJsAdapter {
             let solc_js = root.join("node_modules").join("solc").join("soljson.js");
             if !solc_js.is_file() {
-                return Err(ToolchainError::SolcJsMissing { path: solc_js, root: root.to_path_buf() });
+                return Err(ToolchainError::SolcJsMissing {
+                    path: solc_js,
+                    root: root.to_path_buf(),
+                });
             }
             if node.is_none() {
                 return Err(ToolchainError::NodeMissing { adapter: solc });
@@ -232,7 +235,9 @@ fn is_executable(path: &Path) -> bool {
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
 }
 
 #[cfg(test)]
