@@ -6,6 +6,7 @@
 //! - [`model`], [`risk_params`]: the private preimages and their Poseidon commitments.
 //! - [`reference`]: the native evaluation the agent runs before proving.
 //! - [`circuit`]: the R1CS circuit, in lockstep with the reference.
+//! - [`valuation`]: token amounts to USD at 1e8, and the statement of a vault snapshot.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod risk_params;
 pub mod serde_fr;
 pub mod snark;
 pub mod statement;
+pub mod valuation;
 
 pub use config::CircuitConfig;
 pub use model::Model;
