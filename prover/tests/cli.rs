@@ -1,0 +1,389 @@
+//! The `proofgate` binary end to end on a small circuit (2 assets, one hidden layer of 4):
+//! example, setup, prove and verify succeed; every damaged or mismatched input is refused with
+//! a message naming the file and the problem, the documented exit status, and nothing written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use sha3::{Digest, Keccak256};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_proofgate");
+const CIRCUIT: [&str; 4] = ["--assets", "2", "--hidden", "4"];
+
+/// Inputs, keys and a valid proof, made once for every test (they only read it).
+struct Fixture {
+    _dir: TempDir,
+    inputs: PathBuf,
+    keys: PathBuf,
+    proof: PathBuf,
+}
+
+impl Fixture {
+    fn input(&self, name: &str) -> String {
+        path(&self.inputs.join(name))
+    }
+
+    fn keys(&self) -> String {
+        path(&self.keys)
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn run<A: AsRef<str>>(args: &[A]) -> Output {
+    Command::new(BIN)
+        .args(args.iter().map(AsRef::as_ref))
+        .output()
+        .expect("the proofgate binary runs")
+}
+
+/// The arguments of several slices, as one list.
+fn cat(parts: &[&[&str]]) -> Vec<String> {
+    parts.iter().flat_map(|p| p.iter().map(|s| s.to_string())).collect()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+fn ok<A: AsRef<str>>(args: &[A]) -> String {
+    let out = run(args);
+    let shown: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    assert_eq!(code(&out), 0, "proofgate {shown:?} failed:\n{}", stderr(&out));
+    stdout(&out)
+}
+
+/// Asserts exit status `expected` with `needle` on stderr.
+fn fails<A: AsRef<str>>(args: &[A], expected: i32, needle: &str) -> Output {
+    let out = run(args);
+    let shown: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert_eq!(code(&out), expected, "proofgate {shown:?}:\nstdout: {o}\nstderr: {e}");
+    assert!(e.contains(needle), "stderr of proofgate {shown:?} lacks {needle:?}:\n{e}");
+    out
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("proofgate-cli-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("tempdir");
+        let inputs = dir.path().join("inputs");
+        let keys = dir.path().join("keys");
+        let proof = dir.path().join("proof.json");
+        ok(&cat(&[&["example"], &CIRCUIT, &["--out", &path(&inputs)]]));
+        ok(&cat(&[&["setup"], &CIRCUIT, &["--out", &path(&keys), "--seed", "42"]]));
+        let fixture = Fixture { _dir: dir, inputs, keys, proof };
+        ok(&prove_args(&fixture, &fixture.input("statement.json"), &path(&fixture.proof)));
+        fixture
+    })
+}
+
+fn prove_args(f: &Fixture, statement: &str, out: &str) -> Vec<String> {
+    let mut args: Vec<String> = vec!["prove".into(), "--keys".into(), f.keys()];
+    args.extend([
+        "--model".into(),
+        f.input("model.json"),
+        "--params".into(),
+        f.input("risk_params.json"),
+    ]);
+    args.extend(["--statement".into(), statement.into(), "--out".into(), out.into()]);
+    args
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&fs::read(p).expect("read")).expect("json")
+}
+
+fn write_json(p: &Path, v: &Value) {
+    fs::write(p, serde_json::to_vec_pretty(v).expect("encode")).expect("write");
+}
+
+/// A copy of the fixture's proof file, changed by `change`, in a fresh directory.
+fn changed_proof(change: impl FnOnce(&mut Value)) -> (TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut proof = read_json(&fixture().proof);
+    change(&mut proof);
+    let p = dir.path().join("proof.json");
+    write_json(&p, &proof);
+    (dir, path(&p))
+}
+
+/// A copy of the fixture's statement, changed by `change`.
+fn changed_statement(change: impl FnOnce(&mut Value)) -> (TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut statement = read_json(&fixture().inputs.join("statement.json"));
+    change(&mut statement);
+    let p = dir.path().join("statement.json");
+    write_json(&p, &statement);
+    (dir, path(&p))
+}
+
+fn verify(proof: &str) -> Vec<String> {
+    vec!["verify".into(), "--keys".into(), fixture().keys(), "--proof".into(), proof.into()]
+}
+
+fn keccak_hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(Keccak256::digest(bytes)))
+}
+
+#[test]
+fn example_setup_prove_verify_succeeds() {
+    let f = fixture();
+    let out = ok(&verify(&path(&f.proof)));
+    assert!(out.starts_with("VALID"), "{out}");
+    let mut with_statement = verify(&path(&f.proof));
+    with_statement.extend(["--statement".into(), f.input("statement.json"), "--json".into()]);
+    let report: Value = serde_json::from_str(&ok(&with_statement)).expect("json");
+    assert_eq!(report["valid"], true);
+    let vk = read_json(&f.keys.join("verifying_key.json"));
+    assert_eq!(report["vk_hash"], vk["vk_hash"]);
+    // Verifying with the key file itself works too.
+    let vk_path = path(&f.keys.join("verifying_key.json"));
+    ok(&["verify", "--verifying-key", &vk_path, "--proof", &path(&f.proof)]);
+}
+
+#[test]
+fn verify_refuses_a_tampered_public_input() {
+    let (_dir, proof) = changed_proof(|p| {
+        let inputs = p["public_inputs"].as_array_mut().expect("array");
+        let last = inputs.last_mut().expect("inputs");
+        assert_ne!(last, "1");
+        *last = Value::String("1".into());
+    });
+    let out = fails(&verify(&proof), 1, "is INVALID: public input(s) 4 do not encode");
+    assert!(stdout(&out).starts_with("INVALID"));
+}
+
+#[test]
+fn verify_refuses_another_statement_than_the_one_given() {
+    let (_dir, statement) = changed_statement(|s| s["binding"]["nonce"] = Value::from(999_999));
+    let mut args = verify(&path(&fixture().proof));
+    args.extend(["--statement".into(), statement]);
+    fails(&args, 1, "the proof is for another statement");
+}
+
+#[test]
+fn verify_refuses_a_truncated_or_garbled_proof() {
+    let (_a, truncated) = changed_proof(|p| {
+        let hex = p["proof"].as_str().expect("hex").to_string();
+        p["proof"] = Value::String(hex[..hex.len() - 8].into());
+    });
+    fails(&verify(&truncated), 2, "is not a valid proof");
+    let (_b, garbled) = changed_proof(|p| {
+        let hex = p["proof"].as_str().expect("hex").to_string();
+        p["proof"] = Value::String(format!("{}zz{}", &hex[..10], &hex[12..]));
+    });
+    fails(&verify(&garbled), 2, "proof is not hex");
+    // A changed byte gives a point off the curve (bad input) or a failing pairing (invalid).
+    let (_c, flipped) = changed_proof(|p| {
+        let hex = p["proof"].as_str().expect("hex").to_string();
+        let digit = if &hex[20..21] == "0" { "1" } else { "0" };
+        p["proof"] = Value::String(format!("{}{digit}{}", &hex[..20], &hex[21..]));
+    });
+    let out = run(&verify(&flipped));
+    assert!([1, 2].contains(&code(&out)), "{}", stderr(&out));
+}
+
+#[test]
+fn verify_refuses_a_verifying_key_with_altered_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut vk = read_json(&fixture().keys.join("verifying_key.json"));
+    let hex = vk["vk"].as_str().expect("hex").to_string();
+    let digit = if &hex[40..41] == "0" { "1" } else { "0" };
+    vk["vk"] = Value::String(format!("{}{digit}{}", &hex[..40], &hex[41..]));
+    let altered = dir.path().join("verifying_key.json");
+    write_json(&altered, &vk);
+    let proof = path(&fixture().proof);
+    let args = ["verify", "--verifying-key", &path(&altered), "--proof", &proof];
+    fails(&args, 2, "does not match its vk_hash");
+    // With the hash recomputed, the key is refused while decoding or the proof is invalid.
+    let bytes = hex::decode(&vk["vk"].as_str().expect("hex")[2..]).expect("hex");
+    vk["vk_hash"] = Value::String(keccak_hex(&bytes));
+    write_json(&altered, &vk);
+    let out = run(&args);
+    assert!([1, 2].contains(&code(&out)), "{}", stderr(&out));
+}
+
+#[test]
+fn prove_refuses_a_truncated_proving_key_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = fs::read(fixture().keys.join("proving.key")).expect("read");
+    let short = dir.path().join("proving.key");
+    fs::write(&short, &key[..key.len() / 2]).expect("write");
+    let out = dir.path().join("proof.json");
+    let f = fixture();
+    let args = [
+        "prove",
+        "--proving-key",
+        &path(&short),
+        "--model",
+        &f.input("model.json"),
+        "--params",
+        &f.input("risk_params.json"),
+        "--statement",
+        &f.input("statement.json"),
+        "--out",
+        &path(&out),
+    ];
+    fails(&args, 2, "is not a usable proving key: proving key truncated");
+    assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "only the key is there");
+}
+
+#[test]
+fn prove_refuses_a_model_of_other_layer_sizes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other");
+    ok(&["example", "--assets", "2", "--hidden", "3", "--out", &path(&other)]);
+    let f = fixture();
+    let out = dir.path().join("proof.json");
+    let mut args = prove_args(f, &f.input("statement.json"), &path(&out));
+    args[4] = path(&other.join("model.json"));
+    fails(&args, 2, "model layer sizes [4, 3, 1] do not match the key's [4, 4, 1]");
+    assert!(!out.exists());
+}
+
+#[test]
+fn malformed_json_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("statement.json");
+    fs::write(&broken, "{\"version\": 1, \"holdings\": [").expect("write");
+    let out = dir.path().join("proof.json");
+    let f = fixture();
+    let needle = format!("{} is not a valid statement file", path(&broken));
+    fails(&prove_args(f, &path(&broken), &path(&out)), 2, &needle);
+    assert!(!out.exists());
+    let needle = format!("{} is not a valid proof file", path(&broken));
+    fails(&verify(&path(&broken)), 2, &needle);
+}
+
+#[test]
+fn a_statement_value_out_of_range_is_refused() {
+    let too_big = Value::from(1u64 << 63);
+    let (dir, statement) = changed_statement(|s| s["holdings"][0] = too_big.clone());
+    let out = dir.path().join("proof.json");
+    let f = fixture();
+    fails(
+        &prove_args(f, &statement, &path(&out)),
+        2,
+        "holding = 9223372036854775808 does not fit 63 bits",
+    );
+    assert!(!out.exists());
+    let (_d, proof) = changed_proof(|p| p["statement"]["holdings"][0] = too_big);
+    fails(&verify(&proof), 2, "does not fit 63 bits");
+}
+
+#[test]
+fn prove_refuses_a_limit_breaking_trade_and_writes_nothing() {
+    let (dir, statement) =
+        changed_statement(|s| s["trade"]["buy_asset"] = s["trade"]["sell_asset"].clone());
+    let out = dir.path().join("proof.json");
+    let mut args = prove_args(fixture(), &statement, &path(&out));
+    fails(&args, 1, "the trade sells and buys the same asset");
+    assert!(!out.exists());
+    args.push("--json".into());
+    let refused = run(&args);
+    assert_eq!(code(&refused), 1);
+    let report: Value = serde_json::from_slice(&refused.stdout).expect("json");
+    assert_eq!(report["violations"][0]["check"], "same_asset");
+    assert!(!out.exists());
+}
+
+#[test]
+fn setup_refuses_to_overwrite_keys_and_writes_nothing_for_a_bad_circuit() {
+    let keys = fixture().keys();
+    fails(&cat(&[&["setup"], &CIRCUIT, &["--out", &keys]]), 2, "pass --force to overwrite");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("keys");
+    fails(&["setup", "--assets", "1", "--out", &path(&out)], 2, "n_assets = 1");
+    assert!(!out.exists());
+}
+
+#[test]
+fn inspect_lists_every_public_input_and_the_keys() {
+    let report: Value =
+        serde_json::from_str(&ok(&["inspect", "--keys", &fixture().keys(), "--json"]))
+            .expect("json");
+    let inputs = report["public_inputs"].as_array().expect("array");
+    assert_eq!(inputs.len(), 5);
+    assert_eq!(inputs[0]["fields"][0]["field"], "holdings[0]");
+    assert_eq!(inputs[1]["fields"][3]["field"], "trade.buy_asset");
+    assert_eq!(report["keys"]["n_public"], 5);
+    let parts: u64 = report["constraint_breakdown"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["constraints"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(report["constraints"].as_u64(), Some(parts));
+    let text = ok(&cat(&[&["inspect"], &CIRCUIT]));
+    assert!(text.contains("[2] binding"), "{text}");
+}
+
+#[test]
+fn commitments_match_the_statement() {
+    let f = fixture();
+    let statement = read_json(&f.inputs.join("statement.json"));
+    let circuit = path(&f.keys.join("circuit.json"));
+    let model: Value = serde_json::from_str(&ok(&[
+        "model",
+        "commit",
+        "--model",
+        &f.input("model.json"),
+        "--config",
+        &circuit,
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(model["commitment"], statement["model_commitment"]);
+    let params: Value = serde_json::from_str(&ok(&[
+        "params",
+        "commit",
+        "--params",
+        &f.input("risk_params.json"),
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(params["commitment"], statement["params_commitment"]);
+    assert!(params["commitment_hex"].as_str().expect("hex").starts_with("0x"));
+}
+
+#[test]
+fn bench_prints_its_measurements_as_json() {
+    let report: Value =
+        serde_json::from_str(&ok(&cat(&[&["bench", "--iterations", "1", "-q"], &CIRCUIT])))
+            .expect("json");
+    assert_eq!(report["assets"], 2);
+    assert_eq!(report["layer_sizes"], serde_json::json!([4, 4, 1]));
+    assert_eq!(report["public_inputs"], 5);
+    for key in
+        ["setup_s", "witness_s", "prove_s", "prove_resynthesise_s", "verify_ms", "peak_rss_mb"]
+    {
+        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {report}");
+    }
+    assert!(report["proving_key_bytes"].as_u64().is_some_and(|b| b > 1000));
+}
+
+#[test]
+fn help_documents_the_exit_status() {
+    assert!(ok(&["verify", "--help"]).contains("1  INVALID"));
+    assert!(ok(&["--help"]).contains("Exit status"));
+    fails(&["prove", "--keys", "k", "--proving-key", "p"], 2, "cannot be used with");
+}
