@@ -6,3 +6,4 @@
 
 mod compiler;
 mod feeds;
+mod verifier;
