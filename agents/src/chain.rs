@@ -6,6 +6,7 @@
 //! ([`SolConstructor`]).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use alloy::json_abi::{ContractObject, JsonAbi};
 use alloy::network::{ReceiptResponse, TransactionBuilder};
@@ -89,9 +90,21 @@ impl LocalAnvil {
     }
 }
 
+/// How often receipts are polled on a local node. alloy's default for local nodes (250 ms) would
+/// dominate the demo's run time: anvil mines each transaction within milliseconds.
+pub const LOCAL_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
 /// A provider for the node at `url` that signs every transaction with `signer`.
+///
+/// Local nodes (localhost, 127.0.0.1) are polled every [`LOCAL_POLL_INTERVAL`]; remote ones keep
+/// alloy's default.
 pub fn connect(url: Url, signer: PrivateKeySigner) -> ChainProvider {
-    ProviderBuilder::new().wallet(signer).connect_http(url).erased()
+    let provider = ProviderBuilder::new().wallet(signer).connect_http(url);
+    let client = provider.client();
+    if client.is_local() {
+        client.set_poll_interval(LOCAL_POLL_INTERVAL);
+    }
+    provider.erased()
 }
 
 /// The signer whose private key is in the environment variable `var` (hex, `0x` optional).
