@@ -24,14 +24,24 @@ contract PriceFeed is IPriceFeed, Ownable {
         uint256 updatedAt;
     }
 
+    /// @dev The latest round in one storage slot, so that `latestRoundData` costs a single storage read (consumers
+    ///      such as the vault read one feed per asset in every transaction). An answer that does not fit 128 bits
+    ///      is flagged `wide` and read from the round's full record instead.
+    struct Latest {
+        uint32 roundId;
+        uint64 updatedAt;
+        int128 answer;
+        bool wide;
+    }
+
     /// @notice Implementation version reported by {version}.
     uint256 public constant VERSION = 1;
 
     uint8 private immutable _decimals;
     string private _description;
 
-    /// @dev Id of the latest round (the first round has id 1).
-    uint80 private _latestRoundId;
+    /// @dev The latest round (the first round has id 1).
+    Latest private _latest;
     mapping(uint80 roundId => Round) private _rounds;
 
     /// @notice Deploys the feed, owned by the deployer, and submits round 1 with `initialAnswer`.
@@ -54,7 +64,7 @@ contract PriceFeed is IPriceFeed, Ownable {
         // The comparison only bounds what the owner may claim; validator drift is irrelevant here.
         // forge-lint: disable-next-line(block-timestamp)
         if (updatedAt > block.timestamp) revert UpdatedAtInFuture(updatedAt, block.timestamp);
-        uint256 previousUpdatedAt = _rounds[_latestRoundId].updatedAt;
+        uint256 previousUpdatedAt = _latest.updatedAt;
         if (updatedAt < previousUpdatedAt) revert UpdatedAtBeforePreviousRound(updatedAt, previousUpdatedAt);
         return _startRound(answer, updatedAt);
     }
@@ -81,7 +91,7 @@ contract PriceFeed is IPriceFeed, Ownable {
         view
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        if (_roundId == 0 || _roundId > _latestRoundId) revert UnknownRound(_roundId);
+        if (_roundId == 0 || _roundId > _latest.roundId) revert UnknownRound(_roundId);
         return _roundData(_roundId);
     }
 
@@ -91,13 +101,23 @@ contract PriceFeed is IPriceFeed, Ownable {
         view
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        return _roundData(_latestRoundId);
+        Latest memory latest = _latest;
+        roundId = latest.roundId;
+        answer = latest.wide ? _rounds[roundId].answer : int256(latest.answer);
+        return (roundId, answer, latest.updatedAt, latest.updatedAt, roundId);
     }
 
-    /// @dev Records round `_latestRoundId + 1` and emits Chainlink's `NewRound` and `AnswerUpdated`.
+    /// @dev Records the next round and emits Chainlink's `NewRound` and `AnswerUpdated`.
     function _startRound(int256 answer, uint256 updatedAt) private returns (uint80 roundId) {
-        roundId = _latestRoundId + 1;
-        _latestRoundId = roundId;
+        uint32 id = _latest.roundId + 1;
+        roundId = id;
+        bool wide = answer > type(int128).max || answer < type(int128).min;
+        // casting to 'int128' is safe because the answer is narrowed only when it fits (else it is `wide`)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int128 narrow = wide ? int128(0) : int128(answer);
+        // casting to 'uint64' is safe because updatedAt <= block.timestamp (checked by submitAt, equal in submit)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _latest = Latest({roundId: id, updatedAt: uint64(updatedAt), answer: narrow, wide: wide});
         _rounds[roundId] = Round({answer: answer, updatedAt: updatedAt});
         emit NewRound(roundId, msg.sender, updatedAt);
         emit AnswerUpdated(answer, roundId, updatedAt);
