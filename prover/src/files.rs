@@ -95,9 +95,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     result.map_err(io_err(path))
 }
 
-/// keccak256 of a verifying key's canonical compressed bytes.
+/// keccak256 of a verifying key's canonical compressed bytes (defined once, in
+/// [`proofgate_verifier_codegen::key_hash`], which the generated contracts also carry).
 pub fn vk_hash(vk: &VerifyingKey<Bn254>) -> Result<String, Error> {
-    Ok(keccak_hex(&to_bytes(vk, true)?))
+    let hash =
+        proofgate_verifier_codegen::key_hash(vk).map_err(|e| Error::InvalidKey(e.to_string()))?;
+    Ok(format!("0x{}", hex::encode(hash)))
 }
 
 fn to_bytes<T: CanonicalSerialize>(value: &T, compressed: bool) -> Result<Vec<u8>, Error> {
@@ -189,7 +192,7 @@ pub fn encode_verifying_key(
         version: FORMAT_VERSION,
         config: config.clone(),
         n_public: vk.gamma_abc_g1.len() - 1,
-        vk_hash: keccak_hex(&bytes),
+        vk_hash: vk_hash(vk)?,
         vk: format!("0x{}", hex::encode(bytes)),
     })
 }

@@ -387,3 +387,57 @@ fn help_documents_the_exit_status() {
     assert!(ok(&["--help"]).contains("Exit status"));
     fails(&["prove", "--keys", "k", "--proving-key", "p"], 2, "cannot be used with");
 }
+
+#[test]
+fn export_verifier_writes_a_compiled_verifier_and_refuses_to_overwrite() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sol = path(&dir.path().join("RiskVerifier.sol"));
+    let out = ok(&["export-verifier", "--keys", &f.keys(), "--out", &sol, "--json"]);
+    let report: Value = serde_json::from_str(&out).expect("json");
+    let vk = read_json(&f.keys.join("verifying_key.json"));
+    assert_eq!(report["verifying_key_hash"], vk["vk_hash"]);
+    let source = std::fs::read_to_string(&sol).expect("source");
+    assert!(source.contains(vk["vk_hash"].as_str().expect("hash")), "the header names the key");
+    let artifact = read_json(&dir.path().join("RiskVerifier.artifact.json"));
+    assert!(artifact["deployed_bytecode"].as_str().expect("bytecode").len() > 1000);
+    fails(&["export-verifier", "--keys", &f.keys(), "--out", &sol], 2, "--force");
+}
+
+#[test]
+fn snarkjs_export_then_import_verifies_and_a_mutation_does_not() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = path(dir.path());
+    ok(&[
+        "export",
+        "--format",
+        "snarkjs",
+        "--keys",
+        &f.keys(),
+        "--proof",
+        &path(&f.proof),
+        "--out",
+        &out,
+    ]);
+    let imported = path(&dir.path().join("vk.json"));
+    let import =
+        cat(&[&["import", "--format", "snarkjs", "--dir", &out, "--out", &imported], &CIRCUIT]);
+    assert!(ok(&import).contains("VALID"));
+    assert_eq!(
+        read_json(&dir.path().join("vk.json"))["vk"],
+        read_json(&f.keys.join("verifying_key.json"))["vk"]
+    );
+
+    let public = dir.path().join("public.json");
+    let mut signals = read_json(&public);
+    signals[0] = Value::String("1".into());
+    write_json(&public, &signals);
+    let again = cat(&[&["import", "--format", "snarkjs", "--dir", &out], &CIRCUIT]);
+    fails(&again, 1, "does not verify");
+    signals[0] = Value::String(
+        "21888242871839275222246405745257275088548364400416034343698204186575808495617".into(),
+    );
+    write_json(&public, &signals);
+    fails(&again, 2, "not below");
+}

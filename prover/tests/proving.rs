@@ -62,7 +62,8 @@ fn a_proof_from_a_mutated_witness_never_verifies() {
     let e = Example::passing(&config(), 5).expect("example");
     let inputs = e.statement.public_inputs(&e.config).expect("inputs");
     let honest = evaluate(&e.config, &e.model, &e.params, &e.statement).expect("ok").trace;
-    let mutations: Vec<Box<dyn Fn(&mut Assignment)>> = vec![
+    type Mutation = Box<dyn Fn(&mut Assignment)>;
+    let mutations: Vec<Mutation> = vec![
         Box::new(|a| a.trace.layers[0].remainders[0] += 1),
         Box::new(|a| a.trace.weight_features[1] += 1),
         Box::new(|a| a.trace.abs_exposures[0] += 1),

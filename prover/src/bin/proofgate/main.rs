@@ -86,6 +86,12 @@ pub enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Write a passing example model, risk parameters and statement to try prove and verify.
     Example(cmd::example::ExampleArgs),
+    /// Emit and compile the Solidity verifier for a verifying key.
+    ExportVerifier(cmd::export_verifier::ExportVerifierArgs),
+    /// Write a verifying key and proof in another tool's format (snarkjs).
+    Export(cmd::snarkjs::ExportArgs),
+    /// Read a verifying key and proof from another tool's format (snarkjs), strictly.
+    Import(cmd::snarkjs::ImportArgs),
     /// Model files: commitments for governance.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
@@ -104,6 +110,9 @@ impl Command {
             Command::Inspect(args) => args.run(),
             Command::Bench(args) => args.run(),
             Command::Example(args) => args.run(),
+            Command::ExportVerifier(args) => args.run(),
+            Command::Export(args) => args.run(),
+            Command::Import(args) => args.run(),
             Command::Model(cmd) => cmd.run(),
             Command::Params(cmd) => cmd.run(),
         }

@@ -2,11 +2,13 @@
 
 pub mod bench;
 pub mod example;
+pub mod export_verifier;
 pub mod inspect;
 pub mod model;
 pub mod params;
 pub mod prove;
 pub mod setup;
+pub mod snarkjs;
 pub mod verify;
 mod violations;
 
