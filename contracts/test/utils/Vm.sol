@@ -14,6 +14,9 @@ interface Vm {
     /// @notice Sets `block.number`.
     function roll(uint256 newHeight) external;
 
+    /// @notice Sets `block.chainid`.
+    function chainId(uint256 newChainId) external;
+
     /// @notice Makes the next call's `msg.sender` be `msgSender`.
     function prank(address msgSender) external;
 
@@ -44,4 +47,65 @@ interface Vm {
 
     /// @notice Current nonce of `account`.
     function getNonce(address account) external view returns (uint64);
+
+    /// @notice Expects the next emitted event to match the one emitted next by the test, all topics and data.
+    function expectEmit() external;
+
+    /// @notice Expects the next call to revert, with any revert data.
+    function expectRevert() external;
+
+    /// @notice Makes calls to `callee` with exactly `data` (or a prefix of it) return `returnData`.
+    function mockCall(address callee, bytes calldata data, bytes calldata returnData) external;
+
+    /// @notice Removes every mock set with {mockCall}.
+    function clearMockedCalls() external;
+
+    /// @notice Gives `account` a name in traces.
+    function label(address account, string calldata newLabel) external;
+
+    /// @notice Skips the current test when `skipTest` is true.
+    function skip(bool skipTest) external;
+
+    /// @notice Whether `path` (relative to the project root) exists; needs `fs_permissions`.
+    function exists(string calldata path) external view returns (bool result);
+
+    /// @notice The whole text of the file at `path` (relative to the project root); needs `fs_permissions`.
+    function readFile(string calldata path) external view returns (string memory data);
+
+    /// @notice Creation bytecode of a compiled artifact, e.g. `"RiskVerifier.sol:RiskVerifier"`.
+    function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
+
+    /// @notice Whether the JSON path `key` exists in `json`.
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+
+    /// @notice The unsigned integer at `key` (a JSON number or a decimal/hex string).
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+
+    /// @notice The unsigned integers at `key` (an array of numbers or decimal/hex strings).
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+
+    /// @notice The address at `key`.
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+
+    /// @notice The string at `key`.
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+
+    /// @notice The strings at `key`.
+    function parseJsonStringArray(string calldata json, string calldata key) external pure returns (string[] memory);
+
+    /// @notice `stringifiedValue` (a 0x-prefixed hex string) as bytes.
+    function parseBytes(string calldata stringifiedValue) external pure returns (bytes memory parsedValue);
+
+    /// @notice One log recorded after {recordLogs}.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    /// @notice Starts recording every emitted log.
+    function recordLogs() external;
+
+    /// @notice The logs recorded since {recordLogs} or the previous call, which it clears.
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
