@@ -190,9 +190,9 @@ impl fmt::Display for Report {
         writeln!(f, "ProofGate demo: Chainlink-shaped price feeds through a volatility shock")?;
         writeln!(
             f,
-            "This is the largest end-to-end flow that exists today. The proof-gated trade (risk"
+            "This is the largest end-to-end flow that exists today: price feeds, then a risk proof"
         )?;
-        writeln!(f, "circuit, generated verifier, vault, agent daemon) is in progress; later issues add it here.")?;
+        writeln!(f, "verified on chain by the generated verifier. The vault and the agent daemon are in progress.")?;
         writeln!(f)?;
         writeln!(f, "chain     {} at {}, chain id {}", c.label, c.endpoint, c.chain_id)?;
         writeln!(f, "deployer  {}", c.deployer)?;

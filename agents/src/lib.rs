@@ -2,7 +2,8 @@
 //!
 //! - [`chain`]: anvil from the toolchain, signing providers, forge artifacts and deployment;
 //! - [`feeds`]: typed `PriceFeed` bindings and a seeded price path with a volatility shock;
-//! - [`demo`]: the demo's end-to-end flow and its report.
+//! - [`demo`]: the demo's end-to-end flow and its report;
+//! - [`gated_proof`]: the demo's proof step (prove, deploy the generated verifier, verify on chain).
 //!
 //! The agent daemon (watch, decide, prove, submit) builds on these in later issues.
 
@@ -12,5 +13,6 @@ pub mod chain;
 pub mod demo;
 mod error;
 pub mod feeds;
+pub mod gated_proof;
 
 pub use error::{Error, Result};

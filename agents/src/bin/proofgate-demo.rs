@@ -90,13 +90,20 @@ async fn drive(
     let provider = chain::connect(url.clone(), signer);
     let chain_id = provider.get_chain_id().await.with_context(|| format!("reaching {url}"))?;
     let info = ChainInfo { label, endpoint: url.to_string(), chain_id, deployer };
+    let seed = path.seed;
     let report = demo::run(&provider, info, artifact, &feeds::default_assets(), path).await?;
     println!("{report}");
+    println!();
+    let proof = proofgate_agents::gated_proof::run(&provider, seed).await?;
+    println!("{proof}");
     Ok(())
 }
 
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // arkworks' gr1cs spans format the whole constraint system at every gadget: always off.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive("gr1cs=off".parse().expect("a valid directive"));
     let ansi = std::io::stderr().is_terminal();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
