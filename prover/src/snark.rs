@@ -15,7 +15,8 @@ use ark_relations::gr1cs::{
     R1CS_PREDICATE_LABEL,
 };
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use rand::{CryptoRng, RngCore};
+use rand::rngs::StdRng;
+use rand::{CryptoRng, RngCore, SeedableRng};
 
 use crate::circuit::{Assignment, Breakdown, RiskCircuit};
 use crate::config::CircuitConfig;
@@ -105,6 +106,17 @@ pub fn setup<R: RngCore + CryptoRng>(
     Ok((ProverKey { config: config.clone(), pk, matrices }, vk))
 }
 
+/// [`setup`] with `StdRng::seed_from_u64(seed)`: the same keys for the same seed, for fixtures
+/// and tests only. DEVELOPMENT ONLY: anyone who knows the seed knows the trapdoor and can forge
+/// proofs. Not generic, so the setup is compiled (and optimised) in this crate, not in a caller
+/// built without optimisation.
+pub fn setup_with_seed(
+    config: &CircuitConfig,
+    seed: u64,
+) -> Result<(ProverKey, VerifyingKey<Bn254>), Error> {
+    setup(config, &mut StdRng::seed_from_u64(seed))
+}
+
 /// Refuses keys that cannot be sound or do not fit the circuit: `delta == gamma` (anyone can
 /// forge proofs), a wrong number of input bases, or points at infinity.
 pub fn check_verifying_key(vk: &VerifyingKey<Bn254>, config: &CircuitConfig) -> Result<(), Error> {
@@ -161,6 +173,18 @@ pub fn prove<R: RngCore + CryptoRng>(
     let (proof, mut timings) = prove_assignment(key, assignment, rng)?;
     timings.witness_s += start.elapsed().as_secs_f64() - timings.witness_s - timings.prove_s;
     Ok((proof, timings))
+}
+
+/// [`prove`] with `StdRng::seed_from_u64(seed)`: the same proof for the same inputs and seed
+/// (deterministic fixtures). Not generic, so proving is compiled (and optimised) in this crate.
+pub fn prove_with_seed(
+    key: &ProverKey,
+    model: &Model,
+    params: &RiskParams,
+    statement: &Statement,
+    seed: u64,
+) -> Result<(Proof<Bn254>, ProveTimings), Error> {
+    prove(key, model, params, statement, &mut StdRng::seed_from_u64(seed))
 }
 
 /// Proves whatever `assignment` says, without the reference's check: an assignment that does not

@@ -6,6 +6,8 @@
 //! `price` is the feed's answer at 8 decimals (USD per whole token at 1e8) and `decimals` is the
 //! token's ERC-20 decimals. The product is exact (below 2^192), the division is rounded as the
 //! value's role asks, and the result must fit [`VALUE_BITS`] bits (below 2^63, about $92 billion).
+//! The vault reads feeds of any decimals as `amount · answer · 10^8 / 10^(token + feed decimals)`,
+//! which is this rule for 8-decimal feeds (the Chainlink USD convention, and every scenario feed).
 //!
 //! # Rounding (always against the trade)
 //! - holdings: [`Rounding::Down`] (collateral is never overstated);
@@ -21,9 +23,6 @@ use num_traits::{ToPrimitive, Zero};
 use crate::config::{FORMAT_VERSION, VALUE_BITS};
 use crate::statement::{Binding, Statement, Trade};
 use crate::Error;
-
-/// Decimals of a price (Chainlink's USD feeds answer at 8 decimals).
-pub const PRICE_DECIMALS: u8 = 8;
 
 /// How a valuation's division is rounded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
