@@ -6,4 +6,5 @@
 
 mod compiler;
 mod feeds;
+mod fixtures;
 mod verifier;

@@ -1,0 +1,108 @@
+//! The forge tests' committed proof fixtures (`RiskVerifier.sol`, `proofs.json`) are exactly what
+//! `scripts/regen-fixtures` writes for the committed scenario, and their proofs are what they
+//! claim: honest ones verify, the invalid ones verify only for their own statement.
+//!
+//! One deterministic setup and the proofs are generated once per test binary run (a few seconds
+//! in release, longer in a debug build: the setup of the default circuit dominates).
+
+use std::sync::OnceLock;
+
+use alloy::primitives::U256;
+use proofgate_e2e::fixtures::{
+    self, repo_root, Case, Expected, Fixtures, ProofsFile, PROOFS_PATH, REGEN_COMMAND,
+    SCENARIO_PATH,
+};
+use proofgate_e2e::scenario::Scenario;
+use proofgate_prover::snark;
+use proofgate_verifier_codegen::calldata::{inputs_from_words, proof_from_words};
+
+/// The fixtures regenerated in memory from the committed scenario.
+fn regenerated() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let scenario = Scenario::read(&repo_root().join(SCENARIO_PATH)).expect("scenario");
+        fixtures::generate(&scenario).expect("generate")
+    })
+}
+
+/// The first line where `committed` and `fresh` differ, for the failure message.
+fn first_difference(committed: &str, fresh: &str) -> String {
+    let mut lines = committed.lines().zip(fresh.lines()).enumerate();
+    match lines.find(|(_, (a, b))| a != b) {
+        Some((i, (a, b))) => format!("line {}: committed {a:?}, regenerated {b:?}", i + 1),
+        None => format!(
+            "{} committed lines, {} regenerated",
+            committed.lines().count(),
+            fresh.lines().count()
+        ),
+    }
+}
+
+#[test]
+fn the_committed_verifier_and_proofs_are_what_regen_fixtures_writes() {
+    let fresh = regenerated();
+    for (path, contents) in fresh.files().expect("render") {
+        let committed = std::fs::read_to_string(repo_root().join(path))
+            .unwrap_or_else(|e| panic!("fixtures are stale: run {REGEN_COMMAND} ({path}: {e})"));
+        assert!(
+            committed == contents,
+            "fixtures are stale: run {REGEN_COMMAND} ({path} differs at {})",
+            first_difference(&committed, &contents)
+        );
+    }
+}
+
+fn words(strings: &[String]) -> Vec<U256> {
+    strings.iter().map(|s| s.parse().expect("decimal word")).collect()
+}
+
+/// Whether `case`'s proof verifies for `inputs` off-chain, read exactly as the verifier reads it.
+fn verifies(case: &Case, inputs: &[String]) -> bool {
+    let proof: [U256; 8] = words(&case.proof).try_into().expect("8 proof words");
+    let proof = proof_from_words(&proof).expect("proof points on the curve");
+    let inputs = inputs_from_words(&words(inputs)).expect("inputs below r");
+    let pvk = snark::prepare(&regenerated().vk);
+    snark::verify(&pvk, &inputs, &proof).expect("input count")
+}
+
+#[test]
+fn honest_proofs_verify_and_invalid_ones_only_for_their_own_statement() {
+    let committed = std::fs::read(repo_root().join(PROOFS_PATH)).expect("proofs.json");
+    let file: ProofsFile = serde_json::from_slice(&committed).expect("proofs.json parses");
+    let honest = |trade: &str| {
+        file.cases
+            .iter()
+            .find(|c| c.expected == Expected::Valid && c.trade == trade)
+            .unwrap_or_else(|| panic!("no honest case for trade {trade:?}"))
+    };
+    let invalid: Vec<&str> = file
+        .cases
+        .iter()
+        .filter(|c| c.expected == Expected::Invalid)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(invalid, ["uncertified_model", "other_vault", "other_agent", "other_chain"]);
+    for case in &file.cases {
+        assert!(verifies(case, &case.public_inputs), "{}: own statement", case.name);
+        if case.expected == Expected::Invalid {
+            let vaults_inputs = &honest(&case.trade).public_inputs;
+            assert_ne!(&case.public_inputs, vaults_inputs, "{}", case.name);
+            assert!(!verifies(case, vaults_inputs), "{} verifies on this vault", case.name);
+        }
+    }
+    // Each invalid case differs from the vault's statement in exactly one input: the binding
+    // (third from last) or the model commitment (second from last).
+    for case in file.cases.iter().filter(|c| c.expected == Expected::Invalid) {
+        let vaults_inputs = &honest(&case.trade).public_inputs;
+        let n = vaults_inputs.len();
+        assert_eq!(vaults_inputs[n - 2], file.model_commitment);
+        assert_eq!(vaults_inputs[n - 1], file.params_commitment);
+        let differing: Vec<usize> =
+            (0..n).filter(|&i| case.public_inputs[i] != vaults_inputs[i]).collect();
+        let expected = if case.name == "uncertified_model" { n - 2 } else { n - 3 };
+        assert_eq!(differing, [expected], "{}", case.name);
+        if case.name == "uncertified_model" {
+            assert_eq!(case.public_inputs[n - 2], file.uncertified_model_commitment);
+        }
+    }
+}
