@@ -69,7 +69,7 @@ contract PublicInputsTest is Test {
         for (uint256 i = 0; i < fields.length; ++i) {
             uint256 bits = i < 2 * n + 2 ? PublicInputs.VALUE_BITS : PublicInputs.ASSET_INDEX_BITS;
             if (offset + bits > PublicInputs.PACK_CAPACITY_BITS) (element, offset) = (element + 1, 0);
-            fields[i] = (inputs[element] >> offset) & ((1 << bits) - 1);
+            fields[i] = (inputs[element] >> offset) & (type(uint256).max >> (256 - bits));
             offset += bits;
             used[element] = offset;
         }
@@ -168,7 +168,10 @@ contract PublicInputsTest is Test {
         }
         s.valueIn = uint256(keccak256(abi.encode(seed, "in"))) & max;
         s.valueOut = uint256(keccak256(abi.encode(seed, "out"))) & max;
+        // Truncation wanted: the low bytes of the seed as 8-bit indices.
+        // forge-lint: disable-next-line(unsafe-typecast)
         s.sellAsset = uint8(seed);
+        // forge-lint: disable-next-line(unsafe-typecast)
         s.buyAsset = uint8(seed >> 8);
         s.binding = uint256(keccak256(abi.encode(seed, "b"))) >> 3;
         s.modelCommitment = 1;

@@ -84,6 +84,9 @@ interface Vm {
     /// @notice The unsigned integers at `key` (an array of numbers or decimal/hex strings).
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
 
+    /// @notice The bytes32 at `key` (a 0x-prefixed hex string).
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+
     /// @notice The address at `key`.
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
 
