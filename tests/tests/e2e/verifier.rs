@@ -46,18 +46,11 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let config = CircuitConfig::default();
-        let mut rng = StdRng::seed_from_u64(2024);
-        let (pk, vk) = snark::setup(&config, &mut rng).expect("setup");
+        let (pk, vk) = snark::setup_with_seed(&config, 2024).expect("setup");
         let prove = |seed| {
             let e = Example::passing(&config, seed).expect("example");
-            let (proof, _) = snark::prove(
-                &pk,
-                &e.model,
-                &e.params,
-                &e.statement,
-                &mut StdRng::seed_from_u64(seed),
-            )
-            .expect("prove");
+            let (proof, _) = snark::prove_with_seed(&pk, &e.model, &e.params, &e.statement, seed)
+                .expect("prove");
             (proof, e.statement.public_inputs(&config).expect("inputs"))
         };
         let (proof, inputs) = prove(1);
