@@ -97,6 +97,9 @@ abstract contract ProofGateBase is Test {
     uint256 internal paramsCommitment;
     uint256 internal uncertifiedModelCommitment;
 
+    /// @dev Makes every governance operation's salt unique (the same call may be proposed twice).
+    uint256 internal governanceNonce;
+
     // Roles.
     address internal guardian = address(uint160(uint256(keccak256("proofgate.test.guardian"))));
     address internal stranger = address(uint160(uint256(keccak256("proofgate.test.stranger"))));
@@ -217,7 +220,7 @@ abstract contract ProofGateBase is Test {
     /// @dev Schedules a batch on the timelock, waits out the delay and executes it.
     function _governBatch(address[] memory targets, bytes[] memory payloads) internal {
         uint256[] memory values = new uint256[](targets.length);
-        bytes32 salt = keccak256(abi.encode(block.timestamp, payloads));
+        bytes32 salt = keccak256(abi.encode(++governanceNonce, payloads));
         timelock.scheduleBatch(targets, values, payloads, bytes32(0), salt, GOVERNANCE_DELAY);
         vm.warp(block.timestamp + GOVERNANCE_DELAY);
         timelock.executeBatch(targets, values, payloads, bytes32(0), salt);
@@ -226,7 +229,7 @@ abstract contract ProofGateBase is Test {
     /// @dev One governance call through the timelock, keeping the current time (for tests after set-up).
     function _govern(bytes memory payload) internal {
         uint256 start = block.timestamp;
-        bytes32 salt = keccak256(abi.encode(start, payload));
+        bytes32 salt = keccak256(abi.encode(++governanceNonce, payload));
         timelock.schedule(address(registry), 0, payload, bytes32(0), salt, GOVERNANCE_DELAY);
         vm.warp(start + GOVERNANCE_DELAY);
         timelock.execute(address(registry), 0, payload, bytes32(0), salt);
@@ -312,12 +315,21 @@ abstract contract ProofGateBase is Test {
         uncertifiedModelCommitment = vm.parseJsonUint(json, ".uncertified_model_commitment");
     }
 
-    /// @dev The proof case named `name`; fails when there is none.
-    function _proofCase(string memory name) internal view returns (ProofCase memory c) {
+    /// @dev The JSON key (`.cases[i]`) of the proof case named `name`, or "" when there is none.
+    function _caseKey(string memory name) internal view returns (string memory) {
         string memory json = proofsJson;
         for (uint256 i = 0; vm.keyExistsJson(json, _at(".cases", i)); ++i) {
             string memory key = _at(".cases", i);
-            if (!Strings.equal(vm.parseJsonString(json, string.concat(key, ".name")), name)) continue;
+            if (Strings.equal(vm.parseJsonString(json, string.concat(key, ".name")), name)) return key;
+        }
+        return "";
+    }
+
+    /// @dev The proof case named `name`; fails when there is none.
+    function _proofCase(string memory name) internal view returns (ProofCase memory c) {
+        string memory json = proofsJson;
+        string memory key = _caseKey(name);
+        if (bytes(key).length != 0) {
             c.name = name;
             c.publicInputs = vm.parseJsonUintArray(json, string.concat(key, ".public_inputs"));
             uint256[] memory proof = vm.parseJsonUintArray(json, string.concat(key, ".proof"));

@@ -14,6 +14,12 @@ interface Vm {
     /// @notice Sets `block.number`.
     function roll(uint256 newHeight) external;
 
+    /// @notice Writes storage slot `slot` of `target`.
+    function store(address target, bytes32 slot, bytes32 value) external;
+
+    /// @notice Reads storage slot `slot` of `target`.
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+
     /// @notice Sets `block.chainid`.
     function chainId(uint256 newChainId) external;
 

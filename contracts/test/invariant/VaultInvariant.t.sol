@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ProofGateVault} from "../../src/ProofGateVault.sol";
+import {PriceFeed} from "../../src/feeds/PriceFeed.sol";
+import {IProofGateVault} from "../../src/interfaces/IProofGateVault.sol";
+import {MockERC20} from "../mocks/MockERC20.sol";
+import {RealVerifierBase} from "../utils/ProofGateBase.sol";
+import {VM_ADDRESS, Vm} from "../utils/Vm.sol";
+
+/// @notice Drives the vault with everything but a valid proof of the exact trade: agents (and strangers) submitting
+///         garbage proofs, genuine fixture proofs for the wrong trade, agent, vault or chain, while the owner
+///         deposits, anyone donates, prices move and time passes. It counts every trade that went through.
+contract VaultHandler {
+    Vm internal constant vm = Vm(VM_ADDRESS);
+    uint256 internal constant TX_GAS_LIMIT = 1_500_000;
+
+    ProofGateVault internal immutable vault;
+    address internal immutable owner;
+    address internal immutable agent;
+    address internal immutable otherAgent;
+    uint256 internal immutable deadline;
+    MockERC20[] internal tokens;
+    PriceFeed[] internal feeds;
+
+    /// @dev Genuine fixture proofs and the trade each proves, and whether it is valid for `agent` as fixtured.
+    uint256[8][] internal proofs;
+    IProofGateVault.Trade[] internal trades;
+    bool[] internal validForAgent;
+
+    /// @notice Trades that went through (must stay 0).
+    uint256 public executed;
+    /// @notice Attempts made.
+    uint256 public attempts;
+    /// @notice Token units the owner deposited, per asset.
+    mapping(uint256 asset => uint256) public deposited;
+    /// @notice Token units sent to the vault directly, per asset.
+    mapping(uint256 asset => uint256) public donated;
+
+    constructor(
+        ProofGateVault vault_,
+        address owner_,
+        address agent_,
+        address otherAgent_,
+        uint256 deadline_,
+        MockERC20[] memory tokens_,
+        PriceFeed[] memory feeds_
+    ) {
+        (vault, owner, agent, otherAgent, deadline) = (vault_, owner_, agent_, otherAgent_, deadline_);
+        for (uint256 i = 0; i < tokens_.length; ++i) {
+            tokens.push(tokens_[i]);
+            feeds.push(feeds_[i]);
+        }
+    }
+
+    /// @notice Adds a genuine proof of `trade` (set-up only).
+    function addProof(uint256[8] calldata proof, IProofGateVault.Trade calldata trade, bool valid) external {
+        proofs.push(proof);
+        trades.push(trade);
+        validForAgent.push(valid);
+    }
+
+    function _submit(address who, IProofGateVault.Trade memory trade, uint256 dl, uint256[8] memory proof) internal {
+        ++attempts;
+        vm.prank(who);
+        try vault.executeTrade{gas: TX_GAS_LIMIT}(trade, dl, proof) {
+            ++executed;
+        } catch {}
+    }
+
+    function _who(uint256 seed) internal view returns (address) {
+        uint256 pick = seed % 3;
+        return pick == 0 ? agent : pick == 1 ? otherAgent : address(uint160(uint256(keccak256(abi.encode(seed)))));
+    }
+
+    /// @notice A random trade with a random proof, by a random caller.
+    function submitGarbage(
+        uint256 seed,
+        uint8 sell,
+        uint8 buy,
+        uint256 amountIn,
+        uint256 amountOut,
+        uint256[8] memory proof
+    ) external {
+        IProofGateVault.Trade memory trade = IProofGateVault.Trade(sell % 9, buy % 9, amountIn % 1e24, amountOut % 1e24);
+        _submit(_who(seed), trade, deadline, proof);
+    }
+
+    /// @notice A genuine fixture proof, for a perturbed trade, or by the wrong caller, or with a wrong deadline.
+    function submitGenuineProofOfSomethingElse(uint256 which, uint256 how, uint256 amount) external {
+        if (proofs.length == 0) return;
+        uint256 i = which % proofs.length;
+        IProofGateVault.Trade memory trade = trades[i];
+        uint256 dl = deadline;
+        address who = agent;
+        uint256 mode = how % 5;
+        if (mode == 0) {
+            trade.amountOut += trade.amountOut / 1000 + amount % 1e18; // 0.1 % more: a different USD value
+        } else if (mode == 1) {
+            trade.amountIn = trade.amountIn / 2 + 1;
+        } else if (mode == 2) {
+            (trade.sellAsset, trade.buyAsset) = (trade.buyAsset, trade.sellAsset);
+        } else if (mode == 3) {
+            dl = deadline - 1 - amount % 100;
+        } else {
+            who = address(uint160(uint256(keccak256(abi.encode(amount)))) | 1);
+        }
+        _submit(who, trade, dl, proofs[i]);
+        // Proofs fixtured as invalid for the agent (another vault, agent, chain or model), unperturbed.
+        if (!validForAgent[i]) _submit(agent, trades[i], deadline, proofs[i]);
+    }
+
+    /// @notice The owner deposits.
+    function deposit(uint256 asset, uint256 amount) external {
+        asset %= tokens.length;
+        amount = amount % 1e21 + 1;
+        tokens[asset].mint(owner, amount);
+        vm.startPrank(owner);
+        tokens[asset].approve(address(vault), amount);
+        vault.deposit(asset, amount);
+        vm.stopPrank();
+        deposited[asset] += amount;
+    }
+
+    /// @notice Anyone sends tokens to the vault directly.
+    function donate(uint256 asset, uint256 amount) external {
+        asset %= tokens.length;
+        amount = amount % 1e21 + 1;
+        tokens[asset].mint(address(vault), amount);
+        donated[asset] += amount;
+    }
+
+    /// @notice A feed moves (by up to ±10 %).
+    function movePrice(uint256 asset, uint256 bps) external {
+        asset %= feeds.length;
+        (, int256 answer,,,) = feeds[asset].latestRoundData();
+        // casting to 'int256' is safe because bps % 2001 < 2001
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int256 change = answer * (int256(bps % 2001) - 1000) / 10_000;
+        vm.prank(owner);
+        feeds[asset].submit(answer + change);
+    }
+
+    /// @notice Time passes (up to 20 minutes; the deadline stays ahead for a while).
+    function warp(uint256 secondsLater) external {
+        vm.warp(block.timestamp + secondsLater % 1200);
+    }
+}
+
+/// @notice No sequence of agent calls without a valid proof of the exact trade moves any asset: every vault balance
+///         and holding is what the owner deposited (plus donations, for balances), the pools are untouched, no nonce
+///         was consumed, and no trade went through. Runs with the generated verifier and the fixture proofs.
+contract VaultInvariantTest is RealVerifierBase {
+    VaultHandler internal handler;
+    uint256[] internal initialBalances;
+    uint256[] internal initialHoldings;
+    uint256[] internal initialReserves;
+
+    function setUp() public {
+        if (!_setUpWithFixtures()) return;
+        handler = new VaultHandler(vault, address(this), agent, otherAgent, deadline, tokens, feeds);
+        string[7] memory names = [
+            "valid_sell_weth_buy_usdc",
+            "valid_sell_usdc_buy_wbtc",
+            "valid_sell_link_buy_weth",
+            "uncertified_model",
+            "other_vault",
+            "other_agent",
+            "other_chain"
+        ];
+        for (uint256 i = 0; i < names.length; ++i) {
+            ProofCase memory c = _proofCase(names[i]);
+            string memory tradeName = vm.parseJsonString(proofsJson, string.concat(_caseKey(names[i]), ".trade"));
+            handler.addProof(c.proof, _tradeSpec(tradeName).trade, c.expectedValid);
+        }
+        State memory s = _state();
+        (initialBalances, initialHoldings, initialReserves) = (s.vaultBalances, s.holdings, s.pairReserves);
+        // The handler may prank this contract (the vault's owner and the feeds' owner).
+    }
+
+    /// @notice Forge's invariant fuzzer calls only the handler.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// @dev The handler's attempts are refused, and the system still trades with a valid proof afterwards (so the
+    ///      invariants are not true merely because everything is broken).
+    function test_Handler_AttemptsAreRefused_AndAValidProofStillExecutes() public {
+        uint256[8] memory garbage;
+        garbage[0] = 1;
+        handler.submitGarbage(0, 0, 1, 1e18, 1e9, garbage);
+        handler.submitGarbage(1, 0, 1, 1e18, 1e9, garbage);
+        for (uint256 i = 0; i < 7; ++i) {
+            for (uint256 how = 0; how < 5; ++how) {
+                handler.submitGenuineProofOfSomethingElse(i, how, 12345);
+            }
+        }
+        assertEq(handler.executed(), 0, "nothing executed");
+        assertTrue(handler.attempts() >= 2 + 7 * 5 + 4 * 5, "attempts made");
+        ProofCase memory c = _proofCase("valid_sell_weth_buy_usdc");
+        vm.prank(agent);
+        vault.executeTrade(_tradeSpec("valid_sell_weth_buy_usdc").trade, deadline, c.proof);
+        assertEq(vault.nonces(agent), 1, "the valid proof executed");
+    }
+
+    function invariant_NoAssetMovesWithoutAValidProof() public view {
+        State memory s = _state();
+        for (uint256 k = 0; k < tokens.length; ++k) {
+            uint256 expectedHolding = initialHoldings[k] + handler.deposited(k);
+            assertEq(s.holdings[k], expectedHolding, _at("holding", k));
+            assertEq(s.vaultBalances[k], expectedHolding + handler.donated(k), _at("vault balance", k));
+        }
+        for (uint256 i = 0; i < initialReserves.length; ++i) {
+            assertEq(s.pairReserves[i], initialReserves[i], _at("pool reserve", i));
+        }
+    }
+
+    function invariant_NoNonceConsumedAndNoTradeExecuted() public view {
+        assertEq(vault.nonces(agent), 0, "agent nonce");
+        assertEq(vault.nonces(otherAgent), 0, "other agent nonce");
+        assertEq(handler.executed(), 0, "trades executed");
+    }
+}
