@@ -34,7 +34,8 @@ import {IVenue} from "./venues/IVenue.sol";
 ///      USD values are at 1e8 and computed in one division, whatever the feed's decimals:
 ///      `value = amount · answer · 10^8 / 10^(tokenDecimals + feedDecimals)`, rounded DOWN for holdings and for the
 ///      bought value `valueOut`, and UP for debts and for the sold value `valueIn` (as Aave values collateral down
-///      and debt up: every rounding makes the statement more conservative). The Rust prover mirrors this exactly.
+///      and debt up: every rounding makes the statement more conservative). The Rust prover values the same way
+///      (prover/src/valuation.rs, for 8-decimal feeds); the fixture tests check that both give identical inputs.
 ///
 ///      The venue and every asset's token, feed, heartbeat and decimals live in an {AssetTable} (the code of a
 ///      data contract, rewritten by each configuration change and read with one EXTCODECOPY per trade); the
