@@ -14,12 +14,6 @@ interface Vm {
     /// @notice Sets `block.number`.
     function roll(uint256 newHeight) external;
 
-    /// @notice Writes storage slot `slot` of `target`.
-    function store(address target, bytes32 slot, bytes32 value) external;
-
-    /// @notice Reads storage slot `slot` of `target`.
-    function load(address target, bytes32 slot) external view returns (bytes32 data);
-
     /// @notice Sets `block.chainid`.
     function chainId(uint256 newChainId) external;
 
@@ -54,17 +48,8 @@ interface Vm {
     /// @notice Current nonce of `account`.
     function getNonce(address account) external view returns (uint64);
 
-    /// @notice Expects the next emitted event to match the one emitted next by the test, all topics and data.
-    function expectEmit() external;
-
-    /// @notice Expects the next call to revert, with any revert data.
-    function expectRevert() external;
-
     /// @notice Makes calls to `callee` with exactly `data` (or a prefix of it) return `returnData`.
     function mockCall(address callee, bytes calldata data, bytes calldata returnData) external;
-
-    /// @notice Removes every mock set with {mockCall}.
-    function clearMockedCalls() external;
 
     /// @notice Gives `account` a name in traces.
     function label(address account, string calldata newLabel) external;
@@ -98,9 +83,6 @@ interface Vm {
 
     /// @notice The string at `key`.
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
-
-    /// @notice The strings at `key`.
-    function parseJsonStringArray(string calldata json, string calldata key) external pure returns (string[] memory);
 
     /// @notice `stringifiedValue` (a 0x-prefixed hex string) as bytes.
     function parseBytes(string calldata stringifiedValue) external pure returns (bytes memory parsedValue);
