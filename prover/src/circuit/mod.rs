@@ -118,40 +118,26 @@ impl RiskCircuit {
         let _ = inputs[n_packed].square()?;
         checkpoint("public inputs");
 
-        // The model, recommitted.
-        let model_fields = match a {
-            Some(a) => Some(
-                a.model
-                    .commitment_fields()
-                    .map_err(|_| SynthesisError::Unsatisfiable)?
-                    .iter()
-                    .map(|f| f.0)
-                    .collect::<Vec<_>>(),
-            ),
-            None => None,
-        };
-        let (model_packed, model_vars) =
-            alloc_packed(&cs, &model_field_widths(config), model_fields.as_deref())?;
-        hash_with_domain(&cs, DOMAIN_MODEL, &model_header(config), &model_packed)?
-            .enforce_equal(&inputs[n_packed + 1])?;
+        // The model and the risk parameters, recommitted from their private preimages.
+        let model_fields = a.map(|a| a.model.commitment_fields());
+        let model_vars = recommit(
+            &cs,
+            DOMAIN_MODEL,
+            &model_header(config),
+            &model_field_widths(config),
+            model_fields,
+            &inputs[n_packed + 1],
+        )?;
         checkpoint("model commitment");
-
-        // The risk parameters, recommitted.
-        let params_fields = match a {
-            Some(a) => Some(
-                a.params
-                    .commitment_fields()
-                    .map_err(|_| SynthesisError::Unsatisfiable)?
-                    .iter()
-                    .map(|f| f.0)
-                    .collect::<Vec<_>>(),
-            ),
-            None => None,
-        };
-        let (params_packed, p) =
-            alloc_packed(&cs, &params_field_widths(config), params_fields.as_deref())?;
-        hash_with_domain(&cs, DOMAIN_RISK_PARAMS, &params_header(config), &params_packed)?
-            .enforce_equal(&inputs[n_packed + 2])?;
+        let params_fields = a.map(|a| a.params.commitment_fields());
+        let p = recommit(
+            &cs,
+            DOMAIN_RISK_PARAMS,
+            &params_header(config),
+            &params_field_widths(config),
+            params_fields,
+            &inputs[n_packed + 2],
+        )?;
         checkpoint("risk-parameter commitment");
         let upper = &p[6 + n..];
         // Full symmetric matrix from the committed upper triangle (row i holds columns i..n).
@@ -184,4 +170,29 @@ impl RiskCircuit {
         checkpoint("hard checks");
         Ok(breakdown)
     }
+}
+
+/// Allocates a preimage's packed fields (range-checked bits), hashes them under `tag` after the
+/// constant `header`, enforces the hash equals the public `commitment`, and returns the fields.
+fn recommit(
+    cs: &ConstraintSystemRef<Fr>,
+    tag: &str,
+    header: &[Fr],
+    widths: &[usize],
+    fields: Option<Result<Vec<(u64, usize)>, crate::Error>>,
+    commitment: &Fp,
+) -> Result<Vec<Fp>, SynthesisError> {
+    let values = match fields {
+        Some(fields) => Some(
+            fields
+                .map_err(|_| SynthesisError::Unsatisfiable)?
+                .iter()
+                .map(|f| f.0)
+                .collect::<Vec<_>>(),
+        ),
+        None => None,
+    };
+    let (packed, vars) = alloc_packed(cs, widths, values.as_deref())?;
+    hash_with_domain(cs, tag, header, &packed)?.enforce_equal(commitment)?;
+    Ok(vars)
 }
