@@ -238,27 +238,34 @@ pub struct RoundData {
 
 /// Reads the latest round of the feed at `feed` through `AggregatorV3Interface`.
 pub async fn latest_round<P: Provider>(provider: &P, feed: Address) -> Result<RoundData> {
-    let data = AggregatorV3Interface::new(feed, provider).latestRoundData().call().await?;
-    Ok(RoundData {
-        round_id: data.roundId.to::<u128>(),
-        answer: data.answer,
-        started_at: data.startedAt.saturating_to::<u64>(),
-        updated_at: data.updatedAt.saturating_to::<u64>(),
-        answered_in_round: data.answeredInRound.to::<u128>(),
-    })
+    let d = AggregatorV3Interface::new(feed, provider).latestRoundData().call().await?;
+    Ok(RoundData::from_words(d.roundId, d.answer, d.startedAt, d.updatedAt, d.answeredInRound))
 }
 
 /// Reads round `round` of the feed at `feed` through `AggregatorV3Interface.getRoundData`.
 pub async fn round<P: Provider>(provider: &P, feed: Address, round: u64) -> Result<RoundData> {
     let id = alloy::primitives::Uint::<80, 2>::from(round);
-    let data = AggregatorV3Interface::new(feed, provider).getRoundData(id).call().await?;
-    Ok(RoundData {
-        round_id: data.roundId.to::<u128>(),
-        answer: data.answer,
-        started_at: data.startedAt.saturating_to::<u64>(),
-        updated_at: data.updatedAt.saturating_to::<u64>(),
-        answered_in_round: data.answeredInRound.to::<u128>(),
-    })
+    let d = AggregatorV3Interface::new(feed, provider).getRoundData(id).call().await?;
+    Ok(RoundData::from_words(d.roundId, d.answer, d.startedAt, d.updatedAt, d.answeredInRound))
+}
+
+impl RoundData {
+    /// The five words `latestRoundData` and `getRoundData` return, in Chainlink's order.
+    fn from_words(
+        round_id: alloy::primitives::Uint<80, 2>,
+        answer: I256,
+        started_at: alloy::primitives::U256,
+        updated_at: alloy::primitives::U256,
+        answered_in_round: alloy::primitives::Uint<80, 2>,
+    ) -> Self {
+        Self {
+            round_id: round_id.to::<u128>(),
+            answer,
+            started_at: started_at.saturating_to::<u64>(),
+            updated_at: updated_at.saturating_to::<u64>(),
+            answered_in_round: answered_in_round.to::<u128>(),
+        }
+    }
 }
 
 /// Checks that a value read back equals the one written.
