@@ -14,5 +14,6 @@ pub mod demo;
 mod error;
 pub mod feeds;
 pub mod gated_proof;
+pub mod journal;
 
 pub use error::{Error, Result};
