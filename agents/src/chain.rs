@@ -163,6 +163,35 @@ impl Artifact {
         })
     }
 
+    /// Reads a Truffle/Waffle-style artifact (`{"abi": [...], "bytecode": "<hex>"}`, as
+    /// `@uniswap/v2-core` ships them; the hex may lack `0x`).
+    pub fn load_npm(name: &str, path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::ArtifactMissing { path: path.to_path_buf() },
+            _ => Error::ArtifactRead { path: path.to_path_buf(), source },
+        })?;
+        #[derive(serde::Deserialize)]
+        struct NpmArtifact {
+            abi: JsonAbi,
+            bytecode: String,
+            #[serde(default, rename = "deployedBytecode")]
+            deployed_bytecode: String,
+        }
+        let parsed: NpmArtifact = serde_json::from_str(&text)
+            .map_err(|source| Error::ArtifactParse { path: path.to_path_buf(), source })?;
+        let decode = |hex_text: &str| hex::decode(hex_text.trim_start_matches("0x")).ok();
+        let bytecode = decode(&parsed.bytecode)
+            .filter(|code| !code.is_empty())
+            .ok_or_else(|| Error::NoBytecode { path: path.to_path_buf() })?;
+        Ok(Self {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            abi: parsed.abi,
+            bytecode: bytecode.into(),
+            deployed_bytecode: decode(&parsed.deployed_bytecode).unwrap_or_default().into(),
+        })
+    }
+
     /// The deployment code: creation bytecode followed by the ABI-encoded constructor arguments
     /// (a `sol!`-generated `constructorCall`).
     pub fn deploy_code<C: SolConstructor>(&self, args: &C) -> Bytes {

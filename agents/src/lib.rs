@@ -9,11 +9,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agent;
+pub mod bindings;
 pub mod chain;
+pub mod config;
+pub mod daemon;
 pub mod demo;
+pub mod deploy;
 mod error;
 pub mod feeds;
 pub mod gated_proof;
 pub mod journal;
+pub mod market;
+pub mod metrics;
+pub mod strategy;
 
 pub use error::{Error, Result};

@@ -1,0 +1,291 @@
+//! `proofgate-agent`: the agent daemon (`run`), its journal (`history`), and deployment of the
+//! whole system to any RPC endpoint (`deploy`).
+//!
+//! Keys never come from the command line: agents' keys come from the environment variables or
+//! keystores their configuration names, the deployer's from `PROOFGATE_PRIVATE_KEY`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alloy::primitives::{keccak256, Address, U256};
+use alloy::providers::Provider;
+use alloy::transports::http::reqwest::Url;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use proofgate_agents::agent::Faults;
+use proofgate_agents::chain::{self, PRIVATE_KEY_VAR};
+use proofgate_agents::config::DaemonConfig;
+use proofgate_agents::daemon;
+use proofgate_agents::deploy::{self, Certification, DeploymentFile, SystemPlan};
+use proofgate_agents::journal::{format_history, Journal};
+use proofgate_prover::files::{self, VerifyingKeyFile};
+use proofgate_prover::{Model, RiskParams};
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+/// The environment variable that injects faults (tests only): `exit-after-prove`.
+const FAULT_VAR: &str = "PROOFGATE_FAULT";
+
+/// ProofGate's agent daemon.
+#[derive(Debug, Parser)]
+#[command(name = "proofgate-agent", version)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Log formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the agents of a configuration until Ctrl-C.
+    Run(RunArgs),
+    /// Print the journal.
+    History(HistoryArgs),
+    /// Deploy and certify the whole system on a node, and write its addresses.
+    Deploy(Box<DeployArgs>),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The daemon's TOML configuration.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Demos and tests: submit every decision as a deliberately invalid trade, to watch the vault
+    /// revert it.
+    #[arg(long)]
+    force_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The journal database.
+    #[arg(long, value_name = "FILE")]
+    journal: PathBuf,
+    /// Only this agent's entries.
+    #[arg(long, value_name = "ADDRESS")]
+    agent: Option<Address>,
+    /// At most this many entries, newest first.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct DeployArgs {
+    /// The node. The deployer's key is read from PROOFGATE_PRIVATE_KEY.
+    #[arg(long, value_name = "URL")]
+    rpc_url: Url,
+    /// The verifying key file (`proofgate setup`).
+    #[arg(long, value_name = "FILE")]
+    vk: PathBuf,
+    /// The model to certify.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The risk parameters to certify.
+    #[arg(long, value_name = "FILE")]
+    params: PathBuf,
+    /// An agent to register (repeat for several).
+    #[arg(long = "agent", value_name = "ADDRESS", required = true)]
+    agents: Vec<Address>,
+    /// Who may pause (default: nobody but the owners).
+    #[arg(long, value_name = "ADDRESS")]
+    guardian: Option<Address>,
+    /// The timelock's delay in seconds (anvil's clock is moved past it; elsewhere it is waited).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3_600)]
+    timelock_delay: u64,
+    /// USD per side of each seeded Uniswap V2 pair.
+    #[arg(long, value_name = "USD", default_value_t = 5_000_000)]
+    liquidity_usd: u128,
+    /// The feeds' heartbeat in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3_600)]
+    heartbeat: u32,
+    /// The model's name and version in the registry.
+    #[arg(long, default_value = "proofgate-risk-mlp")]
+    model_name: String,
+    /// The model's version in the registry.
+    #[arg(long, default_value = "1.0.0")]
+    model_version: String,
+    /// Where to write `<chainId>.json`.
+    #[arg(long, value_name = "DIR", default_value = "deployments")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Run(args) => run_daemon(args).await,
+        Command::History(args) => history(args),
+        Command::Deploy(args) => deploy_system(*args).await,
+    }
+}
+
+async fn run_daemon(args: RunArgs) -> Result<()> {
+    let config = DaemonConfig::load(&args.config)?;
+    let faults = Faults {
+        exit_after_prove: match std::env::var(FAULT_VAR).ok().as_deref() {
+            None | Some("") => false,
+            Some("exit-after-prove") => true,
+            Some(other) => bail!("{FAULT_VAR}={other:?}: the only fault is exit-after-prove"),
+        },
+        force_invalid_every: u64::from(args.force_invalid),
+    };
+    let handle = daemon::start(&config, faults, None).await?;
+    if let Some(addr) = handle.metrics_addr {
+        info!(target: "proofgate::daemon", %addr, "metrics at http://{addr}/metrics");
+    }
+    tokio::signal::ctrl_c().await.context("listening for Ctrl-C")?;
+    warn!(target: "proofgate::daemon", "Ctrl-C: stopping after the current step");
+    handle.stop();
+    handle.join().await;
+    Ok(())
+}
+
+fn history(args: HistoryArgs) -> Result<()> {
+    if !args.journal.exists() {
+        bail!("{}: no journal there", args.journal.display());
+    }
+    let journal = Journal::open(&args.journal)?;
+    let entries = journal.history(args.agent, args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else {
+        print!("{}", format_history(&entries));
+    }
+    Ok(())
+}
+
+async fn deploy_system(args: DeployArgs) -> Result<()> {
+    let signer = chain::signer_from_env(PRIVATE_KEY_VAR)?;
+    let deployer = signer.address();
+    let vk_file: VerifyingKeyFile = files::read_json(&args.vk)
+        .with_context(|| format!("reading the verifying key {}", args.vk.display()))?;
+    let vk = files::decode_verifying_key(&vk_file)
+        .with_context(|| format!("{} is not a valid verifying key", args.vk.display()))?;
+    let circuit = vk_file.config.clone();
+    let model: Model = files::read_json(&args.model)
+        .with_context(|| format!("reading the model {}", args.model.display()))?;
+    model.check_against(&circuit).with_context(|| format!("{}", args.model.display()))?;
+    let params: RiskParams = files::read_json(&args.params)
+        .with_context(|| format!("reading the risk parameters {}", args.params.display()))?;
+    params.check_against(&circuit).with_context(|| format!("{}", args.params.display()))?;
+    let assets = deploy::demo_assets();
+    if assets.len() != circuit.n_assets {
+        bail!(
+            "the verifying key is for {} assets; the deployment has {}",
+            circuit.n_assets,
+            assets.len()
+        );
+    }
+    let verifier = deploy::compile_verifier(&vk, &circuit)?;
+    let provider = chain::connect(args.rpc_url.clone(), signer);
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .with_context(|| format!("cannot reach the node at {}", args.rpc_url))?;
+    let plan = SystemPlan {
+        assets,
+        pair_liquidity_usd: args.liquidity_usd,
+        heartbeat: args.heartbeat,
+        timelock_delay: args.timelock_delay,
+        guardian: args.guardian.unwrap_or(Address::ZERO),
+        verifier_bytecode: verifier.bytecode,
+        verifier_key_hash: verifier.key_hash,
+        certification: certification(&circuit, &model, &params, &args)?,
+        agents: args.agents.clone(),
+    };
+    let deployment =
+        deploy::deploy_system(&provider, deployer, &proofgate_toolchain::repo_root(), &plan)
+            .await?;
+    let path = DeploymentFile::path_in(&args.out, chain_id);
+    deployment.write(&path)?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+fn certification(
+    circuit: &proofgate_prover::CircuitConfig,
+    model: &Model,
+    params: &RiskParams,
+    args: &DeployArgs,
+) -> Result<Certification> {
+    let word = |fr: ark_bn254::Fr| -> Result<U256> {
+        Ok(proofgate_verifier_codegen::calldata::input_words(&[fr])
+            .first()
+            .copied()
+            .unwrap_or_default())
+    };
+    let model_bytes = std::fs::read(&args.model)?;
+    let params_bytes = std::fs::read(&args.params)?;
+    Ok(Certification {
+        model_commitment: word(model.commitment(circuit)?)?,
+        model_name: args.model_name.clone(),
+        model_version: args.model_version.clone(),
+        architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
+        model_artifacts_hash: keccak256(model_bytes),
+        params_commitment: word(params.commitment(circuit)?)?,
+        params_description: format!("risk limits from {}", args.params.display()),
+        params_document_hash: keccak256(params_bytes),
+    })
+}
+
+fn init_tracing(format: LogFormat) {
+    // arkworks' gr1cs spans format the whole constraint system at every gadget: always off.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive("gr1cs=off".parse().expect("a valid directive"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn there_is_no_private_key_flag() {
+        let args = ["proofgate-agent", "deploy", "--private-key", "0x01"];
+        assert!(Cli::try_parse_from(args).is_err());
+    }
+}

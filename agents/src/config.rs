@@ -1,0 +1,297 @@
+//! The daemon's TOML configuration, validated at start with errors that name the field.
+//!
+//! ```toml
+//! version = 1
+//! rpc_url = "http://127.0.0.1:8545"
+//! chain_id = 31337
+//! deployment = "deployments/31337.json"   # written by `proofgate-agent deploy`
+//! proving_key = "keys/risk.pk"            # from `proofgate setup`
+//! journal = ".proofgate/journal.sqlite"
+//! metrics_listen = "127.0.0.1:9464"       # optional Prometheus endpoint
+//! max_concurrent_proofs = 1
+//! poll_interval_ms = 200
+//!
+//! [gas]
+//! max_fee_gwei = 50            # optional caps; the node's estimate is used when absent
+//! priority_fee_gwei = 1
+//! gas_limit = 900000
+//!
+//! [[agents]]
+//! name = "rebalancer"
+//! key_env = "PROOFGATE_AGENT_KEY_1"        # the key is read from this variable, never from here
+//! model = "model.json"
+//! params = "risk_params.json"
+//! deadline_s = 120
+//! slippage_bps = 30
+//! strategy = { kind = "rebalance", target_weights_bps = [1250, 1250, 1250, 1250, 1250, 1250, 1250, 1250], threshold_bps = 100, max_trade_bps = 500 }
+//! ```
+//!
+//! Relative paths are relative to the configuration file's directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
+use serde::Deserialize;
+
+use crate::strategy::StrategyConfig;
+use crate::{Error, Result};
+
+/// The configuration format this build reads.
+pub const CONFIG_VERSION: u64 = 1;
+
+/// The daemon's configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Format version ([`CONFIG_VERSION`]).
+    pub version: u64,
+    /// The node's JSON-RPC endpoint.
+    pub rpc_url: Url,
+    /// The chain id the node must report (guards against pointing at the wrong chain).
+    pub chain_id: u64,
+    /// The deployment file (addresses).
+    pub deployment: PathBuf,
+    /// The proving key file.
+    pub proving_key: PathBuf,
+    /// The journal database.
+    pub journal: PathBuf,
+    /// Where to serve Prometheus metrics (`host:port`); none when absent.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Proofs made at once, across agents (each uses all cores).
+    #[serde(default = "default_concurrency")]
+    pub max_concurrent_proofs: usize,
+    /// How often the chain is polled for new blocks, in milliseconds.
+    #[serde(default = "default_poll")]
+    pub poll_interval_ms: u64,
+    /// Gas policy.
+    #[serde(default)]
+    pub gas: GasPolicy,
+    /// The agents this daemon runs.
+    pub agents: Vec<AgentConfig>,
+}
+
+/// Limits on what a transaction may cost.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasPolicy {
+    /// Largest max fee per gas, in gwei.
+    pub max_fee_gwei: Option<u64>,
+    /// Priority fee per gas, in gwei.
+    pub priority_fee_gwei: Option<u64>,
+    /// Gas limit of a gated trade (estimated when absent).
+    pub gas_limit: Option<u64>,
+}
+
+/// One agent.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// A name for logs and metrics.
+    pub name: String,
+    /// The environment variable holding the agent's private key (hex).
+    #[serde(default)]
+    pub key_env: Option<String>,
+    /// A keystore file (Web3 Secret Storage) holding the agent's key, with its password in
+    /// `password_env`.
+    #[serde(default)]
+    pub keystore: Option<PathBuf>,
+    /// The environment variable holding the keystore's password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// The certified model's file.
+    pub model: PathBuf,
+    /// The risk-parameter file.
+    pub params: PathBuf,
+    /// Seconds from submission to the trade's deadline.
+    #[serde(default = "default_deadline")]
+    pub deadline_s: u64,
+    /// Tolerance below the venue's quote, in basis points.
+    #[serde(default = "default_slippage")]
+    pub slippage_bps: u32,
+    /// How many times a refused trade is halved before it is skipped.
+    #[serde(default = "default_shrink")]
+    pub max_shrink_steps: u32,
+    /// Demos and tests only: submit every n-th decision as a deliberately invalid trade (a trade
+    /// that breaks a limit, with the proof of a smaller one), to show the vault reverting. 0: never.
+    #[serde(default)]
+    pub force_invalid_every: u64,
+    /// The trading rule.
+    pub strategy: StrategyConfig,
+}
+
+fn default_concurrency() -> usize {
+    1
+}
+fn default_poll() -> u64 {
+    200
+}
+fn default_deadline() -> u64 {
+    120
+}
+fn default_slippage() -> u32 {
+    30
+}
+fn default_shrink() -> u32 {
+    4
+}
+
+fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{}: {what}", path.display()))
+}
+
+impl DaemonConfig {
+    /// Reads, resolves (relative paths against the file's directory) and validates `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| invalid(path, e))?;
+        let mut config = Self::parse(&text).map_err(|e| invalid(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve(base);
+        Ok(config)
+    }
+
+    /// Parses and validates configuration text (paths stay as written).
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        if config.version != CONFIG_VERSION {
+            return Err(format!(
+                "configuration version {}, this build reads {CONFIG_VERSION}",
+                config.version
+            ));
+        }
+        if config.agents.is_empty() {
+            return Err("no [[agents]]".into());
+        }
+        if config.max_concurrent_proofs == 0 {
+            return Err("max_concurrent_proofs must be at least 1".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for agent in &config.agents {
+            let name = &agent.name;
+            if !names.insert(name.clone()) {
+                return Err(format!("agent name {name:?} is used twice"));
+            }
+            match (&agent.key_env, &agent.keystore) {
+                (Some(_), None) => {}
+                (None, Some(_)) if agent.password_env.is_some() => {}
+                (None, Some(_)) => {
+                    return Err(format!("agent {name:?}: a keystore needs password_env"))
+                }
+                _ => return Err(format!("agent {name:?}: set exactly one of key_env, keystore")),
+            }
+            agent.strategy.validate_shape().map_err(|e| format!("agent {name:?}: {e}"))?;
+            if agent.deadline_s == 0 || agent.slippage_bps >= 10_000 {
+                return Err(format!(
+                    "agent {name:?}: deadline_s must be positive, slippage_bps below 10000"
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.deployment);
+        join(&mut self.proving_key);
+        join(&mut self.journal);
+        for agent in &mut self.agents {
+            join(&mut agent.model);
+            join(&mut agent.params);
+            if let Some(keystore) = &mut agent.keystore {
+                join(keystore);
+            }
+        }
+    }
+}
+
+impl AgentConfig {
+    /// The agent's signer, from its key variable or keystore. Errors name the variable or file,
+    /// never the secret.
+    pub fn signer(&self) -> Result<PrivateKeySigner> {
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| {
+                Error::Config(format!(
+                    "agent {:?}: environment variable {name} is not set",
+                    self.name
+                ))
+            })
+        };
+        if let Some(name) = &self.key_env {
+            return var(name)?.trim().parse().map_err(|_| {
+                Error::Config(format!(
+                    "agent {:?}: {name} does not hold a valid secp256k1 private key",
+                    self.name
+                ))
+            });
+        }
+        match (&self.keystore, &self.password_env) {
+            (Some(path), Some(password)) => {
+                PrivateKeySigner::decrypt_keystore(path, var(password)?).map_err(|e| {
+                    Error::Config(format!(
+                        "agent {:?}: cannot decrypt keystore {}: {e}",
+                        self.name,
+                        path.display()
+                    ))
+                })
+            }
+            _ => Err(Error::Config(format!("agent {:?}: no key configured", self.name))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+version = 1
+rpc_url = "http://127.0.0.1:8545"
+chain_id = 31337
+deployment = "deployments/31337.json"
+proving_key = "keys/risk.pk"
+journal = "journal.sqlite"
+
+[[agents]]
+name = "a"
+key_env = "PROOFGATE_TEST_KEY_A"
+model = "model.json"
+params = "risk_params.json"
+strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 500 }
+"#;
+
+    #[test]
+    fn a_minimal_config_parses_with_defaults() {
+        let config = DaemonConfig::parse(BASE).expect("parses");
+        assert_eq!(config.max_concurrent_proofs, 1);
+        assert_eq!(config.agents[0].deadline_s, 120);
+        assert!(config.metrics_listen.is_none());
+    }
+
+    #[test]
+    fn bad_configs_name_the_problem() {
+        let cases = [
+            (BASE.replace("version = 1", "version = 2"), "version 2"),
+            (BASE.replace("chain_id = 31337", "chain_id = 31337\nbogus = 1"), "bogus"),
+            (BASE.replace("key_env = \"PROOFGATE_TEST_KEY_A\"", ""), "exactly one of"),
+            (BASE.replace("http://127.0.0.1:8545", "not a url"), "rpc_url"),
+            (format!("{BASE}\n[[agents]]\nname = \"a\"\nkey_env = \"K\"\nmodel = \"m\"\nparams = \"p\"\nstrategy = {{ kind = \"momentum\", lookback = 1, threshold_bps = 1, trade_bps = 1 }}\n"), "used twice"),
+        ];
+        for (text, expected) in cases {
+            let error = DaemonConfig::parse(&text).expect_err(expected);
+            assert!(error.contains(expected), "{expected:?} not in {error:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_key_variable_is_named_not_shown() {
+        let config = DaemonConfig::parse(BASE).expect("parses");
+        let error = config.agents[0].signer().expect_err("unset").to_string();
+        assert!(error.contains("PROOFGATE_TEST_KEY_A"), "{error}");
+    }
+}

@@ -1,0 +1,206 @@
+//! The daemon: loads and checks everything a configuration names (deployment, proving key,
+//! models, parameters, keys, the node), then runs one task per agent, the metrics endpoint, and
+//! stops them all on request.
+//!
+//! Checks at start, each with an error that names the file or field: the node answers and is on
+//! the configured chain; the deployment is for that chain; the proving key's circuit matches the
+//! vault's asset count and its verifying key is the one the deployed verifier embeds; each model
+//! and parameter file fits the circuit and commits to what the deployment certified.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use alloy::primitives::B256;
+use alloy::providers::Provider;
+use proofgate_prover::files;
+use proofgate_prover::{Model, RiskParams};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::info;
+
+use crate::agent::{Agent, AgentEvent, Faults, Shared};
+use crate::chain;
+use crate::config::DaemonConfig;
+use crate::deploy::DeploymentFile;
+use crate::journal::Journal;
+use crate::market::fr_from_u256;
+use crate::metrics::{self, Metrics};
+use crate::{Error, Result};
+
+/// A running daemon.
+pub struct DaemonHandle {
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    /// The journal the agents write.
+    pub journal: Arc<Journal>,
+    /// The agents' counters.
+    pub metrics: Arc<Metrics>,
+    /// Where metrics are served, when configured.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Each agent's name and address.
+    pub agents: Vec<(String, alloy::primitives::Address)>,
+}
+
+impl DaemonHandle {
+    /// Asks every agent to stop after its current step (in-flight proofs finish and are
+    /// journaled; unsent ones are abandoned).
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits until every agent has stopped.
+    pub async fn join(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+fn config_error(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{}: {what}", path.display()))
+}
+
+/// Loads and checks `config`, then starts its agents, signing with their configured keys.
+pub async fn start(
+    config: &DaemonConfig,
+    faults: Faults,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
+) -> Result<DaemonHandle> {
+    let signers = config.agents.iter().map(|a| a.signer()).collect::<Result<Vec<_>>>()?;
+    start_with_signers(config, signers, faults, events).await
+}
+
+/// [`start`], with the agents' signers given (one per configured agent, in order): for embedding
+/// the daemon (the demo) where keys are already in memory.
+pub async fn start_with_signers(
+    config: &DaemonConfig,
+    signers: Vec<alloy::signers::local::PrivateKeySigner>,
+    faults: Faults,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
+) -> Result<DaemonHandle> {
+    let deployment = DeploymentFile::read(&config.deployment)?;
+    if deployment.chain_id != config.chain_id {
+        return Err(config_error(
+            &config.deployment,
+            format!(
+                "deployment is for chain {}, the configuration says {}",
+                deployment.chain_id, config.chain_id
+            ),
+        ));
+    }
+    let bytes =
+        files::read(&config.proving_key).map_err(|e| config_error(&config.proving_key, e))?;
+    let key =
+        files::decode_proving_key(&bytes).map_err(|e| config_error(&config.proving_key, e))?;
+    let circuit = key.config.clone();
+    if circuit.n_assets != deployment.assets.len() {
+        return Err(config_error(
+            &config.proving_key,
+            format!(
+                "key for {} assets, the vault has {}",
+                circuit.n_assets,
+                deployment.assets.len()
+            ),
+        ));
+    }
+    let vk_hash = proofgate_verifier_codegen::key_hash(&key.pk.vk)
+        .map_err(|e| config_error(&config.proving_key, e))?;
+    if B256::from(vk_hash) != deployment.verifier_key_hash {
+        return Err(config_error(
+            &config.proving_key,
+            format!(
+                "its verifying key hash {} is not the deployed verifier's {}",
+                B256::from(vk_hash),
+                deployment.verifier_key_hash
+            ),
+        ));
+    }
+
+    let journal =
+        Arc::new(Journal::open(&config.journal).map_err(|e| config_error(&config.journal, e))?);
+    let metrics = Metrics::new();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let shared = Shared {
+        circuit: circuit.clone(),
+        key: Arc::new(key),
+        deployment: Arc::new(deployment),
+        journal: journal.clone(),
+        metrics: metrics.clone(),
+        proof_slots: Arc::new(Semaphore::new(config.max_concurrent_proofs)),
+        gas: config.gas.clone(),
+        events,
+        faults,
+    };
+
+    if signers.len() != config.agents.len() {
+        return Err(Error::Config(format!(
+            "{} signers for {} agents",
+            signers.len(),
+            config.agents.len()
+        )));
+    }
+    let mut agents = Vec::new();
+    for (agent_config, signer) in config.agents.iter().zip(signers) {
+        let address = signer.address();
+        let model: Model = files::read_json(&agent_config.model)
+            .map_err(|e| config_error(&agent_config.model, e))?;
+        model.check_against(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
+        let params: RiskParams = files::read_json(&agent_config.params)
+            .map_err(|e| config_error(&agent_config.params, e))?;
+        params.check_against(&circuit).map_err(|e| config_error(&agent_config.params, e))?;
+        let certified = &shared.deployment;
+        let model_commitment =
+            model.commitment(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
+        if model_commitment != fr_from_u256(certified.model_commitment) {
+            return Err(config_error(
+                &agent_config.model,
+                "is not the model the deployment certified",
+            ));
+        }
+        let params_commitment =
+            params.commitment(&circuit).map_err(|e| config_error(&agent_config.params, e))?;
+        if params_commitment != fr_from_u256(certified.params_commitment) {
+            return Err(config_error(
+                &agent_config.params,
+                "are not the parameters the deployment certified",
+            ));
+        }
+        agent_config
+            .strategy
+            .validate(circuit.n_assets)
+            .map_err(|e| Error::Config(format!("agent {:?}: {e}", agent_config.name)))?;
+        let provider = chain::connect(config.rpc_url.clone(), signer);
+        let chain_id = provider.get_chain_id().await.map_err(|e| {
+            Error::Config(format!("cannot reach the node at {}: {e}", config.rpc_url))
+        })?;
+        if chain_id != config.chain_id {
+            return Err(Error::Config(format!(
+                "the node at {} is on chain {chain_id}, the configuration says {}",
+                config.rpc_url, config.chain_id
+            )));
+        }
+        agents.push(Agent::new(
+            agent_config.clone(),
+            address,
+            provider,
+            model,
+            params,
+            shared.clone(),
+        ));
+    }
+
+    let metrics_addr = match config.metrics_listen {
+        Some(addr) => Some(
+            metrics::spawn(addr, metrics.clone(), shutdown_rx.clone())
+                .await
+                .map_err(|e| Error::Config(format!("metrics_listen {addr}: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut tasks = JoinSet::new();
+    let names = agents.iter().map(|a| (a.config.name.clone(), a.address())).collect();
+    for agent in agents {
+        info!(target: "proofgate::daemon", agent = %agent.config.name, address = %agent.address(), strategy = ?agent.config.strategy, "agent starting");
+        tasks.spawn(agent.run(shutdown_rx.clone()));
+    }
+    Ok(DaemonHandle { shutdown, tasks, journal, metrics, metrics_addr, agents: names })
+}

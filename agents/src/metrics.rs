@@ -1,0 +1,181 @@
+//! The daemon's counters, and a Prometheus text endpoint serving them (`GET /metrics`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+/// One agent's counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentCounters {
+    /// Proofs made.
+    pub proofs: u64,
+    /// Seconds spent proving.
+    pub proving_seconds: f64,
+    /// Gated trades mined successfully.
+    pub executed: u64,
+    /// Gated trades that reverted (on chain or in the pre-flight call).
+    pub reverted: u64,
+    /// Proposals skipped (nothing to do, inactive, or shrunk to nothing).
+    pub skipped: u64,
+    /// Proposals the native reference refused.
+    pub refused: u64,
+    /// Gas used by mined gated trades.
+    pub gas_used: u64,
+    /// RPC errors met (each followed by a retry with backoff).
+    pub rpc_errors: u64,
+}
+
+/// Counters of every agent, shared between the agents and the endpoint.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    agents: Mutex<BTreeMap<String, AgentCounters>>,
+}
+
+impl Metrics {
+    /// New, empty counters.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Updates `agent`'s counters.
+    pub fn update(&self, agent: &str, change: impl FnOnce(&mut AgentCounters)) {
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        change(agents.entry(agent.to_string()).or_default());
+    }
+
+    /// A copy of every agent's counters.
+    pub fn snapshot(&self) -> BTreeMap<String, AgentCounters> {
+        self.agents.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The counters in Prometheus' text exposition format.
+    pub fn render(&self) -> String {
+        let agents = self.snapshot();
+        let mut out = String::new();
+        let families: [Family; 8] = [
+            ("proofgate_proofs_total", "counter", "Proofs made.", |c| c.proofs as f64),
+            ("proofgate_proving_seconds_total", "counter", "Seconds spent proving.", |c| {
+                c.proving_seconds
+            }),
+            ("proofgate_trades_executed_total", "counter", "Gated trades executed.", |c| {
+                c.executed as f64
+            }),
+            ("proofgate_trades_reverted_total", "counter", "Gated trades reverted.", |c| {
+                c.reverted as f64
+            }),
+            ("proofgate_trades_skipped_total", "counter", "Proposals skipped.", |c| {
+                c.skipped as f64
+            }),
+            ("proofgate_trades_refused_total", "counter", "Trades the reference refused.", |c| {
+                c.refused as f64
+            }),
+            ("proofgate_gas_used_total", "counter", "Gas used by gated trades.", |c| {
+                c.gas_used as f64
+            }),
+            ("proofgate_rpc_errors_total", "counter", "RPC errors (retried).", |c| {
+                c.rpc_errors as f64
+            }),
+        ];
+        for (name, kind, help, value) in families {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (agent, counters) in &agents {
+                let _ = writeln!(out, "{name}{{agent=\"{}\"}} {}", escape(agent), value(counters));
+            }
+        }
+        out
+    }
+}
+
+/// A metric family: name, type, help and how to read it from an agent's counters.
+type Family = (&'static str, &'static str, &'static str, fn(&AgentCounters) -> f64);
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Serves `metrics` on `listener` (`GET /metrics`; anything else is 404) until `shutdown`
+/// turns true.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if let Ok(addr) = listener.local_addr() {
+        info!(target: "proofgate::metrics", %addr, "metrics endpoint listening");
+    }
+    loop {
+        let (mut stream, peer) = tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    warn!(target: "proofgate::metrics", error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut request = [0u8; 1024];
+            let n = stream.read(&mut request).await.unwrap_or(0);
+            let line = String::from_utf8_lossy(&request[..n]);
+            let (status, body) = if line.starts_with("GET /metrics ") {
+                ("200 OK", metrics.render())
+            } else {
+                ("404 Not Found", "try GET /metrics\n".to_string())
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if let Err(e) = stream.write_all(response.as_bytes()).await {
+                debug!(target: "proofgate::metrics", %peer, error = %e, "write failed");
+            }
+        });
+    }
+}
+
+/// Binds `addr` and serves in the background; returns the bound address.
+pub async fn spawn(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(serve(listener, metrics, shutdown));
+    Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_endpoint_serves_every_agents_counters() -> Result<(), Box<dyn std::error::Error>> {
+        let metrics = Metrics::new();
+        metrics.update("alpha", |c| {
+            c.proofs += 2;
+            c.gas_used += 900_000;
+        });
+        metrics.update("beta \"b\"", |c| c.refused += 1);
+        let (stop, shutdown) = watch::channel(false);
+        let addr = spawn("127.0.0.1:0".parse()?, metrics, shutdown).await?;
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n").await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(response.contains("proofgate_proofs_total{agent=\"alpha\"} 2"), "{response}");
+        assert!(response.contains("proofgate_gas_used_total{agent=\"alpha\"} 900000"));
+        assert!(response.contains("proofgate_trades_refused_total{agent=\"beta \\\"b\\\"\"} 1"));
+        let _ = stop.send(true);
+        Ok(())
+    }
+}
