@@ -178,8 +178,9 @@ impl Agent {
                 let block = self.provider.get_block_number().await?;
                 if last_block != Some(block) {
                     let observed = Instant::now();
-                    self.decide(observed, &shutdown).await?;
-                    last_block = Some(block);
+                    let again = self.decide(observed, &shutdown).await?;
+                    // A stale proof is decided afresh at once, not at the next block.
+                    last_block = (!again).then_some(block);
                 }
                 Ok::<_, Error>(())
             };
@@ -303,11 +304,17 @@ impl Agent {
                 .map_err(journal_error)?;
             return Ok(());
         }
-        self.submit(entry.id, trade, deadline, proof, prove_s, entry.forced, observed).await
+        self.submit(entry.id, trade, deadline, proof, prove_s, entry.forced, observed).await?;
+        Ok(())
     }
 
-    /// One decision at the latest block.
-    async fn decide(&mut self, observed: Instant, shutdown: &watch::Receiver<bool>) -> Result<()> {
+    /// One decision at the latest block. Returns whether to decide again at once (the proof
+    /// went stale before it was sent).
+    async fn decide(
+        &mut self,
+        observed: Instant,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<bool> {
         let deployment = self.shared.deployment.clone();
         let state = market::read_state(&self.provider, &deployment, self.address).await?;
         self.remember_prices(&state);
@@ -315,13 +322,13 @@ impl Agent {
         if !state.active {
             debug!(target: "proofgate::agent", agent = %self.config.name, "not active in the registry; waiting");
             self.emit(None, EventKind::Idle, observed);
-            return Ok(());
+            return Ok(false);
         }
         let view =
             MarketView { block: state.block, assets: &state.assets, price_history: &self.history };
         let Some(proposal) = self.strategy.propose(&view) else {
             self.emit(None, EventKind::Idle, observed);
-            return Ok(());
+            return Ok(false);
         };
         self.decisions += 1;
         let every = match self.shared.faults.force_invalid_every {
@@ -379,7 +386,7 @@ impl Agent {
                 self.shared.metrics.update(&name, |c| c.refused += 1);
                 info!(target: "proofgate::agent", agent = %name, entry = id, %violations, "trade refused by the reference at every size");
                 self.emit(Some(id), EventKind::Refused { reason: violations }, observed);
-                return Ok(());
+                return Ok(false);
             }
             Sizing::Nothing(why) => {
                 let id = self
@@ -401,7 +408,7 @@ impl Agent {
                 self.shared.metrics.update(&name, |c| c.skipped += 1);
                 debug!(target: "proofgate::agent", agent = %name, entry = id, %why, "skipped");
                 self.emit(Some(id), EventKind::Idle, observed);
-                return Ok(());
+                return Ok(false);
             }
         };
         let (proof, prove_s) = self.prove(statement.clone()).await?;
@@ -422,7 +429,7 @@ impl Agent {
                 .journal
                 .mark_abandoned(id, "shutdown before submission")
                 .map_err(journal_error)?;
-            return Ok(());
+            return Ok(false);
         }
         let trade = to_call(&trade);
         self.submit(id, trade, deadline, proof, prove_s, false, observed).await
@@ -518,7 +525,7 @@ impl Agent {
         prove_s: f64,
         forced: bool,
         observed: Instant,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let name = self.config.name.clone();
         let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
         let call = vault.executeTrade(trade.clone(), U256::from(deadline), proof);
@@ -542,7 +549,7 @@ impl Agent {
                     .map_err(journal_error)?;
                 info!(target: "proofgate::agent", agent = %name, entry = id, "proof went stale before submission; deciding afresh");
                 self.emit(Some(id), EventKind::Stale, observed);
-                return Ok(());
+                return Ok(true);
             }
             if !reason.starts_with("rpc:") {
                 self.shared.journal.mark_reverted(id, None, None, reason).map_err(journal_error)?;
@@ -553,7 +560,7 @@ impl Agent {
                     EventKind::Reverted { reason: reason.clone(), forced },
                     observed,
                 );
-                return Ok(());
+                return Ok(false);
             }
         }
         let gas = &self.shared.gas;
@@ -594,7 +601,7 @@ impl Agent {
             warn!(target: "proofgate::agent", agent = %name, entry = id, tx = %tx_hash, %reason, forced, "gated trade reverted on chain");
             self.emit(Some(id), EventKind::Reverted { reason, forced }, observed);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Whether the vault's public inputs for `trade` now differ from those journaled at proving.
@@ -620,7 +627,7 @@ impl Agent {
         deadline: u64,
         decision: impl Fn(&TradeAmounts, String) -> NewDecision,
         observed: Instant,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let reason = format!(
             "FORCED: claims {} units sold with the proof of a {}-unit trade",
             claimed.amount_in, proved.amount_in
@@ -649,7 +656,7 @@ impl Agent {
         deadline: u64,
         decision: impl Fn(&TradeAmounts, String) -> NewDecision,
         observed: Instant,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let reason = "FORCED: a trade the reference refuses, with no valid proof".to_string();
         let id = self
             .shared
@@ -731,7 +738,12 @@ fn journal_error(e: crate::journal::JournalError) -> Error {
 /// failure otherwise (prefixed `rpc:`).
 pub fn decode_revert(error: &alloy::contract::Error) -> String {
     if let Some(decoded) = error.as_decoded_interface_error::<IProofGateVaultErrors>() {
-        return format!("{decoded:?}");
+        // `Variant(Variant { field: value, .. })`: the inner error is the readable part.
+        let text = format!("{decoded:?}");
+        return match text.split_once('(') {
+            Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).to_string(),
+            None => text,
+        };
     }
     match error.as_revert_data() {
         Some(data) => format!("reverted with undecoded data {data}"),

@@ -18,10 +18,10 @@ pub mod demo;
 pub mod deploy;
 mod error;
 pub mod feeds;
-pub mod gated_proof;
 pub mod journal;
 pub mod market;
 pub mod metrics;
 pub mod strategy;
+pub mod system_demo;
 
 pub use error::{Error, Result};

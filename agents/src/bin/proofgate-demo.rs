@@ -1,41 +1,50 @@
-//! `proofgate-demo`: the largest end-to-end flow that exists today, until the agent daemon lands.
+//! `proofgate-demo`: the whole system end to end, on a fresh anvil or on any node.
 //!
-//! Spawns anvil from the repository's toolchain (or uses `--rpc-url` with the key in
-//! `PROOFGATE_PRIVATE_KEY`), deploys one Chainlink-shaped `PriceFeed` per asset from forge's
-//! artifact, drives the feeds along a seeded price path with a volatility shock, reads them back
-//! through `AggregatorV3Interface` and prints a report. Logs go to stderr (`RUST_LOG`), the report
-//! to stdout.
+//! Spawns anvil from the repository's toolchain (or uses `--rpc-url`, with the deployer's key in
+//! `PROOFGATE_PRIVATE_KEY` and the two agents' keys in `PROOFGATE_AGENT_KEY_1` and `_2`), makes
+//! development keys for the risk circuit, deploys and certifies the whole system through the
+//! timelock, runs a rebalancing and a momentum agent through a seeded price path with a
+//! volatility shock, and prints a report. Logs go to stderr (`RUST_LOG`), the report to stdout.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use anyhow::{Context, Result};
 use clap::Parser;
-use proofgate_agents::chain::{self, Artifact, LocalAnvil, PRIVATE_KEY_VAR};
-use proofgate_agents::demo::{self, ChainInfo};
-use proofgate_agents::feeds::{self, PricePath};
+use proofgate_agents::chain::{self, LocalAnvil, PRIVATE_KEY_VAR};
+use proofgate_agents::system_demo::{self, DemoOptions, Endpoint};
 use proofgate_toolchain::{repo_root, Toolchain};
-use tracing::{info, warn};
+use tracing::warn;
 use tracing_subscriber::EnvFilter;
 
-/// Deploys price feeds on a local chain and drives them along a seeded price path with a
-/// volatility shock: the largest end-to-end flow of ProofGate that exists today.
+/// Runs ProofGate end to end: deploy, certify, two agents trading through a volatility shock,
+/// proofs verified on chain, forced invalid trades reverted.
 #[derive(Debug, Parser)]
 #[command(name = "proofgate-demo", version)]
 struct Cli {
-    /// Use the node at URL instead of spawning anvil. The deployer's private key is read from
-    /// the environment variable PROOFGATE_PRIVATE_KEY, never from the command line.
+    /// Use the node at URL instead of spawning anvil. Keys are read from the environment
+    /// (PROOFGATE_PRIVATE_KEY for the deployer, PROOFGATE_AGENT_KEY_1 and _2 for the agents),
+    /// never from the command line.
     #[arg(long, value_name = "URL")]
     rpc_url: Option<Url>,
 
-    /// Price updates per feed (each feed's submit() is mined in its own block on anvil).
-    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Price updates of every feed.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     blocks: u32,
 
-    /// Seed of the price path (the same seed gives the same prices).
+    /// Seed of the price path and the model (the same seed gives the same prices).
     #[arg(long, default_value_t = 7)]
     seed: u64,
+
+    /// The momentum agent submits every N-th decision as a deliberately invalid trade (0: never).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    force_invalid_every: u64,
+
+    /// Where keys, model, deployment, configuration and journal go.
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -54,48 +63,41 @@ async fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let root = repo_root();
-    let artifact = Artifact::forge(&root, "PriceFeed.sol", "PriceFeed")?;
-    info!(target: "proofgate::demo", artifact = %artifact.path.display(), "creation bytecode loaded from forge's artifact");
-    let path = PricePath::with_midway_shock(cli.seed, cli.blocks);
-
-    match cli.rpc_url {
+    let options = DemoOptions {
+        steps: cli.blocks,
+        seed: cli.seed,
+        work_dir: cli.work_dir.unwrap_or_else(|| repo_root().join(".proofgate").join("demo")),
+        force_invalid_every: cli.force_invalid_every,
+        settle_timeout: Duration::from_secs(60),
+    };
+    let report = match cli.rpc_url {
         Some(url) => {
-            let signer = chain::signer_from_env(PRIVATE_KEY_VAR)?;
-            let label = "node given by --rpc-url".to_string();
-            drive(url, signer, label, &artifact, path).await
+            let endpoint = Endpoint {
+                url,
+                label: "node given by --rpc-url".into(),
+                deployer: chain::signer_from_env(PRIVATE_KEY_VAR)?,
+                agents: [
+                    chain::signer_from_env("PROOFGATE_AGENT_KEY_1")?,
+                    chain::signer_from_env("PROOFGATE_AGENT_KEY_2")?,
+                ],
+            };
+            system_demo::run(&endpoint, &options).await?
         }
         None => {
             let toolchain = Toolchain::discover()?;
             let anvil = LocalAnvil::spawn(&toolchain)?;
-            let label = format!("anvil (spawned from {})", anvil.binary().display());
-            let result =
-                drive(anvil.endpoint_url(), anvil.dev_signer()?, label, &artifact, path).await;
+            let endpoint = Endpoint {
+                url: anvil.endpoint_url(),
+                label: format!("anvil (spawned from {})", anvil.binary().display()),
+                deployer: anvil.dev_signer()?,
+                agents: [anvil.nth_dev_signer(1)?, anvil.nth_dev_signer(2)?],
+            };
+            let report = system_demo::run(&endpoint, &options).await;
             anvil.stop();
-            result
+            report?
         }
-    }
-}
-
-async fn drive(
-    url: Url,
-    signer: PrivateKeySigner,
-    label: String,
-    artifact: &Artifact,
-    path: PricePath,
-) -> Result<()> {
-    use alloy::providers::Provider;
-
-    let deployer = signer.address();
-    let provider = chain::connect(url.clone(), signer);
-    let chain_id = provider.get_chain_id().await.with_context(|| format!("reaching {url}"))?;
-    let info = ChainInfo { label, endpoint: url.to_string(), chain_id, deployer };
-    let seed = path.seed;
-    let report = demo::run(&provider, info, artifact, &feeds::default_assets(), path).await?;
+    };
     println!("{report}");
-    println!();
-    let proof = proofgate_agents::gated_proof::run(&provider, seed).await?;
-    println!("{proof}");
     Ok(())
 }
 

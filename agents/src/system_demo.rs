@@ -1,0 +1,499 @@
+//! The demo: the whole system on one chain, end to end.
+//!
+//! A development setup of the risk circuit; a model and risk limits; the whole system deployed
+//! and the model certified through the timelock ([`crate::deploy`]); two agents (rebalancing and
+//! momentum) run by the daemon in this process; a seeded price path with a volatility shock
+//! pushed to the feeds, one update of every feed per step; and a report of what happened:
+//! trades executed, refused by the reference, forced invalid trades reverted on chain, gas and
+//! proving time per trade, and the latency from a price update to the mined trade.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, U256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
+use proofgate_prover::snark;
+use proofgate_prover::statement::Binding;
+use proofgate_prover::valuation::{AssetSnapshot, TradeAmounts, VaultSnapshot};
+use proofgate_prover::{evaluate, files, CircuitConfig, Model, RiskParams};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::sync::mpsc;
+use tracing::info;
+
+use crate::agent::{AgentEvent, EventKind, Faults};
+use crate::bindings::vault::IProofGateVault;
+use crate::chain;
+use crate::config::{AgentConfig, DaemonConfig, GasPolicy, CONFIG_VERSION};
+use crate::daemon;
+use crate::deploy::{self, AssetPlan, Certification, DeploymentFile, SystemPlan};
+use crate::feeds::{self, PricePath};
+use crate::journal::{Journal, Status};
+use crate::strategy::StrategyConfig;
+use crate::{Error, Result};
+
+/// Where the demo runs.
+pub struct Endpoint {
+    /// The node.
+    pub url: Url,
+    /// What the node is, in words.
+    pub label: String,
+    /// The deployer (vault owner, governor, feed owner).
+    pub deployer: PrivateKeySigner,
+    /// The two agents' keys.
+    pub agents: [PrivateKeySigner; 2],
+}
+
+/// The demo's settings.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Price updates (of every feed) to run through.
+    pub steps: u32,
+    /// Seed of the price path and the model.
+    pub seed: u64,
+    /// Where keys, model, parameters, deployment, configuration and journal are written.
+    pub work_dir: PathBuf,
+    /// The momentum agent submits every n-th decision as a deliberately invalid trade.
+    pub force_invalid_every: u64,
+    /// Longest wait for the agents to settle after a price update.
+    pub settle_timeout: Duration,
+}
+
+/// One agent's figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentSummary {
+    /// Its address.
+    pub address: Address,
+    /// Its strategy.
+    pub strategy: String,
+    /// Journal entries per status.
+    pub statuses: BTreeMap<Status, u64>,
+    /// Revert reasons of forced submissions.
+    pub forced_reverts: Vec<String>,
+}
+
+/// What the demo measured.
+#[derive(Clone, Debug)]
+pub struct DemoReport {
+    /// The node.
+    pub endpoint: String,
+    /// The chain id.
+    pub chain_id: u64,
+    /// The circuit's constraints.
+    pub constraints: usize,
+    /// Seconds of the development setup.
+    pub setup_s: f64,
+    /// The deployment.
+    pub deployment: DeploymentFile,
+    /// Where the deployment file was written.
+    pub deployment_path: PathBuf,
+    /// Per agent.
+    pub agents: BTreeMap<String, AgentSummary>,
+    /// Gas of every executed gated trade.
+    pub trade_gas: Vec<u64>,
+    /// Proving seconds of every executed gated trade.
+    pub prove_s: Vec<f64>,
+    /// Seconds from a price update to the first mined gated trade after it.
+    pub latency_s: Vec<f64>,
+    /// Whether the vault's holdings equal the deposits plus the journal's executed trades.
+    pub journal_matches_chain: bool,
+    /// Steps whose agents did not settle in time.
+    pub unsettled_steps: u32,
+    /// Where the journal is.
+    pub journal_path: PathBuf,
+}
+
+/// The demo's circuit: the default (8 assets).
+fn circuit() -> CircuitConfig {
+    CircuitConfig::default()
+}
+
+/// Risk limits for the demo: typical ones, with a tighter concentration limit (so the momentum
+/// agent runs into it) and a score limit a little above the model's score on the opening
+/// portfolio.
+fn demo_params(config: &CircuitConfig, model: &Model, assets: &[AssetPlan]) -> Result<RiskParams> {
+    let mut params = RiskParams::typical(config);
+    params.max_concentration_bps = 2_000;
+    let snapshot = VaultSnapshot {
+        assets: assets
+            .iter()
+            .map(|a| {
+                let scale = 10u128.pow(a.decimals.into());
+                AssetSnapshot {
+                    balance: a.deposit_tokens * scale,
+                    debt: a.debt_tokens * scale,
+                    price_1e8: u64::try_from(a.feed.initial_answer).unwrap_or(0),
+                    decimals: a.decimals,
+                }
+            })
+            .collect(),
+        trade: TradeAmounts { sell_asset: 0, buy_asset: 1, amount_in: 1, amount_out: 0 },
+        binding: Binding { agent: [0; 20], vault: [0; 20], chain_id: 0, nonce: 0, deadline: 0 },
+        model_commitment: model.commitment(config).map_err(prover("model commitment"))?,
+        params_commitment: params.commitment(config).map_err(prover("params commitment"))?,
+    };
+    let statement = snapshot.statement().map_err(prover("opening statement"))?;
+    let score =
+        evaluate(config, model, &params, &statement).map_err(prover("reference"))?.metrics.score;
+    let score = i64::try_from(score).map_err(|_| Error::Config("score out of range".into()))?;
+    params.max_score = score.max(0) + (1 << (config.activation_frac_bits + 2));
+    Ok(params)
+}
+
+fn prover<E: fmt::Display>(what: &'static str) -> impl Fn(E) -> Error {
+    move |e| Error::Config(format!("{what}: {e}"))
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    files::write_json(path, value).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// Runs the demo on `endpoint`.
+pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoReport> {
+    let config = circuit();
+    let dir = &options.work_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+
+    // Keys: a single-party development setup (NOT for production).
+    let constraints: usize = snark::constraint_breakdown(&config)
+        .map_err(prover("circuit"))?
+        .iter()
+        .map(|(_, c)| c)
+        .sum();
+    info!(target: "proofgate::demo", constraints, "development setup of the risk circuit (single party: not for production)");
+    let started = Instant::now();
+    let setup_config = config.clone();
+    let (key, vk) = tokio::task::spawn_blocking(move || {
+        snark::setup(&setup_config, &mut StdRng::from_entropy())
+    })
+    .await
+    .map_err(|e| Error::Config(format!("setup task: {e}")))?
+    .map_err(prover("setup"))?;
+    let setup_s = started.elapsed().as_secs_f64();
+    let key_path = dir.join("risk.pk");
+    let key_bytes = files::encode_proving_key(&key).map_err(prover("proving key"))?;
+    files::write_atomic(&key_path, &key_bytes).map_err(prover("writing the proving key"))?;
+    let vk_file = files::encode_verifying_key(&vk, &config).map_err(prover("verifying key"))?;
+    write_json(&dir.join("risk.vk.json"), &vk_file)?;
+
+    // The certified model and the risk limits.
+    let assets = deploy::demo_assets();
+    let model = Model::random(&config, &mut StdRng::seed_from_u64(options.seed));
+    let params = demo_params(&config, &model, &assets)?;
+    let (model_path, params_path) = (dir.join("model.json"), dir.join("risk_params.json"));
+    write_json(&model_path, &model)?;
+    write_json(&params_path, &params)?;
+
+    // The system, deployed and certified through the timelock.
+    let deployer = endpoint.deployer.address();
+    let provider = chain::connect(endpoint.url.clone(), endpoint.deployer.clone());
+    let chain_id = alloy::providers::Provider::get_chain_id(&provider).await?;
+    let verifier = deploy::compile_verifier(&vk, &config)?;
+    let word = |fr| proofgate_verifier_codegen::calldata::input_words(&[fr])[0];
+    let plan = SystemPlan {
+        assets: assets.clone(),
+        pair_liquidity_usd: 5_000_000,
+        heartbeat: 3_600,
+        timelock_delay: 3_600,
+        guardian: deployer,
+        verifier_bytecode: verifier.bytecode,
+        verifier_key_hash: verifier.key_hash,
+        certification: Certification {
+            model_commitment: word(model.commitment(&config).map_err(prover("model"))?),
+            model_name: "proofgate-demo-mlp".into(),
+            model_version: "1.0.0".into(),
+            architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
+            model_artifacts_hash: alloy::primitives::keccak256(
+                serde_json::to_vec(&model).map_err(|e| Error::Config(e.to_string()))?,
+            ),
+            params_commitment: word(params.commitment(&config).map_err(prover("params"))?),
+            params_description: "demo limits: typical, concentration 20 %".into(),
+            params_document_hash: alloy::primitives::keccak256(
+                serde_json::to_vec(&params).map_err(|e| Error::Config(e.to_string()))?,
+            ),
+        },
+        agents: endpoint.agents.iter().map(PrivateKeySigner::address).collect(),
+    };
+    let root = proofgate_toolchain::repo_root();
+    let deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
+    let deployment_path = DeploymentFile::path_in(&dir.join("deployments"), chain_id);
+    deployment.write(&deployment_path)?;
+
+    // The daemon, with both agents.
+    let journal_path = dir.join("journal.sqlite");
+    for stale in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{stale}", journal_path.display()));
+    }
+    let n = assets.len();
+    let agent = |name: &str, key_env: &str, strategy: StrategyConfig, force: u64| AgentConfig {
+        name: name.into(),
+        key_env: Some(key_env.into()),
+        keystore: None,
+        password_env: None,
+        model: model_path.clone(),
+        params: params_path.clone(),
+        deadline_s: 120,
+        slippage_bps: 30,
+        max_shrink_steps: 4,
+        force_invalid_every: force,
+        strategy,
+    };
+    let equal = u32::try_from(10_000 / n).unwrap_or(0);
+    let mut weights = vec![equal; n];
+    weights[0] += 10_000 - equal * u32::try_from(n).unwrap_or(0);
+    let daemon_config = DaemonConfig {
+        version: CONFIG_VERSION,
+        rpc_url: endpoint.url.clone(),
+        chain_id,
+        deployment: deployment_path.clone(),
+        proving_key: key_path,
+        journal: journal_path.clone(),
+        metrics_listen: None,
+        max_concurrent_proofs: 1,
+        poll_interval_ms: 50,
+        gas: GasPolicy::default(),
+        agents: vec![
+            agent(
+                "rebalancer",
+                "PROOFGATE_AGENT_KEY_1",
+                StrategyConfig::Rebalance {
+                    target_weights_bps: weights,
+                    threshold_bps: 150,
+                    max_trade_bps: 300,
+                },
+                0,
+            ),
+            agent(
+                "momentum",
+                "PROOFGATE_AGENT_KEY_2",
+                StrategyConfig::Momentum {
+                    lookback: 1,
+                    threshold_bps: 100,
+                    trade_bps: 3_000,
+                    contrarian: false,
+                },
+                options.force_invalid_every,
+            ),
+        ],
+    };
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let handle = daemon::start_with_signers(
+        &daemon_config,
+        endpoint.agents.to_vec(),
+        Faults::default(),
+        Some(events_tx),
+    )
+    .await?;
+
+    // The price path: one update of every feed per step; then wait for both agents to settle.
+    let path = PricePath::with_midway_shock(options.seed, options.steps);
+    let answers: Vec<Vec<i128>> =
+        assets.iter().enumerate().map(|(i, a)| path.answers(&a.feed, i)).collect();
+    let mut trade_gas = Vec::new();
+    let mut prove_s = Vec::new();
+    let mut latency_s = Vec::new();
+    let mut forced_reverts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unsettled_steps = 0;
+    let names: Vec<String> = handle.agents.iter().map(|(name, _)| name.clone()).collect();
+    // Let the agents settle on the opening state first.
+    let mut updated_block = alloy::providers::Provider::get_block_number(&provider).await?;
+    let mut updated_at = Instant::now();
+    for step in 0..=options.steps as usize {
+        if step > 0 {
+            for (asset, feed_answers) in deployment.assets.iter().zip(&answers) {
+                let answer = feed_answers[step - 1];
+                let submitted = feeds::submit(&provider, asset.feed, &asset.symbol, answer).await?;
+                updated_block = submitted.block_number.unwrap_or(updated_block);
+            }
+            updated_at = Instant::now();
+            info!(target: "proofgate::demo", step, block = updated_block, "prices updated");
+        }
+        let mut settled: BTreeMap<String, bool> =
+            names.iter().map(|n| (n.clone(), false)).collect();
+        let mut first_trade_seen = false;
+        let deadline = Instant::now() + options.settle_timeout;
+        while settled.values().any(|s| !s) {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let Ok(Some(event)) = tokio::time::timeout(remaining, events.recv()).await else {
+                unsettled_steps += 1;
+                break;
+            };
+            let AgentEvent { agent, block, kind, .. } = event;
+            match kind {
+                EventKind::Executed { gas_used, prove_s: proving } => {
+                    trade_gas.push(gas_used);
+                    prove_s.push(proving);
+                    if step > 0 && !first_trade_seen {
+                        latency_s.push(updated_at.elapsed().as_secs_f64());
+                        first_trade_seen = true;
+                    }
+                }
+                EventKind::Reverted { reason, forced: true } => {
+                    forced_reverts.entry(agent.clone()).or_default().push(reason);
+                    if block >= updated_block {
+                        settled.insert(agent, true);
+                    }
+                }
+                EventKind::Idle | EventKind::Refused { .. } | EventKind::Reverted { .. }
+                    if block >= updated_block =>
+                {
+                    settled.insert(agent, true);
+                }
+                _ => {}
+            }
+        }
+    }
+    handle.stop();
+    let journal = handle.journal.clone();
+    let agent_addresses = handle.agents.clone();
+    handle.join().await;
+
+    let journal_matches_chain =
+        journal_matches_chain(&provider, &deployment, &plan, &journal).await?;
+    let mut agents = BTreeMap::new();
+    for ((name, address), config) in agent_addresses.iter().zip(&daemon_config.agents) {
+        let statuses = journal.counts(Some(*address)).map_err(prover("journal"))?;
+        agents.insert(
+            name.clone(),
+            AgentSummary {
+                address: *address,
+                strategy: config.strategy.build().name().to_string(),
+                statuses,
+                forced_reverts: forced_reverts.remove(name).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(DemoReport {
+        endpoint: format!("{} ({})", endpoint.label, endpoint.url),
+        chain_id,
+        constraints,
+        setup_s,
+        deployment,
+        deployment_path,
+        agents,
+        trade_gas,
+        prove_s,
+        latency_s,
+        journal_matches_chain,
+        unsettled_steps,
+        journal_path,
+    })
+}
+
+/// Whether each asset's holding in the vault equals its deposit plus what the journal's executed
+/// trades bought minus what they sold.
+pub async fn journal_matches_chain<P: alloy::providers::Provider>(
+    provider: &P,
+    deployment: &DeploymentFile,
+    plan: &SystemPlan,
+    journal: &Journal,
+) -> Result<bool> {
+    let mut expected: Vec<U256> = Vec::new();
+    for (asset, spec) in deployment.assets.iter().zip(&plan.assets) {
+        expected.push(deploy::whole_tokens(spec.deposit_tokens, asset.decimals)?);
+    }
+    for address in &plan.agents {
+        for entry in journal.history(Some(*address), usize::MAX).map_err(prover("journal"))? {
+            if entry.status == Status::Executed {
+                let (sell, buy) = (usize::from(entry.sell_asset), usize::from(entry.buy_asset));
+                expected[sell] -= entry.amount_in;
+                expected[buy] += entry.amount_out;
+            }
+        }
+    }
+    let vault = IProofGateVault::new(deployment.vault, provider);
+    for (index, want) in expected.iter().enumerate() {
+        let holding = vault.asset(U256::from(index)).call().await?.holding;
+        if holding != *want {
+            info!(target: "proofgate::demo", index, %holding, expected = %want, "holding differs from the journal");
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.deployment;
+        writeln!(f, "ProofGate demo on {} (chain {})", self.endpoint, self.chain_id)?;
+        writeln!(f, "  circuit: {} constraints, development setup in {:.2} s (single party: NOT for production)", self.constraints, self.setup_s)?;
+        writeln!(
+            f,
+            "  deployed: vault {}, registry {} (owned by timelock {}, delay {} s), verifier {}",
+            d.vault, d.registry, d.timelock, d.timelock_delay, d.verifier
+        )?;
+        writeln!(
+            f,
+            "  {} assets with Chainlink-shaped feeds, {} Uniswap V2 pairs; addresses in {}",
+            d.assets.len(),
+            d.pairs.len(),
+            self.deployment_path.display()
+        )?;
+        writeln!(f, "  model {} certified through the timelock", d.model_commitment)?;
+        writeln!(f)?;
+        for (name, agent) in &self.agents {
+            let count = |s: Status| agent.statuses.get(&s).copied().unwrap_or(0);
+            writeln!(
+                f,
+                "  agent {name} ({}, {}): executed {}, refused by the reference {}, reverted {}, stale {}, skipped {}",
+                agent.strategy,
+                agent.address,
+                count(Status::Executed),
+                count(Status::Refused),
+                count(Status::Reverted),
+                count(Status::Abandoned),
+                count(Status::Skipped),
+            )?;
+            for reason in &agent.forced_reverts {
+                writeln!(f, "    forced invalid trade reverted on chain: {reason}")?;
+            }
+        }
+        writeln!(f)?;
+        let gas: Vec<f64> = self.trade_gas.iter().map(|g| *g as f64).collect();
+        match (mean(&gas), self.trade_gas.iter().min(), self.trade_gas.iter().max()) {
+            (Some(mean), Some(min), Some(max)) => writeln!(
+                f,
+                "  gas per gated trade: mean {mean:.0}, min {min}, max {max} ({} trades)",
+                gas.len()
+            )?,
+            _ => writeln!(f, "  no gated trade executed")?,
+        }
+        if let Some(mean) = mean(&self.prove_s) {
+            writeln!(f, "  proving time per trade: mean {mean:.3} s")?;
+        }
+        if let Some(median) = median(&self.latency_s) {
+            writeln!(
+                f,
+                "  price update to mined gated trade: median {median:.3} s over {} updates",
+                self.latency_s.len()
+            )?;
+        }
+        writeln!(
+            f,
+            "  vault holdings match the journal: {}",
+            if self.journal_matches_chain { "yes" } else { "NO" }
+        )?;
+        if self.unsettled_steps > 0 {
+            writeln!(f, "  {} price steps ended before the agents settled", self.unsettled_steps)?;
+        }
+        write!(
+            f,
+            "  journal: {} (`proofgate-agent history --journal {}`)",
+            self.journal_path.display(),
+            self.journal_path.display()
+        )
+    }
+}
