@@ -81,11 +81,27 @@ pub enum EventKind {
     Idle,
 }
 
+/// A simulated crash (fault injection for tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Crash {
+    /// No crash.
+    #[default]
+    Never,
+    /// Exit the process right after a proof is journaled, before it is sent.
+    ExitAfterProve,
+    /// Stop the agent's task right after a proof is journaled, before it is sent, doing
+    /// nothing more (the in-process equivalent of a crash).
+    HaltAfterProve,
+    /// Stop the agent's task right after the transaction is sent and journaled as submitted,
+    /// before its receipt is recorded.
+    HaltAfterSubmit,
+}
+
 /// Test and demo hooks.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// Exit the process right after a proof is journaled, before it is sent (crash injection).
-    pub exit_after_prove: bool,
+    /// Where to crash.
+    pub crash: Crash,
     /// Submit every `n`-th decision as a deliberately invalid trade (0: never).
     pub force_invalid_every: u64,
 }
@@ -107,6 +123,8 @@ pub struct Shared {
     pub proof_slots: Arc<Semaphore>,
     /// Gas policy.
     pub gas: GasPolicy,
+    /// How often the chain is polled for a new block.
+    pub poll: Duration,
     /// Where events go (optional).
     pub events: Option<mpsc::UnboundedSender<AgentEvent>>,
     /// Hooks.
@@ -162,7 +180,7 @@ impl Agent {
     /// block. RPC errors are logged and retried with exponential backoff (0.25 s to 15 s).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let name = self.config.name.clone();
-        let poll = Duration::from_millis(200);
+        let poll = self.shared.poll;
         let mut backoff = Duration::from_millis(250);
         let mut recovered = false;
         let mut last_block = None;
@@ -191,6 +209,10 @@ impl Agent {
                         _ = shutdown.wait_for(|stop| *stop) => break,
                         _ = tokio::time::sleep(poll) => {}
                     }
+                }
+                Err(Error::Halted) => {
+                    warn!(target: "proofgate::agent", agent = %name, "halted by fault injection");
+                    return;
                 }
                 Err(e) => {
                     self.shared.metrics.update(&name, |c| c.rpc_errors += 1);
@@ -420,9 +442,16 @@ impl Agent {
             prove_s,
         };
         self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
-        if self.shared.faults.exit_after_prove {
-            warn!(target: "proofgate::agent", agent = %name, entry = id, "fault injection: exiting between proving and submitting");
-            std::process::exit(86);
+        match self.shared.faults.crash {
+            Crash::ExitAfterProve => {
+                warn!(target: "proofgate::agent", agent = %name, entry = id, "fault injection: exiting between proving and submitting");
+                std::process::exit(86);
+            }
+            Crash::HaltAfterProve => {
+                warn!(target: "proofgate::agent", agent = %name, entry = id, "fault injection: halting between proving and submitting");
+                return Err(Error::Halted);
+            }
+            _ => {}
         }
         if *shutdown.borrow() {
             self.shared
@@ -574,6 +603,10 @@ impl Agent {
         let pending = call.send().await?;
         let tx_hash = *pending.tx_hash();
         self.shared.journal.mark_submitted(id, tx_hash).map_err(journal_error)?;
+        if self.shared.faults.crash == Crash::HaltAfterSubmit {
+            warn!(target: "proofgate::agent", agent = %name, entry = id, %tx_hash, "fault injection: halting before the receipt");
+            return Err(Error::Halted);
+        }
         let receipt = pending.with_timeout(Some(Duration::from_secs(120))).get_receipt().await?;
         let block = receipt.block_number.unwrap_or_default();
         if receipt.status() {

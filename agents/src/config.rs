@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::strategy::StrategyConfig;
 use crate::{Error, Result};
@@ -42,7 +42,7 @@ use crate::{Error, Result};
 pub const CONFIG_VERSION: u64 = 1;
 
 /// The daemon's configuration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaemonConfig {
     /// Format version ([`CONFIG_VERSION`]).
@@ -74,7 +74,7 @@ pub struct DaemonConfig {
 }
 
 /// Limits on what a transaction may cost.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GasPolicy {
     /// Largest max fee per gas, in gwei.
@@ -86,7 +86,7 @@ pub struct GasPolicy {
 }
 
 /// One agent.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// A name for logs and metrics.
@@ -191,6 +191,11 @@ impl DaemonConfig {
         Ok(config)
     }
 
+    /// The configuration as TOML (what [`DaemonConfig::load`] reads).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot encode: {e}\n"))
+    }
+
     fn resolve(&mut self, base: &Path) {
         let join = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -271,6 +276,14 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
         assert_eq!(config.max_concurrent_proofs, 1);
         assert_eq!(config.agents[0].deadline_s, 120);
         assert!(config.metrics_listen.is_none());
+    }
+
+    #[test]
+    fn the_toml_written_reads_back() {
+        let config = DaemonConfig::parse(BASE).expect("parses");
+        let again = DaemonConfig::parse(&config.to_toml()).expect("reads back");
+        assert_eq!(again.agents[0].strategy, config.agents[0].strategy);
+        assert_eq!(again.rpc_url, config.rpc_url);
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub async fn start_with_signers(
         metrics: metrics.clone(),
         proof_slots: Arc::new(Semaphore::new(config.max_concurrent_proofs)),
         gas: config.gas.clone(),
+        poll: std::time::Duration::from_millis(config.poll_interval_ms.max(10)),
         events,
         faults,
     };

@@ -115,6 +115,9 @@ pub enum Error {
         /// What was written.
         expected: String,
     },
+    /// An agent was halted by fault injection (tests only).
+    #[error("halted by fault injection")]
+    Halted,
     /// A demo configuration that cannot run.
     #[error("invalid configuration: {0}")]
     Config(String),

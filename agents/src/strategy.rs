@@ -5,7 +5,7 @@
 //! Two ship: [`Rebalance`] to target weights, and [`Momentum`] (or, contrarian, mean
 //! reversion) on recent price moves. Users add their own by implementing [`Strategy`].
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Basis points in one.
 pub const BPS: u128 = 10_000;
@@ -75,7 +75,7 @@ pub trait Strategy: Send + Sync {
 }
 
 /// A strategy's settings in the agent's TOML configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StrategyConfig {
     /// [`Rebalance`].

@@ -151,8 +151,31 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     files::write_json(path, value).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
-/// Runs the demo on `endpoint`.
-pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoReport> {
+/// Everything the demo sets up before its agents start.
+pub struct Prepared {
+    /// The circuit's constraints.
+    pub constraints: usize,
+    /// Seconds of the development setup.
+    pub setup_s: f64,
+    /// The chain id.
+    pub chain_id: u64,
+    /// What was deployed.
+    pub plan: SystemPlan,
+    /// The deployment.
+    pub deployment: DeploymentFile,
+    /// Where it was written.
+    pub deployment_path: PathBuf,
+    /// The daemon's configuration (also written as `daemon.toml`, keys from the environment).
+    pub daemon_config: DaemonConfig,
+    /// The journal's path (emptied).
+    pub journal_path: PathBuf,
+    /// A provider signing as the deployer.
+    pub provider: chain::ChainProvider,
+}
+
+/// Keys, model and limits, the whole system deployed and certified, and the daemon's
+/// configuration for the two agents.
+pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepared> {
     let config = circuit();
     let dir = &options.work_dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
@@ -279,9 +302,51 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
             ),
         ],
     };
+    let toml_path = dir.join("daemon.toml");
+    std::fs::write(&toml_path, daemon_config.to_toml())
+        .map_err(|e| Error::Config(format!("{}: {e}", toml_path.display())))?;
+    Ok(Prepared {
+        constraints,
+        setup_s,
+        chain_id,
+        plan,
+        deployment,
+        deployment_path,
+        daemon_config,
+        journal_path,
+        provider,
+    })
+}
+
+/// Pushes step `step` (1-based) of the demo's price path to every feed; returns the block of
+/// the last update.
+pub async fn push_prices(prepared: &Prepared, path: &PricePath, step: usize) -> Result<u64> {
+    let mut block = 0;
+    for (index, (asset, spec)) in
+        prepared.deployment.assets.iter().zip(&prepared.plan.assets).enumerate()
+    {
+        let answers = path.answers(&spec.feed, index);
+        let answer = answers
+            .get(step.saturating_sub(1))
+            .copied()
+            .ok_or_else(|| Error::Config(format!("the price path has no step {step}")))?;
+        let submitted =
+            feeds::submit(&prepared.provider, asset.feed, &asset.symbol, answer).await?;
+        block = submitted.block_number.unwrap_or(block);
+    }
+    Ok(block)
+}
+
+/// Runs the demo on `endpoint`.
+pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoReport> {
+    let prepared = prepare(endpoint, options).await?;
+    let Prepared { constraints, setup_s, chain_id, .. } = prepared;
+    let (plan, deployment, daemon_config) =
+        (&prepared.plan, &prepared.deployment, &prepared.daemon_config);
+    let provider = &prepared.provider;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let handle = daemon::start_with_signers(
-        &daemon_config,
+        daemon_config,
         endpoint.agents.to_vec(),
         Faults::default(),
         Some(events_tx),
@@ -290,8 +355,6 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
 
     // The price path: one update of every feed per step; then wait for both agents to settle.
     let path = PricePath::with_midway_shock(options.seed, options.steps);
-    let answers: Vec<Vec<i128>> =
-        assets.iter().enumerate().map(|(i, a)| path.answers(&a.feed, i)).collect();
     let mut trade_gas = Vec::new();
     let mut prove_s = Vec::new();
     let mut latency_s = Vec::new();
@@ -303,11 +366,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let mut updated_at = Instant::now();
     for step in 0..=options.steps as usize {
         if step > 0 {
-            for (asset, feed_answers) in deployment.assets.iter().zip(&answers) {
-                let answer = feed_answers[step - 1];
-                let submitted = feeds::submit(&provider, asset.feed, &asset.symbol, answer).await?;
-                updated_block = submitted.block_number.unwrap_or(updated_block);
-            }
+            updated_block = push_prices(&prepared, &path, step).await?;
             updated_at = Instant::now();
             info!(target: "proofgate::demo", step, block = updated_block, "prices updated");
         }
@@ -351,8 +410,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let agent_addresses = handle.agents.clone();
     handle.join().await;
 
-    let journal_matches_chain =
-        journal_matches_chain(&provider, &deployment, &plan, &journal).await?;
+    let journal_matches_chain = journal_matches_chain(provider, deployment, plan, &journal).await?;
     let mut agents = BTreeMap::new();
     for ((name, address), config) in agent_addresses.iter().zip(&daemon_config.agents) {
         let statuses = journal.counts(Some(*address)).map_err(prover("journal"))?;
@@ -371,15 +429,15 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         chain_id,
         constraints,
         setup_s,
-        deployment,
-        deployment_path,
+        deployment: prepared.deployment.clone(),
+        deployment_path: prepared.deployment_path.clone(),
         agents,
         trade_gas,
         prove_s,
         latency_s,
         journal_matches_chain,
         unsettled_steps,
-        journal_path,
+        journal_path: prepared.journal_path.clone(),
     })
 }
 

@@ -13,7 +13,7 @@ use alloy::providers::Provider;
 use alloy::transports::http::reqwest::Url;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use proofgate_agents::agent::Faults;
+use proofgate_agents::agent::{Crash, Faults};
 use proofgate_agents::chain::{self, PRIVATE_KEY_VAR};
 use proofgate_agents::config::DaemonConfig;
 use proofgate_agents::daemon;
@@ -155,9 +155,9 @@ async fn run(command: Command) -> Result<()> {
 async fn run_daemon(args: RunArgs) -> Result<()> {
     let config = DaemonConfig::load(&args.config)?;
     let faults = Faults {
-        exit_after_prove: match std::env::var(FAULT_VAR).ok().as_deref() {
-            None | Some("") => false,
-            Some("exit-after-prove") => true,
+        crash: match std::env::var(FAULT_VAR).ok().as_deref() {
+            None | Some("") => Crash::Never,
+            Some("exit-after-prove") => Crash::ExitAfterProve,
             Some(other) => bail!("{FAULT_VAR}={other:?}: the only fault is exit-after-prove"),
         },
         force_invalid_every: u64::from(args.force_invalid),

@@ -4,6 +4,7 @@
 //! The toolchain's own error path (no `node_modules` names `scripts/setup`) is tested in
 //! `toolchain/src/lib.rs`.
 
+mod agents;
 mod compiler;
 mod feeds;
 mod fixtures;
