@@ -19,8 +19,6 @@ use proofgate_prover::snark::{self, ProverKey};
 use proofgate_prover::valuation::TradeAmounts;
 use proofgate_prover::{evaluate, CircuitConfig, Model, RiskParams, Statement};
 use proofgate_verifier_codegen::calldata::proof_words;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tracing::{debug, info, warn};
 
@@ -529,7 +527,7 @@ impl Agent {
             (self.shared.key.clone(), self.model.clone(), self.params.clone());
         let started = Instant::now();
         let proof = tokio::task::spawn_blocking(move || {
-            snark::prove(&key, &model, &params, &statement, &mut StdRng::from_entropy())
+            snark::prove_fresh(&key, &model, &params, &statement)
         })
         .await
         .map_err(|e| Error::Config(format!("the proving task failed: {e}")))?

@@ -189,12 +189,10 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
     info!(target: "proofgate::demo", constraints, "development setup of the risk circuit (single party: not for production)");
     let started = Instant::now();
     let setup_config = config.clone();
-    let (key, vk) = tokio::task::spawn_blocking(move || {
-        snark::setup(&setup_config, &mut StdRng::from_entropy())
-    })
-    .await
-    .map_err(|e| Error::Config(format!("setup task: {e}")))?
-    .map_err(prover("setup"))?;
+    let (key, vk) = tokio::task::spawn_blocking(move || snark::setup_fresh(&setup_config))
+        .await
+        .map_err(|e| Error::Config(format!("setup task: {e}")))?
+        .map_err(prover("setup"))?;
     let setup_s = started.elapsed().as_secs_f64();
     let key_path = dir.join("risk.pk");
     let key_bytes = files::encode_proving_key(&key).map_err(prover("proving key"))?;

@@ -117,6 +117,12 @@ pub fn setup_with_seed(
     setup(config, &mut StdRng::seed_from_u64(seed))
 }
 
+/// [`setup`] with fresh randomness from the operating system: a single-party development setup
+/// (whoever ran it could have kept the trapdoor). Not generic, so it is optimised in this crate.
+pub fn setup_fresh(config: &CircuitConfig) -> Result<(ProverKey, VerifyingKey<Bn254>), Error> {
+    setup(config, &mut StdRng::from_entropy())
+}
+
 /// Refuses keys that cannot be sound or do not fit the circuit: `delta == gamma` (anyone can
 /// forge proofs), a wrong number of input bases, or points at infinity.
 pub fn check_verifying_key(vk: &VerifyingKey<Bn254>, config: &CircuitConfig) -> Result<(), Error> {
@@ -185,6 +191,17 @@ pub fn prove_with_seed(
     seed: u64,
 ) -> Result<(Proof<Bn254>, ProveTimings), Error> {
     prove(key, model, params, statement, &mut StdRng::seed_from_u64(seed))
+}
+
+/// [`prove`] with fresh randomness from the operating system (a 256-bit seed). Not generic, so
+/// proving is compiled (and optimised) in this crate even when the caller is a debug build.
+pub fn prove_fresh(
+    key: &ProverKey,
+    model: &Model,
+    params: &RiskParams,
+    statement: &Statement,
+) -> Result<(Proof<Bn254>, ProveTimings), Error> {
+    prove(key, model, params, statement, &mut StdRng::from_entropy())
 }
 
 /// Proves whatever `assignment` says, without the reference's check: an assignment that does not

@@ -190,16 +190,13 @@ fn history(args: HistoryArgs) -> Result<()> {
 async fn deploy_system(args: DeployArgs) -> Result<()> {
     let signer = chain::signer_from_env(PRIVATE_KEY_VAR)?;
     let deployer = signer.address();
-    let vk_file: VerifyingKeyFile = files::read_json(&args.vk)
-        .with_context(|| format!("reading the verifying key {}", args.vk.display()))?;
+    let vk_file: VerifyingKeyFile = files::read_json(&args.vk).context("the verifying key")?;
     let vk = files::decode_verifying_key(&vk_file)
         .with_context(|| format!("{} is not a valid verifying key", args.vk.display()))?;
     let circuit = vk_file.config.clone();
-    let model: Model = files::read_json(&args.model)
-        .with_context(|| format!("reading the model {}", args.model.display()))?;
+    let model: Model = files::read_json(&args.model).context("the model")?;
     model.check_against(&circuit).with_context(|| format!("{}", args.model.display()))?;
-    let params: RiskParams = files::read_json(&args.params)
-        .with_context(|| format!("reading the risk parameters {}", args.params.display()))?;
+    let params: RiskParams = files::read_json(&args.params).context("the risk parameters")?;
     params.check_against(&circuit).with_context(|| format!("{}", args.params.display()))?;
     let assets = deploy::demo_assets();
     if assets.len() != circuit.n_assets {
