@@ -302,6 +302,37 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
     }
 
     #[test]
+    fn a_keystore_key_decrypts_with_the_password_from_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = [7u8; 32];
+        let (signer, _) = PrivateKeySigner::encrypt_keystore(
+            dir.path(),
+            &mut rand::thread_rng(),
+            key,
+            "correct horse",
+            Some("agent.json"),
+        )
+        .expect("keystore written");
+        let text = BASE.replace(
+            "key_env = \"PROOFGATE_TEST_KEY_A\"",
+            "keystore = \"agent.json\"\npassword_env = \"PROOFGATE_TEST_KEYSTORE_PASSWORD\"",
+        );
+        let path = dir.path().join("daemon.toml");
+        std::fs::write(&path, text).expect("config written");
+        let config = DaemonConfig::load(&path).expect("loads");
+        let agent = &config.agents[0];
+        let missing = agent.signer().expect_err("no password yet").to_string();
+        assert!(missing.contains("PROOFGATE_TEST_KEYSTORE_PASSWORD"), "{missing}");
+        // Only this test sets this variable.
+        std::env::set_var("PROOFGATE_TEST_KEYSTORE_PASSWORD", "correct horse");
+        assert_eq!(agent.signer().expect("decrypts").address(), signer.address());
+        std::env::set_var("PROOFGATE_TEST_KEYSTORE_PASSWORD", "wrong");
+        let wrong = agent.signer().expect_err("wrong password").to_string();
+        assert!(wrong.contains("cannot decrypt keystore"), "{wrong}");
+        assert!(!wrong.contains("wrong"), "the password is never shown: {wrong}");
+    }
+
+    #[test]
     fn a_missing_key_variable_is_named_not_shown() {
         let config = DaemonConfig::parse(BASE).expect("parses");
         let error = config.agents[0].signer().expect_err("unset").to_string();
