@@ -213,6 +213,9 @@ impl Agent {
                     return;
                 }
                 Err(e) => {
+                    // Work left half-done by the failed step (a proof journaled but not sent, a
+                    // transaction without its receipt) is reconciled before the next decision.
+                    recovered = false;
                     self.shared.metrics.update(&name, |c| c.rpc_errors += 1);
                     warn!(target: "proofgate::agent", agent = %name, error = %chain_of(&e), retry_in_ms = backoff.as_millis() as u64, "step failed; retrying");
                     tokio::select! {
