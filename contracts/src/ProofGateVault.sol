@@ -7,7 +7,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
@@ -66,6 +65,34 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     /// @notice Largest accepted feed answer; larger ones are treated as broken (no real feed comes close).
     uint256 public constant MAX_ANSWER = type(uint128).max;
 
+    // The valuation loop ({_value}) is assembly, which cannot name a library's constants: these restate the layouts
+    // of {AssetTable} and {PublicInputs}, and the constructor asserts that they agree (a check folded away at
+    // compile time).
+
+    /// @dev AssetTable.HEADER_BYTES: the venue before the entries.
+    uint256 private constant _TABLE_HEADER_BYTES = 20;
+    /// @dev AssetTable.ENTRY_BYTES.
+    uint256 private constant _TABLE_ENTRY_BYTES = 62;
+    /// @dev PublicInputs.VALUE_BITS.
+    uint256 private constant _VALUE_BITS = 63;
+    /// @dev PublicInputs.VALUES_PER_ELEMENT.
+    uint256 private constant _VALUES_PER_ELEMENT = 4;
+    /// @dev The largest value a value field holds: 2^63 - 1.
+    uint256 private constant _VALUE_MAX = 0x7fffffffffffffff;
+
+    // What stopped the valuation loop ({_value}).
+
+    /// @dev Nothing: every asset was valued.
+    uint256 private constant _VALUATION_OK = 0;
+    /// @dev A feed's answer: {InvalidPrice}.
+    uint256 private constant _BAD_ANSWER = 1;
+    /// @dev A feed's age: {StalePrice}.
+    uint256 private constant _STALE_ANSWER = 2;
+    /// @dev A holding's value does not fit its field.
+    uint256 private constant _HOLDING_TOO_LARGE = 3;
+    /// @dev A debt's value does not fit its field.
+    uint256 private constant _DEBT_TOO_LARGE = 4;
+
     /// @notice The generated Groth16 verifier of the risk circuit.
     IRiskVerifier public immutable VERIFIER;
     /// @notice The registry of certified models, parameters and agents.
@@ -93,12 +120,6 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     uint128[MAX_ASSETS] private _holdings;
     mapping(IERC20 token => bool) private _isAsset;
 
-    /// @notice Only while not paused.
-    modifier whenNotPaused() {
-        _requireNotPaused();
-        _;
-    }
-
     /// @notice Only the guardian or the owner.
     modifier onlyPauser() {
         if (msg.sender != guardian && msg.sender != owner()) revert UnauthorizedPauser(msg.sender);
@@ -124,6 +145,12 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         if (assetCount < PublicInputs.MIN_ASSETS || assetCount > MAX_ASSETS) {
             revert UnsupportedAssetCount(assetCount);
         }
+        assert(
+            _TABLE_HEADER_BYTES == AssetTable.HEADER_BYTES && _TABLE_ENTRY_BYTES == AssetTable.ENTRY_BYTES
+                && _VALUE_BITS == PublicInputs.VALUE_BITS && _VALUES_PER_ELEMENT == PublicInputs.VALUES_PER_ELEMENT
+                && _VALUE_MAX == type(uint256).max >> (256 - PublicInputs.VALUE_BITS)
+                && MAX_ANSWER == type(uint256).max >> 128
+        );
         uint256 expected = PublicInputs.inputCount(assetCount);
         uint256 actual = verifier.PUBLIC_INPUT_COUNT();
         if (actual != expected) revert VerifierInputCountMismatch(actual, expected);
@@ -142,17 +169,15 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     ///      the proof is checked (any failure is {InvalidProof}); `amountIn` is paid to the venue and the venue
     ///      must deliver exactly `amountOut` (the vault's sell balance must fall by exactly `amountIn` and its buy
     ///      balance rise by at least `amountOut`). Any failure reverts everything, the nonce included.
-    function executeTrade(Trade calldata trade, uint256 deadline, uint256[8] calldata proof)
-        external
-        nonReentrant
-        whenNotPaused
-    {
+    function executeTrade(Trade calldata trade, uint256 deadline, uint256[8] calldata proof) external nonReentrant {
+        (address pointer, uint256 registered, bool isPaused) = _configuration();
+        if (isPaused) revert EnforcedPause();
         _checkDeadline(deadline);
         uint256 nonce = nonces[msg.sender]++;
-        bytes memory table = _table();
+        bytes memory table = AssetTable.load(pointer, registered);
         if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
         Valuation memory v = _statement(table, msg.sender, trade, nonce, deadline);
-        if (!VERIFIER.isValidProof(proof, v.inputs)) revert InvalidProof();
+        if (!_verify(proof, v.inputs)) revert InvalidProof();
         _swap(table, trade);
         _emitTradeExecuted(nonce, trade, v);
     }
@@ -181,7 +206,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         _checkDeadline(deadline);
         bytes memory table = _table();
         if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
-        return VERIFIER.isValidProof(proof, _statement(table, agent, trade, nonces[agent], deadline).inputs);
+        return _verify(proof, _statement(table, agent, trade, nonces[agent], deadline).inputs);
     }
 
     // ---------------------------------------------------------------- configuration (owner)
@@ -329,173 +354,377 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         uint256 n = ASSET_COUNT;
         uint256 registered = AssetTable.count(table);
         if (registered != n) revert AssetsNotConfigured(registered, n);
-        _checkTrade(trade, n);
+        (uint256 sell, uint256 buy) = _checkTrade(trade, n);
         (uint256 modelCommitment, uint256 paramsCommitment) = _binding(agent);
 
         v.inputs = PublicInputs.allocate(n);
         (v.valueIn, v.valueOut) = _value(v.inputs, table, n, trade);
-        PublicInputs.putTrade(v.inputs, n, v.valueIn, v.valueOut, trade.sellAsset, trade.buyAsset);
+        PublicInputs.putTrade(v.inputs, n, v.valueIn, v.valueOut, sell, buy);
         uint256 binding = PublicInputs.binding(agent, address(this), block.chainid, nonce, deadline);
         PublicInputs.putContext(v.inputs, binding, modelCommitment, paramsCommitment);
         v.modelCommitment = modelCommitment;
     }
 
     /// @dev The agent's model and parameters, which must be certified; reverts for an unregistered or paused
-    ///      agent.
+    ///      agent. One registry call, {IProofGateRegistry.tradingStatus}, made in assembly: a registry that reverts makes this
+    ///      revert with its revert data, a reply shorter than the five words reverts without data (as the ABI
+    ///      decoder would), and a flag counts as set only when it is exactly 1.
     function _binding(address agent) private view returns (uint256 modelCommitment, uint256 paramsCommitment) {
+        IProofGateRegistry registry = REGISTRY;
+        bytes4 selector = IProofGateRegistry.tradingStatus.selector;
         bool active;
-        (modelCommitment, paramsCommitment, active) = REGISTRY.agentBinding(agent);
+        bool modelCertified;
+        bool paramsCertified;
+        assembly ("memory-safe") {
+            // Scratch memory above the free memory pointer (not allocated).
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), agent)
+            if iszero(staticcall(gas(), registry, m, 0x24, m, 0xa0)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+            if lt(returndatasize(), 0xa0) { revert(0x00, 0x00) }
+            modelCommitment := mload(m)
+            paramsCommitment := mload(add(m, 0x20))
+            active := eq(mload(add(m, 0x40)), 1)
+            modelCertified := eq(mload(add(m, 0x60)), 1)
+            paramsCertified := eq(mload(add(m, 0x80)), 1)
+        }
         if (modelCommitment == 0) revert AgentNotRegistered(agent);
         if (!active) revert AgentNotActive(agent);
-        if (!REGISTRY.isModelCertified(modelCommitment)) revert ModelNotCertified(modelCommitment);
-        if (!REGISTRY.isParamsCertified(paramsCommitment)) revert ParamsNotCertified(paramsCommitment);
+        if (!modelCertified) revert ModelNotCertified(modelCommitment);
+        if (!paramsCertified) revert ParamsNotCertified(paramsCommitment);
     }
 
-    /// @dev Reads every feed and puts every holding and debt (USD at 1e8) into `inputs`; returns the trade's values.
+    /// @dev Reads every asset's feed and puts its holding (rounded down) and debt (rounded up), in USD at 1e8, into
+    ///      `inputs`; returns the trade's values (sold rounded up, bought rounded down). See the contract's notes.
+    ///
+    ///      The vault's hottest code (n feed calls and 2n + 2 values on every trade) is one assembly loop. Per asset,
+    ///      in this order: the feed's `latestRoundData` (a feed that reverts makes this revert with its revert
+    ///      data); all five words returned and 0 < answer <= MAX_ANSWER, else {InvalidPrice} (answer 0 when fewer
+    ///      words came back); updatedAt nonzero, not in the future and at most the heartbeat old, else
+    ///      {StalePrice}; the holding's value, then the debt's, below 2^63, else
+    ///      {IPublicInputsErrors.FieldOutOfRange}. The first failure stops the loop and reverts after it.
+    ///
+    ///      No arithmetic overflows: holdings and debts are uint128, `_checkTrade` bounds the trade's amounts below
+    ///      2^128 and prices are below 2^128, so `amount · price < 2^256`; scaling up (fewer than 8 decimals)
+    ///      saturates, and a saturated value fails the 63-bit check; 10^(decimals - 8) and 10^(8 - decimals) fit, as
+    ///      decimals are at most 36 + 36 (checked when an asset is added). Reads the trade's words from calldata
+    ///      directly: `_checkTrade` has already decoded (and so validated) them.
     function _value(uint256[] memory inputs, bytes memory table, uint256 n, Trade calldata trade)
         private
         view
         returns (uint256 valueIn, uint256 valueOut)
     {
-        (uint256 sell, uint256 buy) = (trade.sellAsset, trade.buyAsset);
-        for (uint256 k = 0; k < n; ++k) {
-            (uint256 price, uint256 divisor, uint256 multiplier) = _valueAsset(inputs, table, n, k);
-            if (k == sell) valueIn = _usd(trade.amountIn, price, divisor, multiplier, true);
-            if (k == buy) valueOut = _usd(trade.amountOut, price, divisor, multiplier, false);
+        // Memory for the loop (allocated): the feed call (selector, then the five words returned), then what stopped
+        // the loop (see {_checkValuation}).
+        uint256 scratch;
+        assembly ("memory-safe") {
+            // amount · price · multiplier / divisor, rounded down (roundUp 0) or up (1); multiplying saturates.
+            function usd(amount, price, divisor, multiplier, roundUp) -> v {
+                let product := mul(amount, price)
+                let scaled := mul(product, multiplier)
+                scaled := or(scaled, sub(0, iszero(eq(div(scaled, multiplier), product))))
+                v := add(div(scaled, divisor), and(roundUp, iszero(iszero(mod(scaled, divisor)))))
+            }
+
+            // ORs `value` into value field i of the packed inputs: element i / 4, bit 63 · (i % 4).
+            function put(inputs_, i, value) {
+                let at := add(add(inputs_, 0x20), shl(5, div(i, _VALUES_PER_ELEMENT)))
+                mstore(at, or(mload(at), shl(mul(_VALUE_BITS, mod(i, _VALUES_PER_ELEMENT)), value)))
+            }
+
+            // Records why the loop stops: the failed check, the asset, and the refused value.
+            function fail(s, code, k, value) {
+                mstore(add(s, 0xc0), code)
+                mstore(add(s, 0xe0), k)
+                mstore(add(s, 0x100), value)
+            }
+
+            // Asset k, whose table entry is at `entry`: checks its feed's answer, puts its holding and debt, and
+            // returns its price and scaling; or records a failure and returns price 0 (never a valid answer).
+            function valueAsset(k, entry, holding, inputs_, n_, s) -> price, divisor, multiplier {
+                // Entry: token (20 bytes), feed (20), heartbeat (4), token decimals (1), feed decimals (1), debt (16).
+                let tail := mload(add(entry, 40))
+                if iszero(staticcall(gas(), shr(96, mload(add(entry, 20))), s, 4, add(s, 0x20), 0xa0)) {
+                    returndatacopy(s, 0, returndatasize())
+                    revert(s, returndatasize())
+                }
+                // Returned: roundId, answer, startedAt, updatedAt, answeredInRound (all five, else answer 0).
+                price := mul(mload(add(s, 0x40)), iszero(lt(returndatasize(), 0xa0)))
+                // 0 < answer <= MAX_ANSWER (2^128 - 1).
+                if or(iszero(sgt(price, 0)), shr(128, price)) {
+                    fail(s, _BAD_ANSWER, k, price)
+                    leave
+                }
+                // updatedAt nonzero, not in the future, at most the heartbeat old.
+                let updatedAt := mload(add(s, 0x80))
+                if or(
+                    or(iszero(updatedAt), gt(updatedAt, timestamp())),
+                    gt(sub(timestamp(), updatedAt), shr(224, tail))
+                ) {
+                    fail(s, _STALE_ANSWER, k, updatedAt)
+                    price := 0
+                    leave
+                }
+                // USD at 1e8 = amount · price / 10^(decimals - 8), or · 10^(8 - decimals) when fewer.
+                let decimals := add(byte(4, tail), byte(5, tail))
+                let up := lt(decimals, USD_DECIMALS)
+                divisor := exp(10, mul(sub(decimals, USD_DECIMALS), iszero(up)))
+                multiplier := exp(10, mul(sub(USD_DECIMALS, decimals), up))
+                let value := usd(holding, price, divisor, multiplier, 0)
+                if gt(value, _VALUE_MAX) {
+                    fail(s, _HOLDING_TOO_LARGE, k, value)
+                    price := 0
+                    leave
+                }
+                put(inputs_, k, value)
+                value := usd(shr(128, shl(48, tail)), price, divisor, multiplier, 1)
+                if gt(value, _VALUE_MAX) {
+                    fail(s, _DEBT_TOO_LARGE, k, value)
+                    price := 0
+                    leave
+                }
+                put(inputs_, add(n_, k), value)
+            }
+
+            scratch := mload(0x40)
+            mstore(0x40, add(scratch, 0x120))
+            mstore(scratch, shl(224, 0xfeaf968c)) // latestRoundData()
+            mstore(add(scratch, 0xc0), _VALUATION_OK)
+            let entry := add(add(table, 0x20), _TABLE_HEADER_BYTES)
+            let pair := 0 // the holdings slot of assets k and k + 1 (k even): k in the low 128 bits
+            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
+                let holding := shr(128, pair)
+                if iszero(and(k, 1)) {
+                    pair := sload(add(_holdings.slot, shr(1, k)))
+                    holding := and(pair, 0xffffffffffffffffffffffffffffffff)
+                }
+                let price, divisor, multiplier := valueAsset(k, entry, holding, inputs, n, scratch)
+                if iszero(price) { break }
+                // The trade's words: sellAsset, buyAsset, amountIn, amountOut.
+                if eq(k, calldataload(trade)) {
+                    valueIn := usd(calldataload(add(trade, 0x40)), price, divisor, multiplier, 1)
+                }
+                if eq(k, calldataload(add(trade, 0x20))) {
+                    valueOut := usd(calldataload(add(trade, 0x60)), price, divisor, multiplier, 0)
+                }
+                entry := add(entry, _TABLE_ENTRY_BYTES)
+            }
         }
+        _checkValuation(scratch);
     }
 
-    /// @dev Reads asset `k`'s feed and puts its holding (rounded down) and debt (rounded up) into `inputs`; returns
-    ///      the price and the scaling that turns `amount · price` into USD at 1e8.
-    function _valueAsset(uint256[] memory inputs, bytes memory table, uint256 n, uint256 k)
-        private
-        view
-        returns (uint256 price, uint256 divisor, uint256 multiplier)
-    {
-        (AggregatorV3Interface feed, uint256 heartbeat, uint256 decimals, uint256 debt) = AssetTable.pricing(table, k);
-        price = _price(k, feed, heartbeat);
-        // USD (8 decimals) = amount · price / 10^(decimals - 8), or · 10^(8 - decimals) when fewer.
-        (divisor, multiplier) = decimals >= USD_DECIMALS
-            ? (_pow10(decimals - USD_DECIMALS), uint256(1))
-            : (uint256(1), _pow10(USD_DECIMALS - decimals));
-        PublicInputs.putHolding(inputs, k, _usd(_holdings[k], price, divisor, multiplier, false));
-        PublicInputs.putDebt(inputs, n, k, _usd(debt, price, divisor, multiplier, true));
+    /// @dev Reverts with the typed error of the check that stopped {_value}'s loop, if one did: `scratch` words 6, 7
+    ///      and 8 hold the failed check, the asset, and the refused answer, updatedAt or value.
+    function _checkValuation(uint256 scratch) private pure {
+        uint256 failure;
+        uint256 index;
+        uint256 detail;
+        assembly ("memory-safe") {
+            failure := mload(add(scratch, 0xc0))
+            index := mload(add(scratch, 0xe0))
+            detail := mload(add(scratch, 0x100))
+        }
+        if (failure == _VALUATION_OK) return;
+        // casting to 'int256' is safe because `detail` holds the feed's int256 answer's own bits
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (failure == _BAD_ANSWER) revert InvalidPrice(index, int256(detail));
+        if (failure == _STALE_ANSWER) revert StalePrice(index, detail);
+        if (failure == _HOLDING_TOO_LARGE) revert FieldOutOfRange(Field.Holding, index, detail, _VALUE_BITS);
+        revert FieldOutOfRange(Field.Debt, index, detail, _VALUE_BITS);
     }
 
-    /// @dev Checks the trade's shape and that the vault holds what it sells.
-    function _checkTrade(Trade calldata trade, uint256 n) private view {
-        (uint256 sell, uint256 buy) = (trade.sellAsset, trade.buyAsset);
+    /// @dev Checks the trade's shape and that the vault holds what it sells; returns the sold and bought assets.
+    function _checkTrade(Trade calldata trade, uint256 n) private view returns (uint256 sell, uint256 buy) {
+        (uint256 amountIn, uint256 amountOut) = (trade.amountIn, trade.amountOut);
+        (sell, buy) = (trade.sellAsset, trade.buyAsset);
         if (sell >= n) revert UnknownAsset(sell);
         if (buy >= n) revert UnknownAsset(buy);
         if (sell == buy) revert SameAsset(sell);
-        if (trade.amountIn == 0 || trade.amountOut == 0) revert ZeroAmount();
-        if (trade.amountOut > type(uint128).max) revert AmountTooLarge(trade.amountOut);
-        uint256 holding = _holdings[sell];
-        if (trade.amountIn > holding) revert InsufficientHolding(sell, holding, trade.amountIn);
+        if (amountIn == 0 || amountOut == 0) revert ZeroAmount();
+        if (amountOut > type(uint128).max) revert AmountTooLarge(amountOut);
+        uint256 holding;
+        assembly ("memory-safe") {
+            // _holdings[sell]: the 128 bits at bit 128 · (sell % 2) of slot sell / 2 (sell < n <= MAX_ASSETS).
+            holding := and(shr(shl(7, and(sell, 1)), sload(add(_holdings.slot, shr(1, sell)))), sub(shl(128, 1), 1))
+        }
+        if (amountIn > holding) revert InsufficientHolding(sell, holding, amountIn);
+    }
+
+    /// @dev Whether the verifier accepts `proof` for `inputs`. The call is made in assembly (the ABI coder would
+    ///      copy the proof and the inputs twice): a verifier that reverts or answers anything but `true` rejects.
+    function _verify(uint256[8] calldata proof, uint256[] memory inputs) private view returns (bool valid) {
+        IRiskVerifier verifier = VERIFIER;
+        bytes4 selector = IRiskVerifier.isValidProof.selector;
+        assembly ("memory-safe") {
+            // isValidProof(uint256[8] proof, uint256[] input): the proof in place, then the array's offset (0x120),
+            // length and elements. Scratch memory above the free memory pointer (not allocated).
+            let m := mload(0x40)
+            mstore(m, selector)
+            calldatacopy(add(m, 0x04), proof, 0x100)
+            mstore(add(m, 0x104), 0x120)
+            let size := shl(5, add(mload(inputs), 1))
+            mcopy(add(m, 0x124), inputs, size)
+            let ok := staticcall(gas(), verifier, m, add(0x124, size), 0x00, 0x20)
+            valid := and(and(ok, gt(returndatasize(), 0x1f)), eq(mload(0x00), 1))
+        }
     }
 
     /// @dev Pays the venue, swaps, and checks what the vault's balances did; then updates the holdings.
     function _swap(bytes memory table, Trade calldata trade) private {
         (uint256 sell, uint256 buy) = (trade.sellAsset, trade.buyAsset);
+        (uint256 amountIn, uint256 amountOut) = (trade.amountIn, trade.amountOut);
         (IERC20 sellToken, IERC20 buyToken) = (AssetTable.token(table, sell), AssetTable.token(table, buy));
         IVenue venue_ = IVenue(AssetTable.venue(table));
-        uint256 sellBefore = sellToken.balanceOf(address(this));
-        uint256 buyBefore = buyToken.balanceOf(address(this));
+        uint256 sellBefore = _balance(sellToken);
+        uint256 buyBefore = _balance(buyToken);
 
-        sellToken.safeTransfer(venue_.inputRecipient(sellToken, buyToken), trade.amountIn);
-        venue_.swap(sellToken, buyToken, trade.amountIn, trade.amountOut, address(this));
+        sellToken.safeTransfer(_inputRecipient(venue_, sellToken, buyToken), amountIn);
+        _venueSwap(venue_, sellToken, buyToken, amountIn, amountOut);
 
-        uint256 sellAfter = sellToken.balanceOf(address(this));
-        uint256 spent = sellBefore > sellAfter ? sellBefore - sellAfter : 0;
-        if (spent != trade.amountIn) revert VenueSpentMismatch(spent, trade.amountIn);
-        uint256 buyAfter = buyToken.balanceOf(address(this));
-        uint256 received = buyAfter > buyBefore ? buyAfter - buyBefore : 0;
-        if (received < trade.amountOut) revert VenueShortfall(received, trade.amountOut);
+        uint256 spent;
+        uint256 received;
+        unchecked {
+            uint256 sellAfter = _balance(sellToken);
+            spent = sellBefore > sellAfter ? sellBefore - sellAfter : 0;
+            uint256 buyAfter = _balance(buyToken);
+            received = buyAfter > buyBefore ? buyAfter - buyBefore : 0;
+        }
+        if (spent != amountIn) revert VenueSpentMismatch(spent, amountIn);
+        if (received < amountOut) revert VenueShortfall(received, amountOut);
 
-        // casting to 'uint128' is safe because amountIn <= holding, a uint128 (checked in _checkTrade)
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _holdings[sell] -= uint128(trade.amountIn);
-        _holdings[buy] = (_holdings[buy] + received).toUint128();
+        _settle(sell, buy, amountIn, received);
     }
 
-    /// @dev Emits {TradeExecuted} (its own frame keeps the stack shallow).
-    function _emitTradeExecuted(uint256 nonce, Trade calldata trade, Valuation memory v) private {
-        emit TradeExecuted(
-            msg.sender,
-            nonce,
-            keccak256(abi.encode(v.inputs)),
-            v.modelCommitment,
-            trade.sellAsset,
-            trade.buyAsset,
-            trade.amountIn,
-            trade.amountOut,
-            v.valueIn,
-            v.valueOut
-        );
+    /// @dev Books a trade: the holding of `sell` falls by `amountIn` (at most the holding: checked by _checkTrade,
+    ///      and nothing can change the holding since, the guard keeping re-entry out), that of `buy` rises by
+    ///      `received` (refused above 2^128 - 1). One write when both share a storage slot.
+    function _settle(uint256 sell, uint256 buy, uint256 amountIn, uint256 received) private {
+        // Asset k's holding: the 128 bits at bit 128 · (k % 2) of slot k / 2. Each slot is read and written once.
+        uint256 sellSlot;
+        uint256 buySlot;
+        uint256 sellWord;
+        uint256 buyWord;
+        uint256 sellHolding;
+        uint256 buyHolding;
+        assembly ("memory-safe") {
+            sellSlot := add(_holdings.slot, shr(1, sell))
+            buySlot := add(_holdings.slot, shr(1, buy))
+            sellWord := sload(sellSlot)
+            buyWord := sellWord
+            if iszero(eq(sellSlot, buySlot)) { buyWord := sload(buySlot) }
+            sellHolding := and(shr(shl(7, and(sell, 1)), sellWord), 0xffffffffffffffffffffffffffffffff)
+            buyHolding := and(shr(shl(7, and(buy, 1)), buyWord), 0xffffffffffffffffffffffffffffffff)
+        }
+        uint256 sold = sellHolding - amountIn; // checked again, cheaply
+        uint256 bought = (buyHolding + received).toUint128();
+        assembly ("memory-safe") {
+            function replace(word, k, value) -> w {
+                let shift := shl(7, and(k, 1))
+                w := or(and(word, not(shl(shift, 0xffffffffffffffffffffffffffffffff))), shl(shift, value))
+            }
+            sellWord := replace(sellWord, sell, sold)
+            switch eq(sellSlot, buySlot)
+            case 0 {
+                sstore(sellSlot, sellWord)
+                sstore(buySlot, replace(buyWord, buy, bought))
+            }
+            default { sstore(sellSlot, replace(sellWord, buy, bought)) }
+        }
     }
 
-    /// @dev A feed's answer, checked with Chainlink semantics. The call is made in assembly, without the ABI
-    ///      decoder, as it runs once per asset on every trade: a feed that reverts makes this revert with the feed's
-    ///      revert data; one that returns fewer than `latestRoundData`'s five words is an {InvalidPrice}.
-    function _price(uint256 index, AggregatorV3Interface feed, uint256 heartbeat) private view returns (uint256) {
-        bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
-        bool complete;
-        int256 answer;
-        uint256 updatedAt;
+    /// @dev `venue_.inputRecipient(sellToken, buyToken)`, in assembly; bubbles up a revert, and refuses an answer
+    ///      that is not an address (reverting without data, as the ABI decoder would).
+    function _inputRecipient(IVenue venue_, IERC20 sellToken, IERC20 buyToken)
+        private
+        view
+        returns (address recipient)
+    {
+        bytes4 selector = IVenue.inputRecipient.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), sellToken)
+            mstore(add(m, 0x24), buyToken)
+            if iszero(staticcall(gas(), venue_, m, 0x44, 0x00, 0x20)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+            recipient := mload(0x00)
+            if or(lt(returndatasize(), 0x20), shr(160, recipient)) { revert(0x00, 0x00) }
+        }
+    }
+
+    /// @dev `venue_.swap(sellToken, buyToken, amountIn, amountOut, this)`, in assembly; bubbles up a revert. (No code
+    ///      check: the venue answered {inputRecipient} just before.)
+    function _venueSwap(IVenue venue_, IERC20 sellToken, IERC20 buyToken, uint256 amountIn, uint256 amountOut) private {
+        bytes4 selector = IVenue.swap.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), sellToken)
+            mstore(add(m, 0x24), buyToken)
+            mstore(add(m, 0x44), amountIn)
+            mstore(add(m, 0x64), amountOut)
+            mstore(add(m, 0x84), address())
+            if iszero(call(gas(), venue_, 0, m, 0xa4, 0x00, 0x00)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
+    }
+
+    /// @dev The vault's balance of `token`: `token.balanceOf(this)` made in assembly (four times a trade). Bubbles up
+    ///      a revert; an answer shorter than a word reverts without data, as the ABI decoder would.
+    function _balance(IERC20 token) private view returns (uint256 amount) {
+        bytes4 selector = IERC20.balanceOf.selector;
         assembly ("memory-safe") {
             mstore(0x00, selector)
-            if iszero(staticcall(gas(), feed, 0x00, 0x04, 0x00, 0x00)) {
-                let p := mload(0x40)
-                returndatacopy(p, 0x00, returndatasize())
-                revert(p, returndatasize())
+            mstore(0x04, address())
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
             }
-            complete := gt(returndatasize(), 0x9f)
-            if complete {
-                // (roundId, answer, startedAt, updatedAt, answeredInRound): words 1 and 3.
-                returndatacopy(0x00, 0x20, 0x20)
-                returndatacopy(0x20, 0x60, 0x20)
-                answer := mload(0x00)
-                updatedAt := mload(0x20)
-            }
-        }
-        if (!complete || answer <= 0) revert InvalidPrice(index, answer);
-        // casting to 'uint256' is safe because answer > 0
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint256 price = uint256(answer);
-        if (price > MAX_ANSWER) revert InvalidPrice(index, answer);
-        // Staleness is measured in seconds against the heartbeat; validator drift is negligible at that scale.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > heartbeat) {
-            revert StalePrice(index, updatedAt);
-        }
-        return price;
-    }
-
-    /// @dev `amount · price · multiplier / divisor`, rounded up or down (one of `divisor` and `multiplier` is 1).
-    ///      `amount` and `price` are both below 2^128, so their product cannot overflow, nor can rounding up; a
-    ///      result too large for 256 bits saturates (and is then refused by the 63-bit field check).
-    function _usd(uint256 amount, uint256 price, uint256 divisor, uint256 multiplier, bool roundUp)
-        private
-        pure
-        returns (uint256)
-    {
-        unchecked {
-            uint256 product = amount * price;
-            if (multiplier != 1) return Math.saturatingMul(product, multiplier);
-            return roundUp ? (product + divisor - 1) / divisor : product / divisor;
+            if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+            amount := mload(0x00)
         }
     }
 
-    /// @dev 10^`exponent`, for `exponent` <= 64 (decimals are at most 36 each).
-    function _pow10(uint256 exponent) private pure returns (uint256) {
-        unchecked {
-            return 10 ** exponent;
+    /// @dev Emits {TradeExecuted}, in assembly: the statement hash `keccak256(abi.encode(inputs))` is taken over a
+    ///      copy of the inputs behind their ABI offset, without the ABI encoder.
+    function _emitTradeExecuted(uint256 nonce, Trade calldata trade, Valuation memory v) private {
+        bytes32 topic = TradeExecuted.selector;
+        (uint256[] memory inputs, uint256 model, uint256 valueIn, uint256 valueOut) =
+            (v.inputs, v.modelCommitment, v.valueIn, v.valueOut);
+        assembly ("memory-safe") {
+            // Scratch memory above the free memory pointer (not allocated).
+            let m := mload(0x40)
+            mstore(m, 0x20)
+            let size := shl(5, add(mload(inputs), 1))
+            mcopy(add(m, 0x20), inputs, size)
+            let statementHash := keccak256(m, add(size, 0x20))
+            // Data: modelCommitment, then the trade's four words (sellAsset, buyAsset, amountIn, amountOut; already
+            // decoded, so validated, by _checkTrade), valueIn, valueOut.
+            mstore(m, model)
+            calldatacopy(add(m, 0x20), trade, 0x80)
+            mstore(add(m, 0xa0), valueIn)
+            mstore(add(m, 0xc0), valueOut)
+            log4(m, 0xe0, topic, caller(), nonce, statementHash)
         }
     }
 
     /// @dev The asset table (venue and assets).
     function _table() private view returns (bytes memory) {
-        return AssetTable.load(assetTable, assetsRegistered);
+        (address pointer, uint256 registered,) = _configuration();
+        return AssetTable.load(pointer, registered);
+    }
+
+    /// @dev The fields of the vault's first storage slot, read together (one SLOAD).
+    function _configuration() private view returns (address pointer, uint256 registered, bool isPaused) {
+        return (assetTable, assetsRegistered, paused);
     }
 
     /// @dev The token of a registered asset.

@@ -232,6 +232,42 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         assertFalse(a, "active");
     }
 
+    function test_TradingStatus_FollowsCertificationAndPauseAtOnce() public {
+        _assertStatus(stranger, 0, 0, false, false, false);
+        _certifyAndRegister();
+        _assertStatus(agent, MODEL, PARAMS, true, true, true);
+        registry.decertifyModel(MODEL);
+        _assertStatus(agent, MODEL, PARAMS, true, false, true);
+        registry.decertifyParams(PARAMS);
+        _assertStatus(agent, MODEL, PARAMS, true, false, false);
+        // Certified again: the same commitments, certified for every agent bound to them.
+        registry.certifyModel(MODEL, _metadata("risk-mlp again"));
+        registry.certifyParams(PARAMS, "typical again", PARAMS_HASH);
+        _assertStatus(agent, MODEL, PARAMS, true, true, true);
+        vm.prank(guardian);
+        registry.pauseAgent(agent);
+        _assertStatus(agent, MODEL, PARAMS, false, true, true);
+        registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
+        registry.rebindAgent(agent, OTHER_MODEL, PARAMS);
+        _assertStatus(agent, OTHER_MODEL, PARAMS, false, true, true);
+        registry.removeAgent(agent);
+        _assertStatus(agent, 0, 0, false, false, false);
+    }
+
+    function _assertStatus(address who, uint256 model, uint256 params, bool active, bool modelOk, bool paramsOk)
+        internal
+        view
+    {
+        (uint256 m, uint256 p, bool a, bool mc, bool pc) = registry.tradingStatus(who);
+        assertEq(m, model, "model");
+        assertEq(p, params, "params");
+        assertEq(a, active, "active");
+        assertEq(mc, modelOk, "model certified");
+        assertEq(pc, paramsOk, "params certified");
+        assertEq(mc, model != 0 && registry.isModelCertified(model), "agrees with isModelCertified");
+        assertEq(pc, params != 0 && registry.isParamsCertified(params), "agrees with isParamsCertified");
+    }
+
     function test_RevertRegisterAgent_WhenUncertifiedOrInvalid() public {
         registry.certifyModel(MODEL, _metadata("risk-mlp"));
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.ParamsNotCertified.selector, PARAMS));

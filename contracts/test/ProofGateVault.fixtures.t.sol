@@ -14,6 +14,8 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
     /// @dev BN254 base field modulus p (proof coordinates live in it).
     uint256 internal constant P = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     string internal constant FIRST = "valid_sell_weth_buy_usdc";
+    /// @dev The same agent's next trade after {FIRST} (nonce 1), proven against the state {FIRST} leaves.
+    string internal constant LATER = "valid_sell_weth_buy_usdc_again";
     uint256 internal constant TX_GAS_LIMIT = 1_500_000;
 
     function setUp() public {
@@ -50,11 +52,22 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         return _tradeSpec(vm.parseJsonString(proofsJson, string.concat(_caseKey(c.name), ".trade"))).trade;
     }
 
-    /// @dev Executes the scenario trade `name` with its fixture proof and checks balances, holdings, nonce, event.
+    /// @dev Executes, with their fixture proofs, the trades the scenario trade `name` comes after, oldest first.
+    function _executePrevious(string memory name) internal {
+        string memory previous = _tradeSpec(name).previous;
+        if (bytes(previous).length == 0) return;
+        _executeValid(previous);
+    }
+
+    /// @dev Executes the scenario trade `name` with its fixture proof (after the trades it comes after) and checks
+    ///      balances, holdings, nonce, event.
     function _executeValid(string memory name) internal {
+        _executePrevious(name);
         ProofCase memory c = _proofCase(name);
-        IProofGateVault.Trade memory t = _tradeSpec(name).trade;
+        TradeSpec memory spec = _tradeSpec(name);
+        IProofGateVault.Trade memory t = spec.trade;
         State memory before = _state();
+        assertEq(before.agentNonce, spec.nonce, "the scenario's nonce");
         uint256[] memory inputs = vault.publicInputs(agent, t, deadline);
 
         vm.recordLogs();
@@ -96,10 +109,11 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
     // ---------------------------------------------------------------- the fixtures themselves
 
     function test_FixtureProofs_VerifyForTheirOwnPublicInputs() public view {
-        string[7] memory names = [
+        string[8] memory names = [
             FIRST,
             "valid_sell_usdc_buy_wbtc",
             "valid_sell_link_buy_weth",
+            LATER,
             "uncertified_model",
             "other_vault",
             "other_agent",
@@ -114,14 +128,30 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
     function test_PublicInputs_EqualTheRustProversForEveryValidTrade() public view {
         for (uint256 i = 0; i < tradeSpecs.length; ++i) {
             ProofCase memory c = _proofCase(tradeSpecs[i].name);
-            if (!c.expectedValid || tradeSpecs[i].nonce != 0) continue;
-            uint256[] memory mine = vault.publicInputs(agent, tradeSpecs[i].trade, deadline);
-            assertEq(mine.length, c.publicInputs.length, "input count");
-            for (uint256 j = 0; j < mine.length; ++j) {
-                assertEq(mine[j], c.publicInputs[j], string.concat(tradeSpecs[i].name, _at(": input", j)));
-            }
-            assertTrue(vault.checkTrade(agent, tradeSpecs[i].trade, deadline, c.proof), "checkTrade agrees");
+            // A trade after another is checked on the state that one leaves (the next test).
+            if (!c.expectedValid || bytes(tradeSpecs[i].previous).length != 0) continue;
+            _assertInputsEqualTheProvers(tradeSpecs[i].name);
         }
+    }
+
+    function test_PublicInputs_EqualTheRustProversForALaterTrade_OnTheStateTheFirstLeaves() public {
+        assertEq(_tradeSpec(LATER).previous, FIRST, "scenario: LATER comes after FIRST");
+        _executePrevious(LATER);
+        assertEq(vault.nonces(agent), 1, "nonce after the first trade");
+        _assertInputsEqualTheProvers(LATER);
+    }
+
+    /// @dev The vault's public inputs for the scenario trade `name` now equal the prover's, input by input, and
+    ///      the vault's `checkTrade` accepts the fixture proof.
+    function _assertInputsEqualTheProvers(string memory name) internal view {
+        ProofCase memory c = _proofCase(name);
+        IProofGateVault.Trade memory t = _tradeSpec(name).trade;
+        uint256[] memory mine = vault.publicInputs(agent, t, deadline);
+        assertEq(mine.length, c.publicInputs.length, "input count");
+        for (uint256 j = 0; j < mine.length; ++j) {
+            assertEq(mine[j], c.publicInputs[j], string.concat(name, _at(": input", j)));
+        }
+        assertTrue(vault.checkTrade(agent, t, deadline, c.proof), "checkTrade agrees");
     }
 
     // ---------------------------------------------------------------- valid proofs execute
@@ -138,14 +168,42 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         _executeValid("valid_sell_link_buy_weth");
     }
 
-    /// @dev The whole gated trade's gas (proof verification, 8 oracle reads, registry, Uniswap V2 swap,
-    ///      bookkeeping) is read from `forge test --match-test test_Gas --gas-report` (row `executeTrade`). This is
-    ///      the agent's FIRST trade: its nonce slot goes from zero to nonzero, 17,100 gas more than for an agent
-    ///      that has traded before (EIP-2200/2929: 22,100 for a cold zero-to-nonzero SSTORE, 5,000 otherwise).
+    function test_Executes_WhenProofValid_LaterTradeOfTheAgent() public {
+        _executeValid(LATER); // FIRST, then LATER at nonce 1 on the state FIRST left
+        assertEq(vault.nonces(agent), 2, "two trades");
+    }
+
+    function test_RevertExecute_WhenALaterTradesProofIsSubmittedFirst() public {
+        // Its statement carries nonce 1 and the state after FIRST: at nonce 0, on the deployed state, it is refused.
+        _assertRefused(agent, _tradeSpec(LATER).trade, _proofCase(LATER).proof, _invalidProof());
+    }
+
+    // The whole gated trade's gas (transaction base and calldata, proof verification, 8 oracle reads, registry,
+    // Uniswap V2 swap, bookkeeping) is read from `forge test --match-test test_Gas --gas-report` (row
+    // `executeTrade` of ProofGateVault; the report runs every call as its own transaction). The first test makes one
+    // call (the agent's FIRST trade: the report's max), the second two (FIRST, then the LATER one: the report's min).
+    // They differ by the nonce write: the first trade's nonce slot goes from zero to nonzero, 17,100 gas more than
+    // any later trade (EIP-2200/2929: 22,100 for a cold zero-to-nonzero SSTORE, 5,000 for nonzero to nonzero).
+
     function test_Gas_GatedTrade_FirstTradeOfTheAgent() public {
-        ProofCase memory c = _proofCase(FIRST);
+        _executeFixtureTrade(FIRST);
+    }
+
+    function test_Gas_GatedTrade_LaterTradeOfTheAgent() public {
+        _executeFixtureTrade(FIRST);
+        // The steady state, in a later block: within the same second Uniswap V2 skips its two price-accumulator
+        // writes (about 10,000 gas), which no real later trade does. The feeds (updated a minute before the first
+        // trade, heartbeat one hour) and the deadline still hold 12 s later.
+        vm.warp(block.timestamp + 12);
+        _executeFixtureTrade(LATER);
+    }
+
+    /// @dev Submits the scenario trade `name` with its fixture proof, and nothing else (a clean gas measurement).
+    function _executeFixtureTrade(string memory name) internal {
+        ProofCase memory c = _proofCase(name);
+        IProofGateVault.Trade memory t = _tradeSpec(name).trade;
         vm.prank(agent);
-        vault.executeTrade(_tradeSpec(FIRST).trade, deadline, c.proof);
+        vault.executeTrade(t, deadline, c.proof);
     }
 
     // ---------------------------------------------------------------- genuine proofs of something else

@@ -548,6 +548,54 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         );
     }
 
+    function test_RevertExecute_WhenAHoldingsValueDoesNotFit63Bits() public {
+        mockVerifier.setMode(MockVerifier.Mode.AcceptAll);
+        uint256[8] memory proof;
+        uint256 extra = 1e30; // UNI (asset 4): about $7.9e20 in all, above 2^63 / 1e8 dollars
+        tokens[4].mint(address(this), extra);
+        tokens[4].approve(address(vault), extra);
+        vault.deposit(4, extra);
+        uint256 value = Math.mulDiv(assetSpecs[4].balance + extra, uint256(assetSpecs[4].price), 1e18);
+        _assertRefused(
+            agent,
+            trade,
+            deadline,
+            proof,
+            abi.encodeWithSelector(
+                IPublicInputsErrors.FieldOutOfRange.selector, IPublicInputsErrors.Field.Holding, 4, value, 63
+            )
+        );
+    }
+
+    function test_RevertExecute_WhenADebtsValueDoesNotFit63Bits() public {
+        mockVerifier.setMode(MockVerifier.Mode.AcceptAll);
+        uint256[8] memory proof;
+        uint256 debt = type(uint128).max; // WBTC (asset 2), rounded up
+        vault.setDebt(2, debt);
+        uint256 value = Math.mulDiv(debt, uint256(assetSpecs[2].price), 1e8, Math.Rounding.Ceil);
+        _assertRefused(
+            agent,
+            trade,
+            deadline,
+            proof,
+            abi.encodeWithSelector(
+                IPublicInputsErrors.FieldOutOfRange.selector, IPublicInputsErrors.Field.Debt, 2, value, 63
+            )
+        );
+    }
+
+    function test_Statement_ScalesUp_WhenTokenAndFeedHaveFewerThan8Decimals() public {
+        // USDC (6 decimals) through a 0-decimal feed answering 1 (USD 1): values are amount · 1 · 10^2.
+        PriceFeed feed0 = new PriceFeed(0, "USDC / USD (0)", 1);
+        vault.setFeed(1, feed0, 600);
+        IProofGateVault.Trade memory t = IProofGateVault.Trade(1, 0, 25_000e6, 8e18); // sell USDC
+        uint256[] memory inputs = vault.publicInputs(agent, t, deadline);
+        assertEq(_valueField(inputs, 1), assetSpecs[1].balance * 100, "holding");
+        assertEq(_valueField(inputs, 9), assetSpecs[1].debt * 100, "debt");
+        assertEq(_valueField(inputs, 16), t.amountIn * 100, "valueIn");
+        assertEq(_valueField(inputs, 17), Math.mulDiv(t.amountOut, uint256(assetSpecs[0].price), 1e18), "valueOut");
+    }
+
     // ---------------------------------------------------------------- views
 
     function test_CheckTrade_TellsWhetherTheProofWouldPass() public {

@@ -11,7 +11,8 @@
 //! # What is generated
 //! - `contracts/src/verifier/RiskVerifier.sol`: the verifier of the default circuit (8 assets).
 //! - `contracts/test/fixtures/proofs.json` ([`ProofsFile`]): for the scenario
-//!   ([`crate::scenario`]), one valid proof per honest trade and four proofs that are valid for
+//!   ([`crate::scenario`]), one valid proof per honest trade (a trade `after` another is proven
+//!   against the state that one leaves, at the next nonce) and four proofs that are valid for
 //!   their own statement but not for the statement the vault computes for the first trade:
 //!   `uncertified_model` (another model's commitment), `other_vault` ([`OTHER_VAULT`]),
 //!   `other_agent` (the scenario's `other_agent`) and `other_chain` ([`OTHER_CHAIN_ID`]). They

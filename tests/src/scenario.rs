@@ -6,7 +6,14 @@
 //! "deadline":<unix>, "timestamp":<unix>, "assets":[{"symbol":"WETH", "decimals":18,
 //! "balance":"<token units>", "debt":"<token units>", "price":"<USD at 1e8>"}, …],
 //! "trades":[{"name":"…", "sell":0, "buy":1, "amount_in":"<token units>",
-//! "amount_out":"<token units>", "nonce":0}, …]}`. Amounts and prices are decimal strings.
+//! "amount_out":"<token units>", "nonce":0, "after":"<name>"}, …]}`. Amounts and prices are
+//! decimal strings.
+//!
+//! `after` is optional. Without it a trade is proven against the scenario's state as deployed.
+//! With it, the trade is the same agent's next one after the earlier trade it names (its nonce
+//! is that trade's plus one), and it is proven against the state that trade leaves: the named
+//! trade, and what it was itself `after`, applied in order (the vault holds `amount_in` less of
+//! the sold asset and `amount_out` more of the bought one; debts and prices are unchanged).
 
 use std::path::Path;
 
@@ -82,6 +89,10 @@ pub struct ScenarioTrade {
     pub amount_out: u128,
     /// The agent's nonce for this trade.
     pub nonce: u64,
+    /// The earlier trade this one follows, by name (see the module docs); `None` for a trade on
+    /// the state as deployed.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 /// A canonical unsigned decimal string (digits only, no leading zero).
@@ -108,7 +119,8 @@ impl Scenario {
     }
 
     /// Checks what the file format cannot: the version, at least one trade, trade assets that
-    /// exist, and a deadline not before the execution time.
+    /// exist, a deadline not before the execution time, and for a trade `after` another: that
+    /// the other comes earlier in the list and that the nonce is the other's plus one.
     pub fn check(&self) -> Result<(), Error> {
         let bad = |what: String| Err(Error::Scenario(what));
         if self.version != SCENARIO_VERSION {
@@ -127,12 +139,51 @@ impl Scenario {
             ));
         }
         let n = self.assets.len();
-        for t in &self.trades {
+        for (i, t) in self.trades.iter().enumerate() {
             if usize::from(t.sell) >= n || usize::from(t.buy) >= n {
                 return bad(format!("trade {:?} names an asset beyond the {n} assets", t.name));
             }
+            let Some(after) = &t.after else { continue };
+            let Some(previous) = self.trades[..i].iter().find(|p| &p.name == after) else {
+                return bad(format!("trade {:?} is after {after:?}, no earlier trade", t.name));
+            };
+            if previous.nonce.checked_add(1) != Some(t.nonce) {
+                return bad(format!(
+                    "trade {:?} has nonce {}, after {after:?} (nonce {}) it must be the next",
+                    t.name, t.nonce, previous.nonce
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// The vault's balances (token units) when `trade` executes: the deployed ones, with the
+    /// trades it comes `after` applied in order. Reads a checked scenario (see [`Self::check`]).
+    pub fn balances_before(&self, trade: &ScenarioTrade) -> Result<Vec<u128>, Error> {
+        let mut chain = Vec::new();
+        let mut next = trade.after.as_deref();
+        while let Some(name) = next {
+            let previous = self.trades.iter().find(|t| t.name == name).ok_or_else(|| {
+                Error::Scenario(format!("trade {:?} is after {name:?}, no such trade", trade.name))
+            })?;
+            if chain.len() >= self.trades.len() {
+                return Err(Error::Scenario(format!("trade {:?}: `after` loops", trade.name)));
+            }
+            chain.push(previous);
+            next = previous.after.as_deref();
+        }
+        let mut balances: Vec<u128> = self.assets.iter().map(|a| a.balance).collect();
+        for previous in chain.iter().rev() {
+            let (sell, buy) = (usize::from(previous.sell), usize::from(previous.buy));
+            let out_of_range = || {
+                Error::Scenario(format!("trade {:?} leaves a balance out of range", previous.name))
+            };
+            balances[sell] =
+                balances[sell].checked_sub(previous.amount_in).ok_or_else(out_of_range)?;
+            balances[buy] =
+                balances[buy].checked_add(previous.amount_out).ok_or_else(out_of_range)?;
+        }
+        Ok(balances)
     }
 
     /// The binding of an honest submission of `trade`.
@@ -147,7 +198,8 @@ impl Scenario {
     }
 
     /// The statement the vault computes for `trade` submitted under `binding`, with the pinned
-    /// commitments (see [`proofgate_prover::valuation`] for the rounding).
+    /// commitments, on the state [`Self::balances_before`] gives (see
+    /// [`proofgate_prover::valuation`] for the rounding).
     pub fn statement(
         &self,
         trade: &ScenarioTrade,
@@ -155,12 +207,14 @@ impl Scenario {
         model_commitment: Fr,
         params_commitment: Fr,
     ) -> Result<Statement, Error> {
+        let balances = self.balances_before(trade)?;
         let snapshot = VaultSnapshot {
             assets: self
                 .assets
                 .iter()
-                .map(|a| AssetSnapshot {
-                    balance: a.balance,
+                .zip(balances)
+                .map(|(a, balance)| AssetSnapshot {
+                    balance,
                     debt: a.debt,
                     price_1e8: a.price,
                     decimals: a.decimals,
@@ -220,5 +274,31 @@ mod tests {
         let mut late: Scenario = serde_json::from_str(MINIMAL).expect("parses");
         late.deadline = 99;
         assert!(matches!(late.check(), Err(Error::Scenario(_))));
+    }
+
+    #[test]
+    fn a_trade_after_another_is_valued_on_the_state_that_one_leaves() {
+        let second = r#"{"name":"u","sell":1,"buy":0,"amount_in":"3","amount_out":"4","nonce":4,"after":"t"}"#;
+        let text = MINIMAL.replace(r#""nonce":3}]"#, &format!(r#""nonce":3}},{second}]"#));
+        let s: Scenario = serde_json::from_str(&text).expect("parses");
+        s.check().expect("valid");
+        assert_eq!(s.trades[0].after, None);
+        let deployed = s.balances_before(&s.trades[0]).expect("balances");
+        assert_eq!(deployed, [1_000_000_000_000_000_000, 5]);
+        let after_t = s.balances_before(&s.trades[1]).expect("balances");
+        assert_eq!(after_t, [1_000_000_000_000_000_000 - 1, 5 + 2]);
+
+        for (from, to) in
+            [(r#""nonce":4,"#, r#""nonce":5,"#), (r#""after":"t""#, r#""after":"nope""#)]
+        {
+            let bad: Scenario = serde_json::from_str(&text.replace(from, to)).expect("parses");
+            assert!(matches!(bad.check(), Err(Error::Scenario(_))), "{to}");
+        }
+        let mut backwards: Scenario = serde_json::from_str(&text).expect("parses");
+        backwards.trades.swap(0, 1);
+        assert!(matches!(backwards.check(), Err(Error::Scenario(_))), "after a later trade");
+        let mut overdrawn: Scenario = serde_json::from_str(&text).expect("parses");
+        overdrawn.trades[0].amount_in = 2_000_000_000_000_000_000;
+        assert!(matches!(overdrawn.balances_before(&overdrawn.trades[1]), Err(Error::Scenario(_))));
     }
 }

@@ -18,38 +18,47 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     uint256 public constant SCALAR_FIELD_ORDER =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @dev A model: `certified` and `certifiedAt` share the first slot (the vault's hot read).
+    /// @dev A model: its id (see {_modelWords}; 0 until first certified), when it was last certified, its metadata.
     struct ModelRecord {
-        bool certified;
+        uint32 id;
         uint64 certifiedAt;
         ModelMetadata metadata;
     }
 
-    /// @dev A risk-parameter set.
+    /// @dev A risk-parameter set, like {ModelRecord}.
     struct ParamsRecord {
-        bool certified;
+        uint32 id;
         uint64 certifiedAt;
         bytes32 documentHash;
         string description;
     }
 
-    /// @dev An agent, in two storage slots (vaults read it on every trade). `modelWord` is the model commitment
-    ///      with the active flag in bit 255: commitments are below r < 2^254, so that bit is otherwise zero.
-    ///      `modelWord == 0` means not registered (0 is never certified).
-    struct AgentRecord {
-        uint256 modelWord;
-        uint256 paramsCommitment;
-    }
+    /// @dev The certified flag's bit in a commitment word: commitments are below r < 2^254, so bit 255 is free.
+    uint256 private constant CERTIFIED_FLAG = 1 << 255;
+    /// @dev An agent word's layout: model id in bits 0-31, parameters id in bits 32-63, active flag in bit 64.
+    uint256 private constant ID_MASK = type(uint32).max;
+    uint256 private constant PARAMS_ID_SHIFT = 32;
+    uint256 private constant ACTIVE_FLAG = 1 << 64;
 
-    /// @dev The active flag's bit in {AgentRecord.modelWord}.
-    uint256 private constant ACTIVE_FLAG = 1 << 255;
+    // Storage is laid out for the vault's read on every trade ({tradingStatus}): three storage slots, the agent's
+    // word and the commitment words of its model and parameters. A commitment gets a small id when it is first
+    // certified (kept for good); its word holds the commitment and the certified flag. An agent's word holds the
+    // two ids and its active flag; 0 means not registered (ids start at 1).
 
     /// @inheritdoc IProofGateRegistry
     address public guardian;
+    /// @dev Ids handed out so far (beside the guardian, in its slot).
+    uint32 private _modelIdCount;
+    uint32 private _paramsIdCount;
 
     mapping(uint256 commitment => ModelRecord) private _models;
     mapping(uint256 commitment => ParamsRecord) private _params;
-    mapping(address agent => AgentRecord) private _agents;
+    /// @dev Model commitment words by id: the commitment, with {CERTIFIED_FLAG} while certified.
+    mapping(uint256 id => uint256 word) private _modelWords;
+    /// @dev Parameter commitment words by id, like {_modelWords}.
+    mapping(uint256 id => uint256 word) private _paramsWords;
+    /// @dev Agent words (see {ID_MASK}).
+    mapping(address agent => uint256 word) private _agents;
 
     /// @notice Deploys the registry.
     /// @param initialOwner The owner: a `TimelockController` in production.
@@ -65,8 +74,14 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     function certifyModel(uint256 commitment, ModelMetadata calldata metadata) external onlyOwner {
         _checkCommitment(commitment);
         ModelRecord storage model = _models[commitment];
-        if (model.certified) revert ModelAlreadyCertified(commitment);
-        model.certified = true;
+        uint32 id = model.id;
+        if (id == 0) {
+            id = ++_modelIdCount;
+            model.id = id;
+        } else if (_modelWords[id] & CERTIFIED_FLAG != 0) {
+            revert ModelAlreadyCertified(commitment);
+        }
+        _modelWords[id] = commitment | CERTIFIED_FLAG;
         model.certifiedAt = uint64(block.timestamp);
         model.metadata = metadata;
         emit ModelCertified(commitment, metadata.name, metadata.version, metadata.architecture, metadata.artifactsHash);
@@ -74,9 +89,9 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     /// @inheritdoc IProofGateRegistry
     function decertifyModel(uint256 commitment) external onlyOwner {
-        ModelRecord storage model = _models[commitment];
-        if (!model.certified) revert ModelNotCertified(commitment);
-        model.certified = false;
+        uint256 id = _models[commitment].id;
+        if (_modelWords[id] & CERTIFIED_FLAG == 0) revert ModelNotCertified(commitment);
+        _modelWords[id] = commitment;
         emit ModelDecertified(commitment);
     }
 
@@ -84,8 +99,14 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     function certifyParams(uint256 commitment, string calldata description, bytes32 documentHash) external onlyOwner {
         _checkCommitment(commitment);
         ParamsRecord storage params = _params[commitment];
-        if (params.certified) revert ParamsAlreadyCertified(commitment);
-        params.certified = true;
+        uint32 id = params.id;
+        if (id == 0) {
+            id = ++_paramsIdCount;
+            params.id = id;
+        } else if (_paramsWords[id] & CERTIFIED_FLAG != 0) {
+            revert ParamsAlreadyCertified(commitment);
+        }
+        _paramsWords[id] = commitment | CERTIFIED_FLAG;
         params.certifiedAt = uint64(block.timestamp);
         params.documentHash = documentHash;
         params.description = description;
@@ -94,9 +115,9 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     /// @inheritdoc IProofGateRegistry
     function decertifyParams(uint256 commitment) external onlyOwner {
-        ParamsRecord storage params = _params[commitment];
-        if (!params.certified) revert ParamsNotCertified(commitment);
-        params.certified = false;
+        uint256 id = _params[commitment].id;
+        if (_paramsWords[id] & CERTIFIED_FLAG == 0) revert ParamsNotCertified(commitment);
+        _paramsWords[id] = commitment;
         emit ParamsDecertified(commitment);
     }
 
@@ -105,15 +126,13 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     /// @inheritdoc IProofGateRegistry
     function registerAgent(address agent, uint256 modelCommitment, uint256 paramsCommitment) external onlyOwner {
         if (agent == address(0)) revert InvalidAgent();
-        AgentRecord storage record = _agents[agent];
-        if (record.modelWord != 0) revert AgentAlreadyRegistered(agent);
-        _bind(record, agent, modelCommitment, paramsCommitment, true);
+        if (_agents[agent] != 0) revert AgentAlreadyRegistered(agent);
+        _bind(agent, modelCommitment, paramsCommitment, true);
     }
 
     /// @inheritdoc IProofGateRegistry
     function rebindAgent(address agent, uint256 modelCommitment, uint256 paramsCommitment) external onlyOwner {
-        AgentRecord storage record = _registered(agent);
-        _bind(record, agent, modelCommitment, paramsCommitment, record.modelWord & ACTIVE_FLAG != 0);
+        _bind(agent, modelCommitment, paramsCommitment, _registered(agent) & ACTIVE_FLAG != 0);
     }
 
     /// @inheritdoc IProofGateRegistry
@@ -126,17 +145,17 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     /// @inheritdoc IProofGateRegistry
     function pauseAgent(address agent) external {
         if (msg.sender != guardian && msg.sender != owner()) revert UnauthorizedGuardian(msg.sender);
-        AgentRecord storage record = _registered(agent);
-        if (record.modelWord & ACTIVE_FLAG == 0) revert AgentStateUnchanged(agent, false);
-        record.modelWord &= ~ACTIVE_FLAG;
+        uint256 word = _registered(agent);
+        if (word & ACTIVE_FLAG == 0) revert AgentStateUnchanged(agent, false);
+        _agents[agent] = word & ~ACTIVE_FLAG;
         emit AgentPaused(agent, msg.sender);
     }
 
     /// @inheritdoc IProofGateRegistry
     function unpauseAgent(address agent) external onlyOwner {
-        AgentRecord storage record = _registered(agent);
-        if (record.modelWord & ACTIVE_FLAG != 0) revert AgentStateUnchanged(agent, true);
-        record.modelWord |= ACTIVE_FLAG;
+        uint256 word = _registered(agent);
+        if (word & ACTIVE_FLAG != 0) revert AgentStateUnchanged(agent, true);
+        _agents[agent] = word | ACTIVE_FLAG;
         emit AgentUnpaused(agent);
     }
 
@@ -154,19 +173,33 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active)
     {
-        AgentRecord storage record = _agents[agent];
-        uint256 modelWord = record.modelWord;
-        return (modelWord & ~ACTIVE_FLAG, record.paramsCommitment, modelWord & ACTIVE_FLAG != 0);
+        (modelCommitment, paramsCommitment, active,,) = _status(agent);
+    }
+
+    /// @inheritdoc IProofGateRegistry
+    /// @dev The vault's one registry call per trade: three storage reads (see the storage notes).
+    function tradingStatus(address agent)
+        external
+        view
+        returns (
+            uint256 modelCommitment,
+            uint256 paramsCommitment,
+            bool active,
+            bool modelCertified,
+            bool paramsCertified
+        )
+    {
+        return _status(agent);
     }
 
     /// @inheritdoc IProofGateRegistry
     function isModelCertified(uint256 commitment) external view returns (bool) {
-        return _models[commitment].certified;
+        return _modelWords[_models[commitment].id] & CERTIFIED_FLAG != 0;
     }
 
     /// @inheritdoc IProofGateRegistry
     function isParamsCertified(uint256 commitment) external view returns (bool) {
-        return _params[commitment].certified;
+        return _paramsWords[_params[commitment].id] & CERTIFIED_FLAG != 0;
     }
 
     /// @inheritdoc IProofGateRegistry
@@ -176,7 +209,7 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         returns (bool certified, uint64 certifiedAt, ModelMetadata memory metadata)
     {
         ModelRecord storage model = _models[commitment];
-        return (model.certified, model.certifiedAt, model.metadata);
+        return (_modelWords[model.id] & CERTIFIED_FLAG != 0, model.certifiedAt, model.metadata);
     }
 
     /// @inheritdoc IProofGateRegistry
@@ -186,31 +219,52 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         returns (bool certified, uint64 certifiedAt, string memory description, bytes32 documentHash)
     {
         ParamsRecord storage params = _params[commitment];
-        return (params.certified, params.certifiedAt, params.description, params.documentHash);
+        return
+            (_paramsWords[params.id] & CERTIFIED_FLAG != 0, params.certifiedAt, params.description, params.documentHash);
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Binds `record` to a certified model and certified parameters, with the given active flag.
-    function _bind(
-        AgentRecord storage record,
-        address agent,
-        uint256 modelCommitment,
-        uint256 paramsCommitment,
-        bool active
-    ) private {
-        if (!_models[modelCommitment].certified) revert ModelNotCertified(modelCommitment);
-        if (!_params[paramsCommitment].certified) revert ParamsNotCertified(paramsCommitment);
-        // Certified commitments are below r < 2^254 (checked in _checkCommitment), so bit 255 is free.
-        record.modelWord = active ? modelCommitment | ACTIVE_FLAG : modelCommitment;
-        record.paramsCommitment = paramsCommitment;
+    /// @dev An agent's binding and certification state (all zero and false when it is not registered).
+    function _status(address agent)
+        private
+        view
+        returns (
+            uint256 modelCommitment,
+            uint256 paramsCommitment,
+            bool active,
+            bool modelCertified,
+            bool paramsCertified
+        )
+    {
+        uint256 word = _agents[agent];
+        // An unregistered agent's word is 0, and id 0 never has a word: all zero and false, without a branch.
+        uint256 modelWord = _modelWords[word & ID_MASK];
+        uint256 paramsWord = _paramsWords[(word >> PARAMS_ID_SHIFT) & ID_MASK];
+        return (
+            modelWord & ~CERTIFIED_FLAG,
+            paramsWord & ~CERTIFIED_FLAG,
+            word & ACTIVE_FLAG != 0,
+            modelWord & CERTIFIED_FLAG != 0,
+            paramsWord & CERTIFIED_FLAG != 0
+        );
+    }
+
+    /// @dev Binds `agent` to a certified model and certified parameters, with the given active flag.
+    function _bind(address agent, uint256 modelCommitment, uint256 paramsCommitment, bool active) private {
+        uint256 modelId = _models[modelCommitment].id;
+        if (_modelWords[modelId] & CERTIFIED_FLAG == 0) revert ModelNotCertified(modelCommitment);
+        uint256 paramsId = _params[paramsCommitment].id;
+        if (_paramsWords[paramsId] & CERTIFIED_FLAG == 0) revert ParamsNotCertified(paramsCommitment);
+        // Certified commitments have ids of at least 1, so the word is nonzero (registered).
+        _agents[agent] = modelId | (paramsId << PARAMS_ID_SHIFT) | (active ? ACTIVE_FLAG : 0);
         emit AgentBound(agent, modelCommitment, paramsCommitment);
     }
 
-    /// @dev The record of a registered agent; reverts when there is none.
-    function _registered(address agent) private view returns (AgentRecord storage record) {
-        record = _agents[agent];
-        if (record.modelWord == 0) revert AgentNotRegistered(agent);
+    /// @dev The word of a registered agent; reverts when there is none.
+    function _registered(address agent) private view returns (uint256 word) {
+        word = _agents[agent];
+        if (word == 0) revert AgentNotRegistered(agent);
     }
 
     /// @dev Reverts unless `commitment` is a nonzero BN254 scalar.

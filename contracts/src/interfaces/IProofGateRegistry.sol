@@ -174,6 +174,25 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active);
 
+    /// @notice Everything a vault checks about an agent before a gated trade, in one call: its binding and
+    ///         whether the model and the parameters it is bound to are certified now.
+    /// @param agent The agent's address.
+    /// @return modelCommitment The model it must prove with (0 when not registered).
+    /// @return paramsCommitment The parameters it must prove against (0 when not registered).
+    /// @return active Whether it is registered and not paused.
+    /// @return modelCertified Whether `modelCommitment` is certified (false when not registered).
+    /// @return paramsCertified Whether `paramsCommitment` is certified (false when not registered).
+    function tradingStatus(address agent)
+        external
+        view
+        returns (
+            uint256 modelCommitment,
+            uint256 paramsCommitment,
+            bool active,
+            bool modelCertified,
+            bool paramsCertified
+        );
+
     /// @notice Whether a model commitment is certified.
     /// @param commitment The model commitment.
     /// @return True when certified.

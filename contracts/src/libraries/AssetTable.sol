@@ -61,26 +61,45 @@ library AssetTable {
 
     /// @notice The raw table at `pointer`, which holds `size` entries (just a zero venue when `pointer` is zero).
     function load(address pointer, uint256 size) internal view returns (bytes memory table) {
-        table = new bytes(HEADER_BYTES + size * ENTRY_BYTES);
-        if (pointer == address(0)) return table;
+        if (pointer == address(0)) return new bytes(HEADER_BYTES + size * ENTRY_BYTES);
+        // On every trade: allocated by hand, without zeroing what EXTCODECOPY overwrites (bytes past the code's end
+        // read as zero). `size` is at most MAX_ASSETS.
         assembly ("memory-safe") {
-            extcodecopy(pointer, add(table, 0x20), 1, mload(table))
+            table := mload(0x40)
+            let length := add(HEADER_BYTES, mul(size, ENTRY_BYTES))
+            mstore(table, length)
+            mstore(0x40, add(add(table, 0x20), and(add(length, 0x1f), not(0x1f))))
+            // Zero the last word first, so that the padding after `length` is clean.
+            mstore(add(add(table, 0x20), and(sub(length, 1), not(0x1f))), 0)
+            extcodecopy(pointer, add(table, 0x20), 1, length)
         }
     }
 
+    // The accessors read a loaded table in place; count, venue and token, which every trade runs, in assembly
+    // (without helper calls or checked arithmetic the optimizer inlines them). Callers pass i < count (reads past the
+    // table's end would see whatever follows it in memory). The vault's valuation loop reads the entries' feed,
+    // heartbeat, decimals and debt in assembly of its own, as {pricing} does.
+
     /// @notice Number of entries of a loaded table.
-    function count(bytes memory table) internal pure returns (uint256) {
-        return (table.length - HEADER_BYTES) / ENTRY_BYTES;
+    function count(bytes memory table) internal pure returns (uint256 n) {
+        // A loaded table is at least the header long (load allocates HEADER_BYTES + size * ENTRY_BYTES).
+        assembly ("memory-safe") {
+            n := div(sub(mload(table), HEADER_BYTES), ENTRY_BYTES)
+        }
     }
 
     /// @notice The venue of a loaded table.
-    function venue(bytes memory table) internal pure returns (address) {
-        return address(bytes20(_word(table, 0)));
+    function venue(bytes memory table) internal pure returns (address venue_) {
+        assembly ("memory-safe") {
+            venue_ := shr(96, mload(add(table, 0x20)))
+        }
     }
 
     /// @notice The token of entry `i` of a loaded table.
-    function token(bytes memory table, uint256 i) internal pure returns (IERC20) {
-        return IERC20(address(bytes20(_word(table, HEADER_BYTES + i * ENTRY_BYTES))));
+    function token(bytes memory table, uint256 i) internal pure returns (IERC20 token_) {
+        assembly ("memory-safe") {
+            token_ := shr(96, mload(add(add(table, 0x20), add(HEADER_BYTES, mul(i, ENTRY_BYTES)))))
+        }
     }
 
     /// @notice What valuing entry `i` needs: its feed, heartbeat, token plus feed decimals, and debt.

@@ -96,7 +96,18 @@ library PublicInputs {
         pure
         returns (uint256)
     {
-        return uint256(keccak256(abi.encode(agent, vault, chainId, nonce, deadline))) & BINDING_MASK;
+        // keccak256(abi.encode(...)) over the five words in free memory (not allocated), without the ABI encoder.
+        bytes32 digest;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, agent)
+            mstore(add(m, 0x20), vault)
+            mstore(add(m, 0x40), chainId)
+            mstore(add(m, 0x60), nonce)
+            mstore(add(m, 0x80), deadline)
+            digest := keccak256(m, 0xa0)
+        }
+        return uint256(digest) & BINDING_MASK;
     }
 
     /// @notice Number of packed elements for `assetCount` assets.
@@ -171,6 +182,23 @@ library PublicInputs {
         uint256 sellAsset,
         uint256 buyAsset
     ) internal pure {
+        // One test for the common case that everything fits, then the first field that does not.
+        if ((valueIn | valueOut) >> VALUE_BITS != 0 || (sellAsset | buyAsset) >> ASSET_INDEX_BITS != 0) {
+            _revertTradeOutOfRange(valueIn, valueOut, sellAsset, buyAsset);
+        }
+        unchecked {
+            _orValue(inputs, 2 * n, valueIn);
+            _orValue(inputs, 2 * n + 1, valueOut);
+            // The indices sit right after the last value field (2n + 1), where value field 2n + 2 would start.
+            _orValue(inputs, 2 * n + 2, sellAsset | (buyAsset << ASSET_INDEX_BITS));
+        }
+    }
+
+    /// @dev Reverts with {IPublicInputsErrors.FieldOutOfRange} for the first of the trade's fields that does not fit.
+    function _revertTradeOutOfRange(uint256 valueIn, uint256 valueOut, uint256 sellAsset, uint256 buyAsset)
+        private
+        pure
+    {
         if (valueIn >> VALUE_BITS != 0) {
             revert IPublicInputsErrors.FieldOutOfRange(IPublicInputsErrors.Field.ValueIn, 0, valueIn, VALUE_BITS);
         }
@@ -187,20 +215,18 @@ library PublicInputs {
                 IPublicInputsErrors.Field.BuyAsset, 0, buyAsset, ASSET_INDEX_BITS
             );
         }
-        unchecked {
-            _orValue(inputs, 2 * n, valueIn);
-            _orValue(inputs, 2 * n + 1, valueOut);
-            // The indices sit right after the last value field (2n + 1), where value field 2n + 2 would start.
-            _orValue(inputs, 2 * n + 2, sellAsset | (buyAsset << ASSET_INDEX_BITS));
-        }
     }
 
     /// @notice Puts the binding and the model and parameters' commitments: the last three inputs.
     function putContext(uint256[] memory inputs, uint256 binding_, uint256 model, uint256 params) internal pure {
-        uint256 packed = inputs.length - TRAILING_INPUTS;
-        inputs[packed] = binding_;
-        inputs[packed + 1] = model;
-        inputs[packed + 2] = params;
+        uint256 packed = inputs.length - TRAILING_INPUTS; // reverts (underflow) for an array shorter than that
+        // The three last elements, written in place (packed + 2 < length).
+        assembly ("memory-safe") {
+            let at := add(add(inputs, 0x20), shl(5, packed))
+            mstore(at, binding_)
+            mstore(add(at, 0x20), model)
+            mstore(add(at, 0x40), params)
+        }
     }
 
     /// @dev ORs `bits` (already range-checked) in at value field `i`'s slot: element i / 4, bit 63 · (i % 4).

@@ -27,6 +27,11 @@ interface IUniswapV2VenueErrors {
     /// @param amountOut The requested output.
     /// @param maxAmountOut The most the pair gives.
     error ExcessiveOutput(uint256 amountOut, uint256 maxAmountOut);
+
+    /// @notice A pair or token answered with fewer bytes than its function returns (or a reserve wider than 112
+    ///         bits): it is not what it claims to be.
+    /// @param target The contract that answered.
+    error MalformedReturnData(address target);
 }
 
 /// @title UniswapV2Venue
@@ -78,18 +83,38 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
     }
 
     /// @inheritdoc IVenue
+    /// @dev On every gated trade, so the pair's calls are made in assembly, without the ABI coder: each bubbles up
+    ///      the pair's or token's revert data (the pair's "UniswapV2: K", say), and a reply too short to decode
+    ///      reverts with {MalformedReturnData}.
     function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 amountOut, address recipient) external {
         if (msg.sender != VAULT) revert UnauthorizedCaller(msg.sender);
         IUniswapV2Pair pair = _pair(tokenIn, tokenOut);
         bool inIsToken0 = address(tokenIn) < address(tokenOut);
         (uint256 reserveIn, uint256 reserveOut) = _reserves(pair, inIsToken0);
-        uint256 balanceIn = tokenIn.balanceOf(address(pair));
-        uint256 paid = balanceIn > reserveIn ? balanceIn - reserveIn : 0;
+        uint256 balanceIn = _balanceOf(tokenIn, address(pair));
+        uint256 paid;
+        unchecked {
+            paid = balanceIn > reserveIn ? balanceIn - reserveIn : 0;
+        }
         if (paid < amountIn) revert InputNotPaid(paid, amountIn);
         uint256 maxAmountOut = getAmountOut(paid, reserveIn, reserveOut);
         if (amountOut > maxAmountOut) revert ExcessiveOutput(amountOut, maxAmountOut);
         (uint256 amount0Out, uint256 amount1Out) = inIsToken0 ? (uint256(0), amountOut) : (amountOut, uint256(0));
-        pair.swap(amount0Out, amount1Out, recipient, "");
+        bytes4 selector = IUniswapV2Pair.swap.selector;
+        assembly ("memory-safe") {
+            // pair.swap(amount0Out, amount1Out, recipient, ""): the empty bytes at offset 0x80, length 0.
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), amount0Out)
+            mstore(add(m, 0x24), amount1Out)
+            mstore(add(m, 0x44), recipient)
+            mstore(add(m, 0x64), 0x80)
+            mstore(add(m, 0x84), 0)
+            if iszero(call(gas(), pair, 0, m, 0xa4, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// @notice The most `tokenOut` the pair gives now for `amountIn` of `tokenIn`.
@@ -121,9 +146,19 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
     function pairFor(IERC20 tokenA, IERC20 tokenB) public view returns (address pair) {
         (address token0, address token1) =
             address(tokenA) < address(tokenB) ? (address(tokenA), address(tokenB)) : (address(tokenB), address(tokenA));
-        bytes32 salt = keccak256(abi.encodePacked(token0, token1));
-        bytes32 digest = keccak256(abi.encodePacked(bytes1(0xff), FACTORY, salt, PAIR_INIT_CODE_HASH));
-        return address(uint160(uint256(digest)));
+        (address factory, bytes32 initCodeHash) = (address(FACTORY), PAIR_INIT_CODE_HASH);
+        // keccak256(0xff ++ factory ++ keccak256(token0 ++ token1) ++ initCodeHash), in scratch memory (twice on
+        // every gated trade; the encodePacked form allocates and copies).
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(96, token0))
+            mstore(add(m, 0x14), shl(96, token1))
+            let salt := keccak256(m, 0x28)
+            mstore(m, or(shl(248, 0xff), shl(88, factory)))
+            mstore(add(m, 0x15), salt)
+            mstore(add(m, 0x35), initCodeHash)
+            pair := and(keccak256(m, 0x55), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
     }
 
     /// @dev The factory's pair of the two tokens; reverts with {PairNotFound} when it does not exist.
@@ -138,7 +173,41 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
         view
         returns (uint256 reserveIn, uint256 reserveOut)
     {
-        (uint112 reserve0, uint112 reserve1,) = pair.getReserves();
-        return inIsToken0 ? (uint256(reserve0), uint256(reserve1)) : (uint256(reserve1), uint256(reserve0));
+        bytes4 selector = IUniswapV2Pair.getReserves.selector;
+        uint256 reserve0;
+        uint256 reserve1;
+        bool malformed;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            if iszero(staticcall(gas(), pair, m, 0x04, m, 0x40)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            reserve0 := mload(m)
+            reserve1 := mload(add(m, 0x20))
+            // (uint112, uint112, uint32): both reserves present and clean.
+            malformed := or(lt(returndatasize(), 0x60), shr(112, or(reserve0, reserve1)))
+        }
+        if (malformed) revert MalformedReturnData(address(pair));
+        return inIsToken0 ? (reserve0, reserve1) : (reserve1, reserve0);
+    }
+
+    /// @dev `token.balanceOf(account)`.
+    function _balanceOf(IERC20 token, address account) private view returns (uint256 amount) {
+        bytes4 selector = IERC20.balanceOf.selector;
+        bool malformed;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, account)
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            malformed := lt(returndatasize(), 0x20)
+            amount := mload(0x00)
+        }
+        if (malformed) revert MalformedReturnData(address(token));
     }
 }

@@ -55,10 +55,13 @@ abstract contract ProofGateBase is Test {
         uint256 reserveB;
     }
 
+    /// @dev A scenario trade; `previous` names the trade the same agent executes just before it (the scenario's
+    ///      `after`), "" for a trade on the state as deployed.
     struct TradeSpec {
         string name;
         IProofGateVault.Trade trade;
         uint256 nonce;
+        string previous;
     }
 
     /// @dev One proof case of `proofs.json`.
@@ -283,6 +286,7 @@ abstract contract ProofGateBase is Test {
         }
         for (uint256 i = 0; vm.keyExistsJson(json, _at(".trades", i)); ++i) {
             string memory key = _at(".trades", i);
+            string memory afterKey = string.concat(key, ".after");
             tradeSpecs.push(
                 TradeSpec({
                     name: vm.parseJsonString(json, string.concat(key, ".name")),
@@ -292,7 +296,8 @@ abstract contract ProofGateBase is Test {
                         amountIn: vm.parseJsonUint(json, string.concat(key, ".amount_in")),
                         amountOut: vm.parseJsonUint(json, string.concat(key, ".amount_out"))
                     }),
-                    nonce: vm.parseJsonUint(json, string.concat(key, ".nonce"))
+                    nonce: vm.parseJsonUint(json, string.concat(key, ".nonce")),
+                    previous: vm.keyExistsJson(json, afterKey) ? vm.parseJsonString(json, afterKey) : ""
                 })
             );
         }
