@@ -522,7 +522,7 @@ impl fmt::Display for DemoReport {
         match (mean(&gas), self.trade_gas.iter().min(), self.trade_gas.iter().max()) {
             (Some(mean), Some(min), Some(max)) => writeln!(
                 f,
-                "  gas per gated trade: mean {mean:.0}, min {min}, max {max} ({} trades)",
+                "  gas per gated trade (transaction, with the 21,000 base and calldata): mean {mean:.0}, min {min}, max {max} ({} trades)",
                 gas.len()
             )?,
             _ => writeln!(f, "  no gated trade executed")?,
