@@ -390,9 +390,12 @@ impl Agent {
                 (id, trade, statement)
             }
             Sizing::Passes { trade, statement, .. } => {
-                // Forced: claim a larger trade than the one proved.
+                // Forced: claim a larger trade than the one proved (twice the size, within the
+                // holding, so the vault gets as far as the proof check).
                 let mut claimed = trade.clone();
-                claimed.amount_in = proposal.amount_in.max(trade.amount_in).saturating_mul(2);
+                let holding = state.assets[usize::from(trade.sell_asset)].holding;
+                claimed.amount_in = trade.amount_in.saturating_mul(2).min(holding);
+                claimed.amount_out = trade.amount_out.saturating_mul(2);
                 return self.force(claimed, trade, statement, deadline, decision, observed).await;
             }
             Sizing::Refused { largest, violations } => {

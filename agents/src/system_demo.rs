@@ -249,18 +249,20 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         let _ = std::fs::remove_file(format!("{}{stale}", journal_path.display()));
     }
     let n = assets.len();
-    let agent = |name: &str, key_env: &str, strategy: StrategyConfig, force: u64| AgentConfig {
-        name: name.into(),
-        key_env: Some(key_env.into()),
-        keystore: None,
-        password_env: None,
-        model: model_path.clone(),
-        params: params_path.clone(),
-        deadline_s: 120,
-        slippage_bps: 30,
-        max_shrink_steps: 4,
-        force_invalid_every: force,
-        strategy,
+    let agent = |name: &str, key_env: &str, strategy: StrategyConfig, shrink: u32, force: u64| {
+        AgentConfig {
+            name: name.into(),
+            key_env: Some(key_env.into()),
+            keystore: None,
+            password_env: None,
+            model: model_path.clone(),
+            params: params_path.clone(),
+            deadline_s: 120,
+            slippage_bps: 30,
+            max_shrink_steps: shrink,
+            force_invalid_every: force,
+            strategy,
+        }
     };
     let equal = u32::try_from(10_000 / n).unwrap_or(0);
     let mut weights = vec![equal; n];
@@ -285,6 +287,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                     threshold_bps: 150,
                     max_trade_bps: 300,
                 },
+                4,
                 0,
             ),
             agent(
@@ -293,9 +296,11 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 StrategyConfig::Momentum {
                     lookback: 1,
                     threshold_bps: 100,
-                    trade_bps: 3_000,
+                    trade_bps: 6_000,
                     contrarian: false,
                 },
+                // Aggressive and hardly shrunk: the risk reference refuses some of its trades.
+                1,
                 options.force_invalid_every,
             ),
         ],
@@ -513,8 +518,12 @@ impl fmt::Display for DemoReport {
                 count(Status::Abandoned),
                 count(Status::Skipped),
             )?;
+            let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
             for reason in &agent.forced_reverts {
-                writeln!(f, "    forced invalid trade reverted on chain: {reason}")?;
+                *reasons.entry(reason.as_str()).or_default() += 1;
+            }
+            for (reason, count) in reasons {
+                writeln!(f, "    forced invalid trades reverted on chain: {count} x {reason}")?;
             }
         }
         writeln!(f)?;
