@@ -7,6 +7,7 @@
 //! - [`reference`]: the native evaluation the agent runs before proving.
 //! - [`circuit`]: the R1CS circuit, in lockstep with the reference.
 //! - [`valuation`]: token amounts to USD at 1e8, and the statement of a vault snapshot.
+//! - [`solvency`]: the Merkle-sum tree of depositors' liabilities and their inclusion proofs.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod reference;
 pub mod risk_params;
 pub mod serde_fr;
 pub mod snark;
+pub mod solvency;
 pub mod statement;
 pub mod valuation;
 
@@ -51,6 +53,10 @@ pub enum Error {
     /// A string is not a canonical decimal field element below the scalar field's order.
     #[error("not a field element below r (canonical decimal expected): {0:?}")]
     InvalidFieldElement(String),
+    /// A string is not `0x` and 1 to 64 hex digits of a field element below the scalar field's
+    /// order.
+    #[error("not a field element below r (0x and 1 to 64 hex digits expected): {0:?}")]
+    InvalidHexFieldElement(String),
     /// The statement breaks a check: no proof exists.
     #[error("the trade breaks the risk checks: {0:?}")]
     Violations(Vec<Violation>),
@@ -60,6 +66,13 @@ pub enum Error {
     /// A file is not what it claims to be, or is damaged.
     #[error("{0}")]
     Corrupt(String),
+    /// A depositors list is unusable: a repeated id, a wrong balance count, a balance out of
+    /// range, more depositors than leaves.
+    #[error("invalid depositors: {0}")]
+    InvalidDepositors(String),
+    /// A solvency inclusion proof does not check: a definite "no".
+    #[error("not included: {0}")]
+    NotIncluded(#[from] solvency::NotIncluded),
     /// Constraint synthesis or proving failed.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(String),

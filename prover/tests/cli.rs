@@ -1,6 +1,7 @@
 //! The `proofgate` binary end to end on a small circuit (2 assets, one hidden layer of 4):
 //! example, setup, prove and verify succeed; every damaged or mismatched input is refused with
 //! a message naming the file and the problem, the documented exit status, and nothing written.
+//! The [`solvency`] module does the same for the liabilities tree and inclusion checks.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -440,4 +441,225 @@ fn snarkjs_export_then_import_verifies_and_a_mutation_does_not() {
     );
     write_json(&public, &signals);
     fails(&again, 2, "not below");
+}
+
+/// `proofgate solvency`: build a liabilities tree, check inclusion, refuse tampering.
+mod solvency {
+    use super::*;
+
+    const U64_MAX_PLUS_1: &str = "18446744073709551616";
+
+    fn depositors(entries: &[(&str, [&str; 2])]) -> Value {
+        let list: Vec<Value> =
+            entries.iter().map(|(id, b)| serde_json::json!({"id": id, "balances": b})).collect();
+        serde_json::json!({"version": 1, "assets": ["WETH", "USDC"], "depositors": list})
+    }
+
+    fn three() -> Value {
+        depositors(&[("alice", ["1", "2"]), ("bob", ["3", "4"]), ("carol", ["5", "0"])])
+    }
+
+    /// Writes `file` as the depositors and builds a depth-2 tree into DIR/out.
+    fn build(dir: &Path, file: &Value, extra: &[&str]) -> (Output, PathBuf) {
+        build_at(dir, file, "2", extra)
+    }
+
+    fn build_at(dir: &Path, file: &Value, depth: &str, extra: &[&str]) -> (Output, PathBuf) {
+        let input = dir.join("depositors.json");
+        write_json(&input, file);
+        let out = dir.join("out");
+        let args = cat(&[
+            &["solvency", "build", "--depositors", &path(&input), "--depth", depth],
+            &["--out", &path(&out)],
+            extra,
+        ]);
+        (run(&args), out)
+    }
+
+    fn built() -> (TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (output, out) = build(dir.path(), &three(), &[]);
+        assert_eq!(code(&output), 0, "build failed:\n{}", stderr(&output));
+        (dir, out)
+    }
+
+    fn check(proof: &Path, against: &[&str]) -> Vec<String> {
+        cat(&[&["solvency", "check-inclusion", "--proof", &path(proof)], against])
+    }
+
+    /// DIR/out/inclusion/<k>.json changed by `change`, written beside it as tampered.json.
+    fn tampered(out: &Path, k: usize, change: impl FnOnce(&mut Value)) -> PathBuf {
+        let mut proof = read_json(&out.join(format!("inclusion/{k}.json")));
+        change(&mut proof);
+        let p = out.join("tampered.json");
+        write_json(&p, &proof);
+        p
+    }
+
+    #[test]
+    fn build_then_every_depositor_checks_against_summary_root_and_commitment() {
+        let (_dir, out) = built();
+        let summary = read_json(&out.join("summary.json"));
+        assert_eq!(summary["totals"], serde_json::json!(["9", "6"]));
+        assert_eq!(summary["depositors"], 3);
+        let (root, commitment) = (summary["root"].as_str().expect("root"), &summary["commitment"]);
+        let summary_path = path(&out.join("summary.json"));
+        for k in 0..3 {
+            let proof = out.join(format!("inclusion/{k}.json"));
+            assert!(ok(&check(&proof, &["--summary", &summary_path])).starts_with("INCLUDED"));
+            ok(&check(&proof, &["--root", root, "--totals", "9,6"]));
+            let report: Value = serde_json::from_str(&ok(&check(
+                &proof,
+                &["--commitment", commitment.as_str().expect("hex"), "--json"],
+            )))
+            .expect("json");
+            assert_eq!(report["included"], true);
+            assert_eq!(&report["commitment"], commitment);
+        }
+        assert!(!out.join("inclusion/3.json").exists(), "no proofs for padding leaves");
+    }
+
+    #[test]
+    fn tampered_proofs_and_wrong_roots_are_not_included() {
+        let (_dir, out) = built();
+        let summary = path(&out.join("summary.json"));
+        let against = ["--summary", summary.as_str()];
+        let p = tampered(&out, 0, |p| p["balances"][0] = "2".into());
+        fails(&check(&p, &against), 1, "NOT INCLUDED: the path leads to root");
+        let p = tampered(&out, 0, |p| p["path"][0]["hash"] = "0x01".into());
+        fails(&check(&p, &against), 1, "the path leads to root");
+        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "9".into());
+        fails(&check(&p, &against), 1, "the path leads to root");
+        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "10".into());
+        fails(&check(&p, &against), 1, "above the total 9");
+        let p = tampered(&out, 0, |p| p["balances"][1] = U64_MAX_PLUS_1.into());
+        fails(&check(&p, &against), 1, "2^64 or more");
+        let p = tampered(&out, 0, |p| {
+            p["path"].as_array_mut().expect("path").pop();
+        });
+        fails(&check(&p, &against), 1, "the path has 1 levels, the tree has depth 2");
+
+        let alice = out.join("inclusion/0.json");
+        let root = read_json(&out.join("summary.json"))["root"].as_str().expect("root").to_owned();
+        fails(&check(&alice, &["--root", &root, "--totals", "9,7"]), 1, "the total is 7");
+        fails(&check(&alice, &["--root", &root, "--totals", "9,6", "--depth", "3"]), 1, "depth 3");
+        fails(&check(&alice, &["--commitment", &root]), 1, "not the commitment");
+        let out_json = fails(&check(&alice, &["--commitment", &root, "--json"]), 1, "NOT");
+        let report: Value = serde_json::from_slice(&out_json.stdout).expect("json");
+        assert_eq!(report["included"], false);
+    }
+
+    #[test]
+    fn malformed_proofs_and_summaries_are_bad_input() {
+        let (_dir, out) = built();
+        let summary = path(&out.join("summary.json"));
+        let against = ["--summary", summary.as_str()];
+        let garbled = out.join("garbled.json");
+        fs::write(&garbled, b"{\"version\": 1, \"index\":").expect("write");
+        fails(&check(&garbled, &against), 2, "is not a valid inclusion proof file");
+        let p = tampered(&out, 0, |p| p["extra"] = 1.into());
+        fails(&check(&p, &against), 2, "unknown field");
+        let p = tampered(&out, 0, |p| p["balances"][0] = "-1".into());
+        fails(&check(&p, &against), 2, "not a field element");
+        let p = tampered(&out, 0, |p| p["version"] = 2.into());
+        fails(&check(&p, &against), 2, "format version 2");
+        let alice = out.join("inclusion/0.json");
+        fails(&check(&alice, &["--root", "0xzz", "--totals", "9,6"]), 2, "--root");
+        fails(&check(&alice, &["--root", "0x01"]), 2, "--totals");
+
+        let mut bad = read_json(&out.join("summary.json"));
+        bad["totals"][0] = "10".into();
+        let bad_summary = out.join("bad-summary.json");
+        write_json(&bad_summary, &bad);
+        fails(
+            &check(&alice, &["--summary", &path(&bad_summary)]),
+            2,
+            "is not a usable tree summary",
+        );
+    }
+
+    #[test]
+    fn bad_depositors_are_refused_naming_the_depositor_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            (depositors(&[("alice", ["1", U64_MAX_PLUS_1])]), "\"alice\": balance of USDC"),
+            (
+                depositors(&[("alice", ["1", "2"]), ("bob", ["1", "2"]), ("alice", ["3", "4"])]),
+                "duplicate depositor id \"alice\"",
+            ),
+            (
+                serde_json::json!({"version": 1, "assets": ["WETH", "USDC"],
+                    "depositors": [{"id": "dave", "balances": ["1"]}]}),
+                "\"dave\" has 1 balances for 2 assets",
+            ),
+            (
+                depositors(&[
+                    ("a", ["1", "1"]),
+                    ("b", ["1", "1"]),
+                    ("c", ["1", "1"]),
+                    ("d", ["1", "1"]),
+                    ("e", ["1", "1"]),
+                ]),
+                "5 depositors do not fit a tree of depth 2",
+            ),
+        ];
+        for (file, needle) in cases {
+            let (output, out) = build(dir.path(), &file, &[]);
+            assert_eq!(code(&output), 2, "{needle}: {}", stderr(&output));
+            assert!(stderr(&output).contains(needle), "{needle}: {}", stderr(&output));
+            assert!(!out.exists(), "{needle}: nothing is written");
+        }
+        let (output, out) = build_at(dir.path(), &three(), "33", &[]);
+        assert_eq!(code(&output), 2);
+        assert!(stderr(&output).contains("tree depth 33"), "{}", stderr(&output));
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn build_refuses_to_overwrite_and_a_failed_write_leaves_nothing() {
+        let (dir, out) = built();
+        let (output, _) = build(dir.path(), &three(), &[]);
+        assert_eq!(code(&output), 2);
+        assert!(stderr(&output).contains("pass --force to overwrite"), "{}", stderr(&output));
+
+        // --force with fewer depositors replaces the summary and removes the stale proofs.
+        let two = depositors(&[("alice", ["1", "2"]), ("bob", ["3", "4"])]);
+        let (output, _) = build(dir.path(), &two, &["--force"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert_eq!(read_json(&out.join("summary.json"))["depositors"], 2);
+        assert!(!out.join("inclusion/2.json").exists(), "carol's stale proof is removed");
+
+        // A directory where the summary goes: the new proofs are written and swapped in, the
+        // summary cannot be, and the previous proofs come back. Nothing else is left.
+        let alice_before = fs::read(out.join("inclusion/0.json")).expect("read");
+        fs::remove_file(out.join("summary.json")).expect("remove");
+        fs::create_dir(out.join("summary.json")).expect("mkdir");
+        let (output, _) = build(dir.path(), &three(), &["--force"]);
+        assert_eq!(code(&output), 2, "{}", stderr(&output));
+        assert!(stderr(&output).contains("summary.json"), "{}", stderr(&output));
+        let names = |d: &Path| -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(d)
+                .expect("list")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&out), ["inclusion", "summary.json"]);
+        assert_eq!(names(&out.join("inclusion")), ["0.json", "1.json"]);
+        assert_eq!(fs::read(out.join("inclusion/0.json")).expect("read"), alice_before);
+
+        fs::remove_dir(out.join("summary.json")).expect("rmdir");
+        fs::remove_dir_all(out.join("inclusion")).expect("rm");
+        fs::write(out.join("inclusion"), b"not a directory").expect("write");
+        let (output, _) = build(dir.path(), &three(), &["--force"]);
+        assert_eq!(code(&output), 2, "{}", stderr(&output));
+        assert!(stderr(&output).contains("is not a directory"), "{}", stderr(&output));
+        assert_eq!(names(&out), ["inclusion"]);
+    }
+
+    #[test]
+    fn check_inclusion_help_documents_the_exit_status() {
+        assert!(ok(&["solvency", "check-inclusion", "--help"]).contains("1  NOT INCLUDED"));
+    }
 }

@@ -19,7 +19,8 @@ use tracing_subscriber::EnvFilter;
 const EXIT_STATUS: &str = "\
 Exit status:
   0  success (verify: the proof is VALID)
-  1  a definite no: verify found the proof INVALID, or prove refused a trade that breaks a risk check
+  1  a definite no: verify found the proof INVALID, prove refused a trade that breaks a risk check,
+     or solvency check-inclusion found the depositor NOT INCLUDED
   2  bad input or failure: unreadable, malformed or mismatched files, bad arguments, I/O errors
 
 Nothing is written when a command fails. Logs go to stderr (filter with RUST_LOG or -v/-q);
@@ -98,6 +99,9 @@ pub enum Command {
     /// Risk-parameter files: commitments for governance.
     #[command(subcommand)]
     Params(cmd::params::ParamsCommand),
+    /// Solvency attestations: the liabilities tree of depositors and their inclusion proofs.
+    #[command(subcommand)]
+    Solvency(cmd::solvency::SolvencyCommand),
 }
 
 impl Command {
@@ -115,6 +119,7 @@ impl Command {
             Command::Import(args) => args.run(),
             Command::Model(cmd) => cmd.run(),
             Command::Params(cmd) => cmd.run(),
+            Command::Solvency(cmd) => cmd.run(),
         }
     }
 }

@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use tracing::info;
 
 use super::CircuitArgs;
+
+#[path = "bench_solvency.rs"]
+mod solvency;
 use crate::ui;
 
 /// Asset counts of the `--curve` sweep.
@@ -43,12 +46,21 @@ pub struct BenchArgs {
     /// Sweep 4, 8 and 16 assets with hidden layers [32, 16] and [64, 32]; prints a JSON array.
     #[arg(long, conflicts_with_all = ["assets", "hidden", "config"])]
     pub curve: bool,
+    /// Measure the solvency circuit instead (8 assets unless --assets, 2^--depth depositors).
+    #[arg(long, conflicts_with_all = ["curve", "hidden", "config"])]
+    pub solvency: bool,
+    /// Depth of the solvency tree (2^depth depositors).
+    #[arg(long, value_name = "D", default_value_t = 10, requires = "solvency", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub depth: u32,
 }
 
 impl BenchArgs {
     /// Runs the benchmark.
     pub fn run(self) -> Result<()> {
-        let value = if self.curve {
+        let value = if self.solvency {
+            let assets = self.circuit.assets.unwrap_or(CircuitConfig::default().n_assets);
+            solvency::bench(assets, self.depth, peak_rss_mb)?
+        } else if self.curve {
             self.curve()?
         } else {
             let mut circuit = self.circuit.clone();

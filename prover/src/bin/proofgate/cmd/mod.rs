@@ -9,6 +9,7 @@ pub mod params;
 pub mod prove;
 pub mod setup;
 pub mod snarkjs;
+pub mod solvency;
 pub mod verify;
 mod violations;
 

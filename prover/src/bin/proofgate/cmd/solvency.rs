@@ -1,0 +1,403 @@
+//! `proofgate solvency build` and `check-inclusion`: the Merkle-sum tree of a fund's liabilities
+//! to its depositors (see [`proofgate_prover::solvency`] for the hashing), and a depositor's
+//! check that its balances are counted in the published root.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use anyhow::{bail, Context, Result};
+use ark_bn254::Fr;
+use clap::{ArgGroup, Args, Subcommand};
+use proofgate_prover::serde_fr::{parse_decimal, to_decimal};
+use proofgate_prover::solvency::{
+    check_against_commitment, check_inclusion, check_shape, parse_hex, Depositors, InclusionProof,
+    SumTree, TreeRoot, TreeSummary, DEFAULT_DEPTH,
+};
+use proofgate_prover::statement::fr_to_hex;
+use proofgate_prover::Error;
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::io::{self, Staged};
+use crate::ui::{self, Rejected};
+
+/// The summary's file name in a build's directory.
+pub const SUMMARY: &str = "summary.json";
+/// The directory of inclusion proofs (`<index>.json`) in a build's directory.
+pub const INCLUSION: &str = "inclusion";
+
+/// The exit statuses of `check-inclusion`, for its `--help`.
+pub const CHECK_EXIT_STATUS: &str = "\
+Exit status:
+  0  INCLUDED: the proof recomputes the root and totals (or the commitment) checked against
+  1  NOT INCLUDED: the path leads elsewhere, a total or the depth differs, a balance is 2^64 or
+     more, or a sibling sums more than a total
+  2  bad input: a file is unreadable or malformed, a value is not a field element, the summary
+     is inconsistent";
+
+/// Solvency attestations: the liabilities tree and depositors' inclusion proofs.
+#[derive(Debug, Subcommand)]
+pub enum SolvencyCommand {
+    /// Build the liabilities tree of a depositors file: write the summary (root, totals,
+    /// commitment) and every depositor's inclusion proof.
+    Build(BuildArgs),
+    /// Check a depositor's inclusion proof against a summary, a root and totals, or the
+    /// on-chain commitment.
+    #[command(after_help = CHECK_EXIT_STATUS)]
+    CheckInclusion(CheckInclusionArgs),
+}
+
+impl SolvencyCommand {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self {
+            SolvencyCommand::Build(args) => args.run(),
+            SolvencyCommand::CheckInclusion(args) => args.run(),
+        }
+    }
+}
+
+/// Write DIR/summary.json (depth, root hash, per-asset totals, and the commitment the contract
+/// stores as liabilitiesRoot) and DIR/inclusion/<k>.json for depositor k (in file order). All
+/// files or none are written.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The depositors file: {"version":1,"assets":[..],"depositors":[{"id":..,"balances":[..]}]}.
+    #[arg(long, value_name = "FILE")]
+    pub depositors: PathBuf,
+    /// The tree's depth: 2^D leaves, at most 32.
+    #[arg(long, value_name = "D", default_value_t = DEFAULT_DEPTH)]
+    pub depth: u32,
+    /// Directory to write to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace a previous build in DIR: its summary and its whole inclusion/ directory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl BuildArgs {
+    /// Builds the tree and writes the files.
+    pub fn run(self) -> Result<()> {
+        let depositors: Depositors = io::read_json(&self.depositors, "depositors")?;
+        check_shape(self.depth, depositors.n_assets()).context("the tree is not supported")?;
+        io::check_no_overwrite(&self.out, &[SUMMARY, INCLUSION], self.force)?;
+        let (tree, seconds) =
+            ui::timed("building the tree", || SumTree::build(&depositors, self.depth));
+        let tree = tree
+            .with_context(|| format!("cannot build the tree of {}", self.depositors.display()))?;
+        let summary = tree.summary();
+
+        // Declared first, dropped last: an abandoned build removes the proofs, then the summary.
+        let mut staged = Staged::in_dir(&self.out)?;
+        let mut proofs = StagedDir::new(&self.out.join(INCLUSION))?;
+        let start = std::time::Instant::now();
+        write_proofs(&tree, &proofs)?;
+        staged.add_json(&self.out.join(SUMMARY), &summary)?;
+        proofs.swap()?;
+        staged.commit()?;
+        proofs.finish();
+        let write_seconds = start.elapsed().as_secs_f64();
+        info!(
+            out = %self.out.display(),
+            depositors = depositors.len(),
+            depth = self.depth,
+            seconds,
+            write_seconds,
+            "liabilities tree written"
+        );
+        emit_build(&self, &summary, seconds, write_seconds)
+    }
+}
+
+fn emit_build(
+    args: &BuildArgs,
+    summary: &TreeSummary,
+    seconds: f64,
+    write_seconds: f64,
+) -> Result<()> {
+    let totals: Vec<String> = summary.totals.iter().map(to_decimal).collect();
+    let (root, commitment) = (fr_to_hex(&summary.root), fr_to_hex(&summary.commitment));
+    ui::emit(
+        &json!({
+            "out": args.out,
+            "summary": args.out.join(SUMMARY),
+            "inclusion": args.out.join(INCLUSION),
+            "depth": summary.depth,
+            "assets": summary.assets,
+            "depositors": summary.depositors,
+            "root": root,
+            "totals": totals,
+            "commitment": commitment,
+            "build_seconds": seconds,
+            "write_seconds": write_seconds,
+        }),
+        || {
+            let named: Vec<String> =
+                summary.assets.iter().zip(&totals).map(|(a, t)| format!("{a} {t}")).collect();
+            format!(
+                "liabilities tree of {} depositors over {} assets (depth {}) written to {}: \
+                 {SUMMARY} and {INCLUSION}/<index>.json\n\
+                 root:       {root}\n\
+                 totals:     {}\n\
+                 commitment: {commitment} (liabilitiesRoot)",
+                summary.depositors,
+                summary.n_assets,
+                summary.depth,
+                args.out.display(),
+                named.join(", "),
+            )
+        },
+    )
+}
+
+/// Writes every depositor's proof into `dir`, each file synced, on [`WRITERS`] threads (syncs
+/// of many small files overlap on the disk; one at a time they take milliseconds each).
+fn write_proofs(tree: &SumTree, dir: &StagedDir) -> Result<()> {
+    let count = tree.depositors().len();
+    let bar = ui::bar(count as u64, "writing inclusion proofs");
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let write_one = |k: usize| -> Result<()> {
+        let proof = tree.inclusion_proof(k)?;
+        let mut bytes = serde_json::to_vec_pretty(&proof)?;
+        bytes.push(b'\n');
+        let name = format!("{k}.json");
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::File::create(dir.tmp.join(&name))?;
+            file.write_all(&bytes)?;
+            file.sync_all()
+        };
+        write().with_context(|| format!("cannot write {}", dir.dest.join(&name).display()))
+    };
+    let result = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WRITERS.min(count))
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= count || failed.load(Ordering::Relaxed) {
+                            return Ok(());
+                        }
+                        write_one(k).inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
+                        bar.inc(1);
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| match worker.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Threads writing proofs.
+const WRITERS: usize = 16;
+
+/// A directory written under a temporary name beside `dest` and swapped in whole, so readers
+/// see the previous directory or the new one, never a mix. Dropped before [`StagedDir::finish`],
+/// it removes what it wrote and puts back the directory it replaced.
+#[derive(Debug)]
+struct StagedDir {
+    tmp: PathBuf,
+    dest: PathBuf,
+    /// The replaced directory, once swapped.
+    backup: Option<PathBuf>,
+    swapped: bool,
+    finished: bool,
+}
+
+impl StagedDir {
+    /// Creates the temporary directory beside `dest` (whose parent must exist).
+    fn new(dest: &Path) -> Result<Self> {
+        if dest.exists() && !dest.is_dir() {
+            bail!("{} exists and is not a directory", dest.display());
+        }
+        let tmp = beside(dest, "tmp");
+        fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let dest = dest.to_path_buf();
+        Ok(Self { tmp, dest, backup: None, swapped: false, finished: false })
+    }
+
+    /// Moves the directory into place, keeping the one it replaces until [`Self::finish`].
+    fn swap(&mut self) -> Result<()> {
+        let sync = || fs::File::open(&self.tmp).and_then(|dir| dir.sync_all());
+        sync().with_context(|| format!("cannot write {}", self.dest.display()))?;
+        if self.dest.exists() {
+            let backup = beside(&self.dest, "old");
+            fs::rename(&self.dest, &backup)
+                .with_context(|| format!("cannot replace {}", self.dest.display()))?;
+            self.backup = Some(backup);
+        }
+        fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        self.swapped = true;
+        Ok(())
+    }
+
+    /// Removes the replaced directory (a failure only leaves it behind, named in a warning).
+    fn finish(mut self) {
+        self.finished = true;
+        if let Some(backup) = self.backup.take() {
+            if let Err(e) = fs::remove_dir_all(&backup) {
+                warn!(dir = %backup.display(), "cannot remove the replaced proofs: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        if self.swapped {
+            let _ = fs::remove_dir_all(&self.dest);
+        } else {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+        if let Some(backup) = &self.backup {
+            let _ = fs::rename(backup, &self.dest);
+        }
+    }
+}
+
+/// `.<name>.<what>-<pid>` beside `path`.
+fn beside(path: &Path, what: &str) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    dir.join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Check a depositor's inclusion proof: recompute the path from the depositor's leaf and
+/// compare with the published root and totals. Prints INCLUDED or NOT INCLUDED.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("against").required(true).args(["summary", "root", "commitment"])))]
+pub struct CheckInclusionArgs {
+    /// The depositor's inclusion proof (inclusion/<index>.json, as `build` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub proof: PathBuf,
+    /// Check against a tree summary (summary.json): its depth, root and totals.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Check against this root hash (with --totals).
+    #[arg(long, value_name = "0x..", requires = "totals", value_parser = hex_arg)]
+    pub root: Option<Fr>,
+    /// The per-asset totals, decimal, comma separated (with --root).
+    #[arg(long, value_name = "T,T,..", value_delimiter = ',', requires = "root", value_parser = decimal_arg)]
+    pub totals: Vec<Fr>,
+    /// Check against the liabilities commitment stored on chain (liabilitiesRoot): the proof's
+    /// root and totals must hash to it.
+    #[arg(long, value_name = "0x..", value_parser = hex_arg)]
+    pub commitment: Option<Fr>,
+    /// The tree's depth, with --root or --commitment (default: the proof's path length, which
+    /// the root hash binds).
+    #[arg(long, value_name = "D", conflicts_with = "summary")]
+    pub depth: Option<u32>,
+}
+
+fn hex_arg(s: &str) -> Result<Fr, String> {
+    parse_hex(s).map_err(|e| e.to_string())
+}
+
+fn decimal_arg(s: &str) -> Result<Fr, String> {
+    parse_decimal(s).map_err(|e| e.to_string())
+}
+
+impl CheckInclusionArgs {
+    /// Runs the check.
+    pub fn run(self) -> Result<()> {
+        let proof: InclusionProof = io::read_json(&self.proof, "inclusion proof")?;
+        proof
+            .check_version()
+            .with_context(|| format!("{} is not a usable inclusion proof", self.proof.display()))?;
+        let (expected, verdict) = match (&self.summary, self.root, self.commitment) {
+            (Some(path), _, _) => {
+                let summary: TreeSummary = io::read_json(path, "tree summary")?;
+                let root = summary
+                    .tree_root()
+                    .with_context(|| format!("{} is not a usable tree summary", path.display()))?;
+                let verdict = check_inclusion(&proof, &root);
+                (root, verdict)
+            }
+            (None, Some(hash), _) => {
+                let depth = match self.depth {
+                    Some(depth) => depth,
+                    None => u32::try_from(proof.path.len()).context("the path is too long")?,
+                };
+                let root = TreeRoot { depth, hash, totals: self.totals.clone() };
+                root.check_shape().context("the root checked against is not supported")?;
+                let verdict = check_inclusion(&proof, &root);
+                (root, verdict)
+            }
+            (None, None, Some(commitment)) => {
+                let claimed = proof
+                    .claimed_root(self.depth)
+                    .with_context(|| format!("{}'s root is not supported", self.proof.display()))?;
+                (claimed, check_against_commitment(&proof, commitment, self.depth).map(|_| ()))
+            }
+            (None, None, None) => {
+                anyhow::bail!("name --summary, --root and --totals, or --commitment")
+            }
+        };
+        let reason = match verdict {
+            Ok(()) => None,
+            Err(Error::NotIncluded(reason)) => Some(reason.to_string()),
+            Err(other) => {
+                return Err(other).with_context(|| format!("cannot check {}", self.proof.display()))
+            }
+        };
+        info!(proof = %self.proof.display(), included = reason.is_none(), "inclusion checked");
+        self.emit(&proof, &expected, reason.as_deref())?;
+        match reason {
+            None => Ok(()),
+            Some(why) => {
+                Err(Rejected(format!("{} is NOT INCLUDED: {why}", self.proof.display())).into())
+            }
+        }
+    }
+
+    fn emit(&self, proof: &InclusionProof, root: &TreeRoot, reason: Option<&str>) -> Result<()> {
+        let balances: Vec<String> = proof.balances.iter().map(to_decimal).collect();
+        let totals: Vec<String> = root.totals.iter().map(to_decimal).collect();
+        let (hash, commitment) = (fr_to_hex(&root.hash), fr_to_hex(&root.commitment()));
+        ui::emit(
+            &json!({
+                "included": reason.is_none(),
+                "reason": reason,
+                "proof": self.proof,
+                "id": proof.id,
+                "index": proof.index,
+                "balances": balances,
+                "depth": root.depth,
+                "root": hash,
+                "totals": totals,
+                "commitment": commitment,
+            }),
+            || {
+                let verdict = match reason {
+                    None => "INCLUDED".to_string(),
+                    Some(why) => format!("NOT INCLUDED: {why}"),
+                };
+                format!(
+                    "{verdict}\n\
+                     depositor:  {:?} (leaf {})\n\
+                     balances:   {}\n\
+                     root:       {hash} (depth {})\n\
+                     totals:     {}\n\
+                     commitment: {commitment}",
+                    proof.id,
+                    proof.index,
+                    balances.join(", "),
+                    root.depth,
+                    totals.join(", "),
+                )
+            },
+        )
+    }
+}

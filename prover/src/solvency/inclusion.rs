@@ -1,0 +1,276 @@
+//! Inclusion proofs: a depositor's leaf, the siblings up its path, and the depositor's check.
+//!
+//! ```json
+//! {"version": 1, "index": 2, "id": "carol", "balances": ["5", "0"],
+//!  "path": [{"hash": "0x..", "sums": ["7", "1"]}, ...], "root": "0x..", "totals": ["..", ".."]}
+//! ```
+//!
+//! `path[l]` is the sibling at level `l` (0: the leaf's sibling); `root` and `totals` are the
+//! root the proof claims, which [`check_against_commitment`] checks against a commitment.
+
+use ark_bn254::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::files::{decimals, hex_fr};
+use super::hash::{id_element, leaf_hash, node_hash, to_fields, to_u128};
+use super::tree::TreeRoot;
+use super::{pow2, BALANCE_BITS};
+use crate::config::FORMAT_VERSION;
+use crate::statement::fr_to_hex;
+use crate::Error;
+
+/// A sibling on the path: its hash and its subtree's per-asset sums.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sibling {
+    /// The sibling node's hash.
+    #[serde(with = "hex_fr")]
+    pub hash: Fr,
+    /// The sums of the sibling's subtree, per asset.
+    #[serde(with = "decimals")]
+    pub sums: Vec<Fr>,
+}
+
+/// Depositor `index`'s inclusion proof (`inclusion/<index>.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionProof {
+    /// File format version ([`FORMAT_VERSION`]).
+    pub version: u64,
+    /// The leaf's index: bit `l` is 1 when the path is the right child at level `l`.
+    pub index: u64,
+    /// The depositor's id (the leaf holds [`id_element`] of it).
+    pub id: String,
+    /// The depositor's balances, token units (below 2^64 for the proof to check).
+    #[serde(with = "decimals")]
+    pub balances: Vec<Fr>,
+    /// The siblings from the leaf's up to the root's child's.
+    pub path: Vec<Sibling>,
+    /// The root hash the proof claims.
+    #[serde(with = "hex_fr")]
+    pub root: Fr,
+    /// The totals the proof claims.
+    #[serde(with = "decimals")]
+    pub totals: Vec<Fr>,
+}
+
+/// Why an inclusion proof does not check: a definite "no", as opposed to unreadable input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotIncluded {
+    /// The path is not as long as the tree is deep.
+    #[error("the path has {found} levels, the tree has depth {expected}")]
+    WrongDepth {
+        /// The tree's depth.
+        expected: u32,
+        /// The path's length.
+        found: usize,
+    },
+    /// The leaf index does not fit the tree.
+    #[error("leaf index {index} does not fit a tree of depth {depth}")]
+    IndexOutOfRange {
+        /// The proof's index.
+        index: u64,
+        /// The tree's depth.
+        depth: u32,
+    },
+    /// Balances or a sibling's sums are not one per asset.
+    #[error("{what} has {found} values for {expected} assets")]
+    WrongAssetCount {
+        /// What has the wrong count ("balances", "sibling at level 3").
+        what: String,
+        /// The number of assets.
+        expected: usize,
+        /// The number of values.
+        found: usize,
+    },
+    /// A balance is 2^64 or more: no leaf of the circuit's tree can hold it.
+    #[error("the balance of asset {asset} is 2^64 or more")]
+    BalanceOutOfRange {
+        /// The asset's position.
+        asset: usize,
+    },
+    /// A total is `2^(64+d)` or more, more than `2^d` balances below 2^64 can add up to.
+    #[error("the total of asset {asset} is 2^{bits} or more, impossible for the tree's depth")]
+    TotalOutOfRange {
+        /// The asset's position.
+        asset: usize,
+        /// `64 + d`.
+        bits: u32,
+    },
+    /// A sibling's sum exceeds the total: only a negative balance elsewhere could make it add up.
+    #[error("the sibling at level {level} sums {sum} of asset {asset}, above the total {total}")]
+    SiblingSumAboveTotal {
+        /// The sibling's level (0: the leaf's sibling).
+        level: usize,
+        /// The asset's position.
+        asset: usize,
+        /// The sibling's sum (decimal).
+        sum: String,
+        /// The asset's total (decimal).
+        total: String,
+    },
+    /// The path leads to another root hash.
+    #[error("the path leads to root {}, not {}", fr_to_hex(.computed), fr_to_hex(.expected))]
+    WrongRoot {
+        /// The root the path computes.
+        computed: Fr,
+        /// The root checked against.
+        expected: Fr,
+    },
+    /// The path adds up to other totals.
+    #[error("the path adds up to {computed} of asset {asset}, the total is {expected}")]
+    WrongTotals {
+        /// The first asset that differs.
+        asset: usize,
+        /// What the path adds up to (decimal).
+        computed: String,
+        /// The total checked against (decimal).
+        expected: String,
+    },
+    /// The proof claims another root or totals than those checked against.
+    #[error("the proof claims root {} with other totals or another root than the one checked", fr_to_hex(.claimed))]
+    OtherClaim {
+        /// The root the proof claims.
+        claimed: Fr,
+    },
+    /// The proof's root and totals do not hash to the commitment.
+    #[error("the proof's root and totals hash to {}, not the commitment {}", fr_to_hex(.computed), fr_to_hex(.expected))]
+    WrongCommitment {
+        /// The commitment of the proof's root and totals.
+        computed: Fr,
+        /// The commitment checked against.
+        expected: Fr,
+    },
+}
+
+impl InclusionProof {
+    /// Checks the file's version (another version is unreadable input, not a "no").
+    pub fn check_version(&self) -> Result<(), Error> {
+        if self.version != FORMAT_VERSION {
+            return Err(Error::Corrupt(format!(
+                "inclusion proof format version {} (this build reads {FORMAT_VERSION})",
+                self.version
+            )));
+        }
+        Ok(())
+    }
+
+    /// The root the proof claims, at depth `depth` (the path's length if `None`).
+    pub fn claimed_root(&self, depth: Option<u32>) -> Result<TreeRoot, Error> {
+        let depth = match depth {
+            Some(depth) => depth,
+            None => u32::try_from(self.path.len()).map_err(|_| {
+                Error::InvalidConfig(format!("a path of {} levels", self.path.len()))
+            })?,
+        };
+        let root = TreeRoot { depth, hash: self.root, totals: self.totals.clone() };
+        root.check_shape()?;
+        Ok(root)
+    }
+}
+
+/// Checks that `proof` puts its depositor's balances in the tree `expected`: the path has the
+/// tree's depth, every balance is below 2^64, every total below `2^(64+d)`, every sibling sum at
+/// most its total (see the module documentation for why), the path recomputes `expected`'s root
+/// hash and totals, and the proof claims that root and those totals.
+///
+/// A failed check is [`Error::NotIncluded`]; an unsupported `expected` shape is
+/// [`Error::InvalidConfig`].
+pub fn check_inclusion(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), Error> {
+    expected.check_shape()?;
+    Ok(check_path(proof, expected)?)
+}
+
+/// Checks `proof` against the published `commitment`: the proof's claimed root and totals must
+/// hash to it, and the proof must check against them ([`check_inclusion`]) at depth `depth`
+/// (the path's own length if `None`: the root hash binds the depth, since leaves and nodes
+/// hash under different domains). Returns the root checked against.
+pub fn check_against_commitment(
+    proof: &InclusionProof,
+    commitment: Fr,
+    depth: Option<u32>,
+) -> Result<TreeRoot, Error> {
+    let claimed = proof.claimed_root(depth)?;
+    let computed = claimed.commitment();
+    if computed != commitment {
+        return Err(NotIncluded::WrongCommitment { computed, expected: commitment }.into());
+    }
+    check_inclusion(proof, &claimed)?;
+    Ok(claimed)
+}
+
+fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncluded> {
+    let (depth, n) = (expected.depth, expected.n_assets());
+    if proof.path.len() != depth as usize {
+        return Err(NotIncluded::WrongDepth { expected: depth, found: proof.path.len() });
+    }
+    if proof.index >= 1u64 << depth {
+        return Err(NotIncluded::IndexOutOfRange { index: proof.index, depth });
+    }
+    let count = |what: String, found: usize| {
+        (found != n).then_some(NotIncluded::WrongAssetCount { what, expected: n, found })
+    };
+    if let Some(wrong) = count("balances".into(), proof.balances.len()) {
+        return Err(wrong);
+    }
+    let bits = BALANCE_BITS + depth;
+    let totals = expected
+        .totals
+        .iter()
+        .enumerate()
+        .map(|(asset, t)| {
+            to_u128(t)
+                .filter(|&t| t < pow2(bits))
+                .ok_or(NotIncluded::TotalOutOfRange { asset, bits })
+        })
+        .collect::<Result<Vec<u128>, _>>()?;
+    let mut sums = proof
+        .balances
+        .iter()
+        .enumerate()
+        .map(|(asset, b)| {
+            to_u128(b)
+                .filter(|&b| b < pow2(BALANCE_BITS))
+                .ok_or(NotIncluded::BalanceOutOfRange { asset })
+        })
+        .collect::<Result<Vec<u128>, _>>()?;
+
+    let mut hash = leaf_hash(id_element(&proof.id), &proof.balances);
+    for (level, sibling) in proof.path.iter().enumerate() {
+        if let Some(wrong) = count(format!("the sibling at level {level}"), sibling.sums.len()) {
+            return Err(wrong);
+        }
+        for (asset, (sum, s)) in sums.iter_mut().zip(&sibling.sums).enumerate() {
+            // Below the total (< 2^96), so `sum` stays below 2^102: no overflow, no wrap.
+            let value = to_u128(s).filter(|&s| s <= totals[asset]).ok_or_else(|| {
+                NotIncluded::SiblingSumAboveTotal {
+                    level,
+                    asset,
+                    sum: crate::serde_fr::to_decimal(s),
+                    total: totals[asset].to_string(),
+                }
+            })?;
+            *sum += value;
+        }
+        let fields = to_fields(&sums);
+        hash = if (proof.index >> level) & 1 == 0 {
+            node_hash(hash, sibling.hash, &fields)
+        } else {
+            node_hash(sibling.hash, hash, &fields)
+        };
+    }
+    if hash != expected.hash {
+        return Err(NotIncluded::WrongRoot { computed: hash, expected: expected.hash });
+    }
+    if let Some(asset) = (0..n).find(|&a| sums[a] != totals[a]) {
+        return Err(NotIncluded::WrongTotals {
+            asset,
+            computed: sums[asset].to_string(),
+            expected: totals[asset].to_string(),
+        });
+    }
+    if proof.root != expected.hash || proof.totals != expected.totals {
+        return Err(NotIncluded::OtherClaim { claimed: proof.root });
+    }
+    Ok(())
+}
