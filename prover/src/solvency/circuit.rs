@@ -135,7 +135,19 @@ impl ConstraintSynthesizer<Fr> for SolvencyCircuit {
         while level.len() > 1 {
             let mut next = Vec::with_capacity(level.len() / 2);
             for pair in level.chunks(2) {
-                let sums: Vec<Fp> = pair[0].1.iter().zip(&pair[1].1).map(|(l, r)| l + r).collect();
+                // Each sum is a fresh variable (one constraint), not the growing linear combination
+                // of every balance below it: that would make the matrices quadratic in the leaves.
+                let sums = pair[0]
+                    .1
+                    .iter()
+                    .zip(&pair[1].1)
+                    .map(|(l, r)| {
+                        let lc = l + r;
+                        let sum = Fp::new_witness(cs.clone(), || lc.value())?;
+                        sum.enforce_equal(&lc)?;
+                        Ok(sum)
+                    })
+                    .collect::<Result<Vec<Fp>, SynthesisError>>()?;
                 let mut elements = vec![pair[0].0.clone(), pair[1].0.clone()];
                 elements.extend(sums.iter().cloned());
                 next.push((hash_with_domain(&cs, DOMAIN_NODE, &[], &elements)?, sums));

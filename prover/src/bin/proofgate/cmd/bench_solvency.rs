@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
 use ark_serialize::CanonicalSerialize;
 use ark_snark::SNARK;
 use proofgate_prover::solvency::attestation::{
@@ -75,6 +77,7 @@ pub fn bench(n_assets: usize, depth: u32, peak_rss_mb: fn() -> Option<f64>) -> R
 
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
     shape().generate_constraints(cs.clone())?;
     let constraints = cs.num_constraints();
 
