@@ -437,15 +437,7 @@ impl Agent {
                 return Ok(false);
             }
         };
-        let (proof, prove_s) = self.prove(statement.clone()).await?;
-        let proved = ProvedTrade {
-            nonce: statement.binding.nonce,
-            deadline,
-            proof,
-            public_inputs: market::input_words(&self.shared.circuit, &statement)?,
-            prove_s,
-        };
-        self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
+        let (proof, prove_s) = self.prove_and_journal(id, &statement, deadline).await?;
         match self.shared.faults.crash {
             Crash::ExitAfterProve => {
                 warn!(target: "proofgate::agent", agent = %name, entry = id, "fault injection: exiting between proving and submitting");
@@ -545,6 +537,26 @@ impl Agent {
         });
         info!(target: "proofgate::agent", agent = %self.config.name, prove_s, "proved");
         Ok((proof_words(&proof.0), prove_s))
+    }
+
+    /// Proves `statement` and journals the proof under entry `id` (durably, before anything is
+    /// sent).
+    async fn prove_and_journal(
+        &self,
+        id: i64,
+        statement: &Statement,
+        deadline: u64,
+    ) -> Result<([U256; 8], f64)> {
+        let (proof, prove_s) = self.prove(statement.clone()).await?;
+        let proved = ProvedTrade {
+            nonce: statement.binding.nonce,
+            deadline,
+            proof,
+            public_inputs: market::input_words(&self.shared.circuit, statement)?,
+            prove_s,
+        };
+        self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
+        Ok((proof, prove_s))
     }
 
     /// Sends `executeTrade`, journals the hash, waits for the receipt and records the outcome.
@@ -674,15 +686,7 @@ impl Agent {
             .journal
             .record(&decision(&claimed, reason), Status::Proving)
             .map_err(journal_error)?;
-        let (proof, prove_s) = self.prove(statement.clone()).await?;
-        let proved_trade = ProvedTrade {
-            nonce: statement.binding.nonce,
-            deadline,
-            proof,
-            public_inputs: market::input_words(&self.shared.circuit, &statement)?,
-            prove_s,
-        };
-        self.shared.journal.mark_proved(id, &proved_trade).map_err(journal_error)?;
+        let (proof, prove_s) = self.prove_and_journal(id, &statement, deadline).await?;
         self.submit(id, to_call(&claimed), deadline, proof, prove_s, true, observed).await
     }
 

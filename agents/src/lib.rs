@@ -19,6 +19,7 @@ pub mod deploy;
 mod error;
 pub mod feeds;
 pub mod journal;
+pub mod logging;
 pub mod market;
 pub mod metrics;
 pub mod strategy;

@@ -67,10 +67,16 @@ impl Binding {
         words[2][24..].copy_from_slice(&self.chain_id.to_be_bytes());
         words[3][24..].copy_from_slice(&self.nonce.to_be_bytes());
         words[4][24..].copy_from_slice(&self.deadline.to_be_bytes());
-        let mut digest: [u8; 32] = Keccak256::digest(words.concat()).into();
-        digest[0] &= 0x1f; // keep 253 bits: always below the scalar field's order
-        Fr::from_be_bytes_mod_order(&digest)
+        masked_keccak(&words)
     }
+}
+
+/// `keccak256` of the concatenated 32-byte words (what Solidity's `abi.encode` of static values
+/// hashes), masked to 253 bits: always below the scalar field's order, so the same on both sides.
+pub fn masked_keccak(words: &[[u8; 32]]) -> Fr {
+    let mut digest: [u8; 32] = Keccak256::digest(words.concat()).into();
+    digest[0] &= 0x1f;
+    Fr::from_be_bytes_mod_order(&digest)
 }
 
 /// The public statement of one gated trade.

@@ -4,7 +4,6 @@
 //! Keys never come from the command line: agents' keys come from the environment variables or
 //! keystores their configuration names, the deployer's from `PROOFGATE_PRIVATE_KEY`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,7 +21,6 @@ use proofgate_agents::journal::{format_history, Journal};
 use proofgate_prover::files::{self, VerifyingKeyFile};
 use proofgate_prover::{Model, RiskParams};
 use tracing::{info, warn};
-use tracing_subscriber::EnvFilter;
 
 /// The environment variable that injects faults (tests only): `exit-after-prove`.
 const FAULT_VAR: &str = "PROOFGATE_FAULT";
@@ -127,7 +125,7 @@ struct DeployArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    proofgate_agents::logging::init(matches!(cli.log_format, LogFormat::Json));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -256,18 +254,6 @@ fn certification(
         params_description: format!("risk limits from {}", args.params.display()),
         params_document_hash: keccak256(params_bytes),
     })
-}
-
-fn init_tracing(format: LogFormat) {
-    // arkworks' gr1cs spans format the whole constraint system at every gadget: always off.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive("gr1cs=off".parse().expect("a valid directive"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! timelock, runs a rebalancing and a momentum agent through a seeded price path with a
 //! volatility shock, and prints a report. Logs go to stderr (`RUST_LOG`), the report to stdout.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,7 +16,6 @@ use proofgate_agents::chain::{self, LocalAnvil, PRIVATE_KEY_VAR};
 use proofgate_agents::system_demo::{self, DemoOptions, Endpoint};
 use proofgate_toolchain::{repo_root, Toolchain};
 use tracing::warn;
-use tracing_subscriber::EnvFilter;
 
 /// Runs ProofGate end to end: deploy, certify, two agents trading through a volatility shock,
 /// proofs verified on chain, forced invalid trades reverted.
@@ -49,7 +47,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    init_tracing();
+    proofgate_agents::logging::init(false);
     let cli = Cli::parse();
     // Ctrl-C drops the flow, and with it the spawned anvil, which is stopped on drop.
     tokio::select! {
@@ -99,19 +97,6 @@ async fn run(cli: Cli) -> Result<()> {
     };
     println!("{report}");
     Ok(())
-}
-
-fn init_tracing() {
-    // arkworks' gr1cs spans format the whole constraint system at every gadget: always off.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive("gr1cs=off".parse().expect("a valid directive"));
-    let ansi = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 #[cfg(test)]

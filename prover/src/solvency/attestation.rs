@@ -27,7 +27,6 @@
 use ark_bn254::Fr;
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 
 use crate::poseidon::hash_with_domain;
 use crate::Error;
@@ -135,10 +134,7 @@ impl SolvencyStatement {
         words[1][12..].copy_from_slice(&self.vault);
         words[2][24..].copy_from_slice(&self.chain_id.to_be_bytes());
         words[3][24..].copy_from_slice(&self.epoch.to_be_bytes());
-        let mut digest: [u8; 32] = Keccak256::digest(words.concat()).into();
-        digest[0] &= 0x1f;
-        use ark_ff::PrimeField;
-        Fr::from_be_bytes_mod_order(&digest)
+        crate::statement::masked_keccak(&words)
     }
 
     /// Checks every width; the contract refuses the same values.

@@ -50,7 +50,8 @@
 //! # Published commitment
 //!
 //! The root hash `R` and the per-asset totals `T_a = sums(root)_a`, and in one element, what the
-//! contract stores as `liabilitiesRoot`:
+//! depositors can check against offline (the contract stores the root hash `R` itself as
+//! `liabilitiesRoot`, the solvency statement's public input, and the totals beside it):
 //!
 //! ```text
 //! commitment = H("proofgate.solvency.root", [R, T_1, ..., T_N])
