@@ -8,4 +8,5 @@ mod agents;
 mod compiler;
 mod feeds;
 mod fixtures;
+mod solvency;
 mod verifier;
