@@ -194,7 +194,7 @@ impl Agent {
                 let block = self.provider.get_block_number().await?;
                 if last_block != Some(block) {
                     let observed = Instant::now();
-                    let again = self.decide(observed, &shutdown).await?;
+                    let again = self.decide(block, observed, &shutdown).await?;
                     // A stale proof is decided afresh at once, not at the next block.
                     last_block = (!again).then_some(block);
                 }
@@ -335,11 +335,12 @@ impl Agent {
     /// went stale before it was sent).
     async fn decide(
         &mut self,
+        block: u64,
         observed: Instant,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<bool> {
         let deployment = self.shared.deployment.clone();
-        let state = market::read_state(&self.provider, &deployment, self.address).await?;
+        let state = market::read_state(&self.provider, &deployment, self.address, block).await?;
         self.remember_prices(&state);
         self.current_block = state.block;
         if !state.active {

@@ -95,6 +95,38 @@ pub struct Certification {
     pub params_document_hash: B256,
 }
 
+impl Certification {
+    /// The certification of `model` and `params` for `circuit`: their commitments, the model's
+    /// architecture, and the Keccak-256 of the files they were read from (`model_file`,
+    /// `params_file`: the off-chain artifacts governance certifies).
+    pub fn new(
+        circuit: &proofgate_prover::CircuitConfig,
+        model: &proofgate_prover::Model,
+        params: &proofgate_prover::RiskParams,
+        (model_name, model_version): (String, String),
+        params_description: String,
+        (model_file, params_file): (&[u8], &[u8]),
+    ) -> Result<Self> {
+        let word = |what: &str, fr: std::result::Result<ark_bn254::Fr, proofgate_prover::Error>| {
+            fr.map(|fr| proofgate_verifier_codegen::calldata::input_words(&[fr]))
+                .map_err(|e| Error::Config(format!("{what} commitment: {e}")))?
+                .first()
+                .copied()
+                .ok_or_else(|| Error::Config(format!("{what} commitment: no word")))
+        };
+        Ok(Self {
+            model_commitment: word("model", model.commitment(circuit))?,
+            model_name,
+            model_version,
+            architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
+            model_artifacts_hash: keccak256(model_file),
+            params_commitment: word("params", params.commitment(circuit))?,
+            params_description,
+            params_document_hash: keccak256(params_file),
+        })
+    }
+}
+
 /// Everything [`deploy_system`] deploys and configures.
 #[derive(Clone, Debug)]
 pub struct SystemPlan {

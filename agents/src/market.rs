@@ -38,13 +38,14 @@ pub struct MarketState {
     pub active: bool,
 }
 
-/// Reads the vault, its feeds and the agent's registration at the latest block.
+/// Reads the vault, its feeds and the agent's registration; `block` is the latest block number,
+/// which the caller has just read.
 pub async fn read_state<P: Provider>(
     provider: &P,
     deployment: &DeploymentFile,
     agent: Address,
+    block: u64,
 ) -> Result<MarketState> {
-    let block = provider.get_block_number().await?;
     let timestamp = latest_timestamp(provider).await?;
     let vault = IProofGateVault::new(deployment.vault, provider);
     let mut assets = Vec::with_capacity(deployment.assets.len());

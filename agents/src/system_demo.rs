@@ -213,7 +213,6 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
     let provider = chain::connect(endpoint.url.clone(), endpoint.deployer.clone());
     let chain_id = alloy::providers::Provider::get_chain_id(&provider).await?;
     let verifier = deploy::compile_verifier(&vk, &config)?;
-    let word = |fr| proofgate_verifier_codegen::calldata::input_words(&[fr])[0];
     let plan = SystemPlan {
         assets: assets.clone(),
         pair_liquidity_usd: 5_000_000,
@@ -222,20 +221,17 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         guardian: deployer,
         verifier_bytecode: verifier.bytecode,
         verifier_key_hash: verifier.key_hash,
-        certification: Certification {
-            model_commitment: word(model.commitment(&config).map_err(prover("model"))?),
-            model_name: "proofgate-demo-mlp".into(),
-            model_version: "1.0.0".into(),
-            architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
-            model_artifacts_hash: alloy::primitives::keccak256(
-                serde_json::to_vec(&model).map_err(|e| Error::Config(e.to_string()))?,
+        certification: Certification::new(
+            &config,
+            &model,
+            &params,
+            ("proofgate-demo-mlp".into(), "1.0.0".into()),
+            "demo limits: typical, concentration 20 %".into(),
+            (
+                &std::fs::read(&model_path).map_err(|e| Error::Config(e.to_string()))?,
+                &std::fs::read(&params_path).map_err(|e| Error::Config(e.to_string()))?,
             ),
-            params_commitment: word(params.commitment(&config).map_err(prover("params"))?),
-            params_description: "demo limits: typical, concentration 20 %".into(),
-            params_document_hash: alloy::primitives::keccak256(
-                serde_json::to_vec(&params).map_err(|e| Error::Config(e.to_string()))?,
-            ),
-        },
+        )?,
         agents: endpoint.agents.iter().map(PrivateKeySigner::address).collect(),
     };
     let root = proofgate_toolchain::repo_root();

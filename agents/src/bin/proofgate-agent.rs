@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alloy::primitives::{keccak256, Address, U256};
+use alloy::primitives::Address;
 use alloy::providers::Provider;
 use alloy::transports::http::reqwest::Url;
 use anyhow::{bail, Context, Result};
@@ -218,7 +218,14 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
         guardian: args.guardian.unwrap_or(Address::ZERO),
         verifier_bytecode: verifier.bytecode,
         verifier_key_hash: verifier.key_hash,
-        certification: certification(&circuit, &model, &params, &args)?,
+        certification: Certification::new(
+            &circuit,
+            &model,
+            &params,
+            (args.model_name.clone(), args.model_version.clone()),
+            format!("risk limits from {}", args.params.display()),
+            (&std::fs::read(&args.model)?, &std::fs::read(&args.params)?),
+        )?,
         agents: args.agents.clone(),
     };
     let deployment =
@@ -228,32 +235,6 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
     deployment.write(&path)?;
     println!("{}", path.display());
     Ok(())
-}
-
-fn certification(
-    circuit: &proofgate_prover::CircuitConfig,
-    model: &Model,
-    params: &RiskParams,
-    args: &DeployArgs,
-) -> Result<Certification> {
-    let word = |fr: ark_bn254::Fr| -> Result<U256> {
-        Ok(proofgate_verifier_codegen::calldata::input_words(&[fr])
-            .first()
-            .copied()
-            .unwrap_or_default())
-    };
-    let model_bytes = std::fs::read(&args.model)?;
-    let params_bytes = std::fs::read(&args.params)?;
-    Ok(Certification {
-        model_commitment: word(model.commitment(circuit)?)?,
-        model_name: args.model_name.clone(),
-        model_version: args.model_version.clone(),
-        architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
-        model_artifacts_hash: keccak256(model_bytes),
-        params_commitment: word(params.commitment(circuit)?)?,
-        params_description: format!("risk limits from {}", args.params.display()),
-        params_document_hash: keccak256(params_bytes),
-    })
 }
 
 #[cfg(test)]
