@@ -355,7 +355,14 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         uint256 registered = AssetTable.count(table);
         if (registered != n) revert AssetsNotConfigured(registered, n);
         (uint256 sell, uint256 buy) = _checkTrade(trade, n);
-        (uint256 modelCommitment, uint256 paramsCommitment) = _binding(agent);
+        (uint256 modelCommitment, uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) =
+            _binding(agent);
+        // The solvency gate: past a required attestation's freshness only de-risking trades (into a reserve asset)
+        // go through. Attestations are fresh for hours: a validator's few seconds of drift do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > solventUntil && (reserveAssets >> buy) & 1 == 0) {
+            revert AgentNotSolvent(agent, solventUntil);
+        }
 
         v.inputs = PublicInputs.allocate(n);
         (v.valueIn, v.valueOut) = _value(v.inputs, table, n, trade);
@@ -365,11 +372,16 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         v.modelCommitment = modelCommitment;
     }
 
-    /// @dev The agent's model and parameters, which must be certified; reverts for an unregistered or paused
-    ///      agent. One registry call, {IProofGateRegistry.tradingStatus}, made in assembly: a registry that reverts makes this
-    ///      revert with its revert data, a reply shorter than the five words reverts without data (as the ABI
-    ///      decoder would), and a flag counts as set only when it is exactly 1.
-    function _binding(address agent) private view returns (uint256 modelCommitment, uint256 paramsCommitment) {
+    /// @dev The agent's model and parameters, which must be certified, and its solvency gate; reverts for an
+    ///      unregistered or paused agent. One registry call, {IProofGateRegistry.tradingStatus}, made in assembly: a
+    ///      registry that reverts makes this revert with its revert data, a reply shorter than the seven words
+    ///      reverts without data (as the ABI decoder would), a flag counts as set only when it is exactly 1, and the
+    ///      gate's words are masked to their declared widths.
+    function _binding(address agent)
+        private
+        view
+        returns (uint256 modelCommitment, uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets)
+    {
         IProofGateRegistry registry = REGISTRY;
         bytes4 selector = IProofGateRegistry.tradingStatus.selector;
         bool active;
@@ -380,16 +392,18 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             let m := mload(0x40)
             mstore(m, selector)
             mstore(add(m, 0x04), agent)
-            if iszero(staticcall(gas(), registry, m, 0x24, m, 0xa0)) {
+            if iszero(staticcall(gas(), registry, m, 0x24, m, 0xe0)) {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
-            if lt(returndatasize(), 0xa0) { revert(0x00, 0x00) }
+            if lt(returndatasize(), 0xe0) { revert(0x00, 0x00) }
             modelCommitment := mload(m)
             paramsCommitment := mload(add(m, 0x20))
             active := eq(mload(add(m, 0x40)), 1)
             modelCertified := eq(mload(add(m, 0x60)), 1)
             paramsCertified := eq(mload(add(m, 0x80)), 1)
+            solventUntil := and(mload(add(m, 0xa0)), 0xffffffffffffffff)
+            reserveAssets := and(mload(add(m, 0xc0)), 0xffff)
         }
         if (modelCommitment == 0) revert AgentNotRegistered(agent);
         if (!active) revert AgentNotActive(agent);

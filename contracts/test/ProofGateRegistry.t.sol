@@ -258,7 +258,9 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         internal
         view
     {
-        (uint256 m, uint256 p, bool a, bool mc, bool pc) = registry.tradingStatus(who);
+        (uint256 m, uint256 p, bool a, bool mc, bool pc, uint64 until, uint16 reserve) = registry.tradingStatus(who);
+        assertEq(uint256(until), type(uint64).max, "no solvency requirement: unbounded");
+        assertEq(uint256(reserve), 0, "no reserve assets");
         assertEq(m, model, "model");
         assertEq(p, params, "params");
         assertEq(a, active, "active");
@@ -266,6 +268,76 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         assertEq(pc, paramsOk, "params certified");
         assertEq(mc, model != 0 && registry.isModelCertified(model), "agrees with isModelCertified");
         assertEq(pc, params != 0 && registry.isParamsCertified(params), "agrees with isParamsCertified");
+    }
+
+    // ---------------------------------------------------------------- solvency gate
+
+    function test_SolvencyGate_RecordsOnlyFromTheAttestorAndSurvivesRebindAndPause() public {
+        _certifyAndRegister();
+        address attestor = address(0xA77E);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit AttestorUpdated(address(0), attestor);
+        registry.setAttestor(attestor);
+        assertEq(registry.attestor(), attestor, "attestor");
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SolvencyRequirementSet(agent, true, 0x18);
+        registry.setSolvencyRequirement(agent, true, 0x18);
+        (,,,,, uint64 until, uint16 reserve) = registry.tradingStatus(agent);
+        assertEq(uint256(until), 0, "required and never attested");
+        assertEq(uint256(reserve), 0x18, "reserve mask");
+
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, stranger));
+        vm.prank(stranger);
+        registry.recordSolvency(agent, 123);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, address(this)));
+        registry.recordSolvency(agent, 123);
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SolvencyRecorded(agent, 2_000_000_000);
+        vm.prank(attestor);
+        registry.recordSolvency(agent, 2_000_000_000);
+        (,,,,, until,) = registry.tradingStatus(agent);
+        assertEq(uint256(until), 2_000_000_000, "recorded");
+
+        // Pausing, rebinding and unpausing keep the gate; the binding is unchanged by it.
+        vm.prank(guardian);
+        registry.pauseAgent(agent);
+        registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
+        registry.rebindAgent(agent, OTHER_MODEL, PARAMS);
+        registry.unpauseAgent(agent);
+        _assertBinding(OTHER_MODEL, PARAMS, true);
+        (bool required, uint16 mask, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertTrue(required, "still required");
+        assertEq(uint256(mask), 0x18, "mask kept");
+        assertEq(uint256(validUntil), 2_000_000_000, "validUntil kept");
+
+        // Lifting the requirement leaves the record but unbounds the gate.
+        registry.setSolvencyRequirement(agent, false, 0);
+        (,,,,, until, reserve) = registry.tradingStatus(agent);
+        assertEq(uint256(until), type(uint64).max, "not required");
+        (,, validUntil) = registry.solvencyStatus(agent);
+        assertEq(uint256(validUntil), 2_000_000_000, "record kept");
+
+        // Removing the agent forgets its gate; an unregistered agent's record is not kept.
+        registry.removeAgent(agent);
+        vm.prank(attestor);
+        registry.recordSolvency(agent, 5);
+        (required, mask, validUntil) = registry.solvencyStatus(agent);
+        assertFalse(required, "forgotten");
+        assertEq(uint256(validUntil), 0, "nothing kept for an unregistered agent");
+    }
+
+    function test_RevertSolvencyGovernance_WhenNotOwnerOrNotRegistered() public {
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, agent));
+        registry.setSolvencyRequirement(agent, true, 0);
+        _certifyAndRegister();
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
+        vm.prank(guardian);
+        registry.setSolvencyRequirement(agent, false, 0);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
+        vm.prank(guardian);
+        registry.setAttestor(guardian);
     }
 
     function test_RevertRegisterAgent_WhenUncertifiedOrInvalid() public {

@@ -267,6 +267,35 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         _execute(agent, trade, deadline, proof);
     }
 
+    /// @dev The solvency gate: governance requires a fresh attestation (this test plays the attestor), with the
+    ///      stablecoins (USDC, DAI, USDT) as reserve assets.
+    function test_SolvencyGate_StopsOnlyRiskIncreasingTradesUntilAFreshAttestation() public {
+        _govern(abi.encodeCall(registry.setAttestor, (address(this))));
+        uint16 reserves = uint16((1 << 1) | (1 << 6) | (1 << 7));
+        _govern(abi.encodeCall(registry.setSolvencyRequirement, (agent, true, reserves)));
+        IProofGateVault.Trade memory risky = tradeSpecs[1].trade; // sell USDC, buy WBTC
+        uint256[8] memory none;
+
+        // Never attested: the risk-increasing trade is refused before its proof is looked at.
+        _assertRefused(
+            agent, risky, deadline, none, abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0)
+        );
+        // Stale (fresh until a second ago): still refused, with when it went stale.
+        registry.recordSolvency(agent, uint64(block.timestamp - 1));
+        _assertRefused(
+            agent,
+            risky,
+            deadline,
+            none,
+            abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, block.timestamp - 1)
+        );
+        // A de-risking trade into a reserve asset still goes through.
+        _execute(agent, trade, deadline, _acceptedProof(agent, trade, 1));
+        // Fresh until now (inclusive): the risk-increasing trade goes through.
+        registry.recordSolvency(agent, uint64(block.timestamp));
+        _execute(agent, risky, deadline, _acceptedProof(agent, risky, 2));
+    }
+
     function test_RevertExecute_WhenAgentRemoved() public {
         uint256[8] memory proof = _acceptedProof(agent, trade, 1);
         _govern(abi.encodeCall(registry.removeAgent, (agent)));

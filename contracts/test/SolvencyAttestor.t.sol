@@ -11,7 +11,8 @@ import {PriceFeed} from "../src/feeds/PriceFeed.sol";
 import {ProofGateRegistry} from "../src/governance/ProofGateRegistry.sol";
 import {SolvencyAttestor} from "../src/governance/SolvencyAttestor.sol";
 import {AggregatorV3Interface} from "../src/interfaces/AggregatorV3Interface.sol";
-import {IProofGateVault} from "../src/interfaces/IProofGateVault.sol";
+import {IProofGateRegistry, IRegistryErrors, IRegistryEvents} from "../src/interfaces/IProofGateRegistry.sol";
+import {IProofGateVault, IVaultErrors} from "../src/interfaces/IProofGateVault.sol";
 import {IRiskVerifier} from "../src/interfaces/IRiskVerifier.sol";
 import {
     ISolvencyAttestor,
@@ -44,6 +45,8 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     uint256 internal constant NEXT_COMMITMENT = 0x2defaced2defaced2defaced2defaced2defaced2defaced2defaced2defac;
     /// @dev Where setUp deploys the vault (part of the Rust vector's binding).
     address internal constant RUST_VAULT = 0x5991A2dF15A8F6A256D3Ec51E99254Cd3fb576A9;
+    uint256 internal constant MODEL = 0x10de1;
+    uint256 internal constant PARAMS = 0x9a9a5;
     /// @dev TimelockController's state bitmap for `Ready` (1 << OperationState.Ready).
     bytes32 internal constant READY = bytes32(uint256(1 << 2));
 
@@ -70,13 +73,15 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     /// @dev Owned by the timelock (for governance).
     SolvencyAttestor internal governed;
     TimelockController internal timelock;
+    /// @dev The vault's registry, owned by this test; `attestor` records its attestations in it.
+    ProofGateRegistry internal registry;
 
     function setUp() public {
         vm.warp(START);
         address[] memory governors = new address[](1);
         governors[0] = address(this);
         timelock = new TimelockController(DELAY, governors, governors, address(0));
-        ProofGateRegistry registry = new ProofGateRegistry(address(timelock), guardian);
+        registry = new ProofGateRegistry(address(this), guardian);
         MockVerifier vaultVerifier = new MockVerifier(PublicInputs.inputCount(N));
         vault = new ProofGateVault(address(this), guardian, registry, vaultVerifier, N);
         for (uint256 i = 0; i < N; ++i) {
@@ -86,8 +91,14 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
             _setHolding(i, holdings[i]);
         }
         verifier = new MockVerifier(INPUTS);
-        attestor = new SolvencyAttestor(address(this), guardian, verifier, N, MAX_AGE);
-        governed = new SolvencyAttestor(address(timelock), guardian, verifier, N, MAX_AGE);
+        attestor = new SolvencyAttestor(address(this), guardian, verifier, N, MAX_AGE, registry);
+        governed = new SolvencyAttestor(address(timelock), guardian, verifier, N, MAX_AGE, registry);
+        // The agent trades on the vault under the solvency gate, with asset 0 as its reserve.
+        registry.setAttestor(address(attestor));
+        registry.certifyModel(MODEL, IProofGateRegistry.ModelMetadata("m", "1", "mlp", bytes32(0)));
+        registry.certifyParams(PARAMS, "p", bytes32(0));
+        registry.registerAgent(agent, MODEL, PARAMS);
+        registry.setSolvencyRequirement(agent, true, 1);
         attestor.setAgentVault(agent, address(vault));
         attestor.setMargin(MARGIN);
         for (uint256 i = 0; i < N; ++i) {
@@ -249,7 +260,12 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         assertEq(a.liabilitiesRoot, ROOT, "root");
         assertEq(a.offVaultCommitment, COMMITMENT, "commitment");
         assertEq(a.totalsHash, keccak256(abi.encodePacked(_totals())), "totals hash");
+        assertEq(uint256(a.validUntil), START + MAX_AGE, "validUntil");
         assertTrue(attestor.isSolvent(agent), "solvent");
+        (bool required, uint16 reserve, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertTrue(required, "required");
+        assertEq(uint256(reserve), 1, "reserve mask");
+        assertEq(uint256(validUntil), START + MAX_AGE, "mirrored to the registry");
     }
 
     function test_Attest_ChainsThePreviousCommitment() public {
@@ -456,10 +472,65 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         _refreshPrices();
         _attest(2, NEXT_COMMITMENT);
         assertTrue(attestor.isSolvent(agent), "fresh again");
-        // A shorter maximum age applies at once.
+        // A shorter maximum age applies once the agent is synced (by anyone), in the attestor and the registry.
         vm.warp(block.timestamp + 2 hours);
         attestor.setMaxAttestationAge(1 hours);
+        assertTrue(attestor.isSolvent(agent), "the age it was made under until synced");
+        vm.expectEmit(true, true, true, true, address(attestor));
+        emit SolvencyValidUntil(agent, uint64(block.timestamp - 1 hours));
+        vm.prank(stranger);
+        attestor.syncSolvency(agent);
         assertFalse(attestor.isSolvent(agent), "stale under the new maximum age");
+        (,, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertEq(uint256(validUntil), block.timestamp - 1 hours, "registry synced");
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, stranger));
+        attestor.syncSolvency(stranger);
+    }
+
+    function test_Revoke_StopsTheAgentAtOnceUntilItAttestsAgain() public {
+        _attest(1, COMMITMENT);
+        vm.expectEmit(true, true, true, true, address(attestor));
+        emit AttestationRevoked(agent, guardian);
+        vm.prank(guardian);
+        attestor.revokeAttestation(agent);
+        assertFalse(attestor.isSolvent(agent), "revoked");
+        (,, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertEq(uint256(validUntil), 0, "revoked in the registry");
+        // A sync cannot bring a revoked attestation back; a second revocation has nothing to revoke.
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, agent));
+        attestor.syncSolvency(agent);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, agent));
+        attestor.revokeAttestation(agent);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnauthorizedPauser.selector, stranger));
+        vm.prank(stranger);
+        attestor.revokeAttestation(agent);
+        _attest(2, NEXT_COMMITMENT);
+        assertTrue(attestor.isSolvent(agent), "a new attestation");
+    }
+
+    /// @dev The gate end to end on a real vault and registry: without an attestation, stale or fresh, the vault's
+    ///      statement (what executeTrade and checkTrade compute first) refuses a risk-increasing trade and allows a
+    ///      de-risking one into the reserve asset.
+    function test_Gate_StaleAttestationPausesRiskIncreasingTradesAndAFreshOneResumesThem() public {
+        IProofGateVault.Trade memory risky = IProofGateVault.Trade(0, 1, 1e6, 1e15);
+        IProofGateVault.Trade memory derisk = IProofGateVault.Trade(1, 0, 1e15, 1e6);
+        uint256 deadline = block.timestamp + 1 hours;
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0));
+        vault.publicInputs(agent, risky, deadline);
+        vault.publicInputs(agent, derisk, deadline);
+
+        _attest(1, COMMITMENT);
+        vault.publicInputs(agent, risky, deadline);
+
+        vm.warp(START + MAX_AGE + 1);
+        _refreshPrices();
+        deadline = block.timestamp + 1 hours;
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, START + MAX_AGE));
+        vault.publicInputs(agent, risky, deadline);
+        vault.publicInputs(agent, derisk, deadline);
+
+        _attest(2, NEXT_COMMITMENT);
+        vault.publicInputs(agent, risky, deadline);
     }
 
     function test_SetAgentVault_VoidsTheAttestationAndKeepsTheEpoch() public {
@@ -469,6 +540,8 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         emit AgentVaultUpdated(agent, address(vault), address(other));
         attestor.setAgentVault(agent, address(other));
         assertFalse(attestor.isSolvent(agent), "voided");
+        (,, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertEq(uint256(validUntil), 0, "voided in the registry");
         assertEq(uint256(attestor.attestation(agent).epoch), 3, "epoch kept");
         assertEq(attestor.attestation(agent).offVaultCommitment, COMMITMENT, "chain kept");
         // Setting the same vault again voids nothing.
@@ -599,19 +672,23 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         attestor.haircut(N);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
         attestor.setMaxAttestationAge(0);
+        vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
+        attestor.setMaxAttestationAge(365 days + 1);
     }
 
     function test_RevertConstructor_WhenVerifierOrAssetCountWrong() public {
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.VerifierInputCountMismatch.selector, 10, 8));
-        new SolvencyAttestor(address(this), guardian, verifier, 2, MAX_AGE);
+        new SolvencyAttestor(address(this), guardian, verifier, 2, MAX_AGE, registry);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedAssetCount.selector, 0));
-        new SolvencyAttestor(address(this), guardian, verifier, 0, MAX_AGE);
+        new SolvencyAttestor(address(this), guardian, verifier, 0, MAX_AGE, registry);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedAssetCount.selector, 17));
-        new SolvencyAttestor(address(this), guardian, verifier, 17, MAX_AGE);
+        new SolvencyAttestor(address(this), guardian, verifier, 17, MAX_AGE, registry);
         vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
-        new SolvencyAttestor(address(this), guardian, IRiskVerifier(address(0)), N, MAX_AGE);
+        new SolvencyAttestor(address(this), guardian, IRiskVerifier(address(0)), N, MAX_AGE, registry);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
-        new SolvencyAttestor(address(this), guardian, verifier, N, 0);
+        new SolvencyAttestor(address(this), guardian, verifier, N, 0, registry);
+        vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
+        new SolvencyAttestor(address(this), guardian, verifier, N, 365 days + 1, registry);
     }
 
     // ---------------------------------------------------------------- fuzz

@@ -12,6 +12,9 @@ import {IProofGateRegistry} from "../interfaces/IProofGateRegistry.sol";
 /// @dev The owner is meant to be an OpenZeppelin `TimelockController`: every certification, registration and
 ///      revocation is then scheduled, public for the timelock's delay, and only then executed. The guardian can
 ///      only pause agents (an emergency stop without delay); unpausing goes through the owner again.
+///      The solvency gate: governance marks an agent as needing a fresh solvency attestation, and the attestor
+///      (a {SolvencyAttestor}) records until when each valid attestation is fresh. It lives in the agent's word, so
+///      the vault's one registry read per trade also tells it whether a risk-increasing trade is allowed.
 ///      Commitments are BN254 scalars; zero and values not below r are refused, since no proof can carry them.
 contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     /// @notice The BN254 scalar field order r.
@@ -35,10 +38,18 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     /// @dev The certified flag's bit in a commitment word: commitments are below r < 2^254, so bit 255 is free.
     uint256 private constant CERTIFIED_FLAG = 1 << 255;
-    /// @dev An agent word's layout: model id in bits 0-31, parameters id in bits 32-63, active flag in bit 64.
+    /// @dev An agent word's layout: model id in bits 0-31, parameters id in bits 32-63, active flag in bit 64,
+    ///      solvency-required flag in bit 65, reserve-asset mask in bits 80-95, attestation fresh until (seconds) in
+    ///      bits 128-191.
     uint256 private constant ID_MASK = type(uint32).max;
     uint256 private constant PARAMS_ID_SHIFT = 32;
     uint256 private constant ACTIVE_FLAG = 1 << 64;
+    uint256 private constant SOLVENCY_REQUIRED_FLAG = 1 << 65;
+    uint256 private constant RESERVE_SHIFT = 80;
+    uint256 private constant VALID_UNTIL_SHIFT = 128;
+    /// @dev The solvency bits of an agent word (flag, reserve mask, valid-until), kept when it is rebound.
+    uint256 private constant SOLVENCY_BITS = SOLVENCY_REQUIRED_FLAG | (uint256(type(uint16).max) << RESERVE_SHIFT)
+        | (uint256(type(uint64).max) << VALID_UNTIL_SHIFT);
 
     // Storage is laid out for the vault's read on every trade ({tradingStatus}): three storage slots, the agent's
     // word and the commitment words of its model and parameters. A commitment gets a small id when it is first
@@ -59,6 +70,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     mapping(uint256 id => uint256 word) private _paramsWords;
     /// @dev Agent words (see {ID_MASK}).
     mapping(address agent => uint256 word) private _agents;
+    /// @inheritdoc IProofGateRegistry
+    address public attestor;
 
     /// @notice Deploys the registry.
     /// @param initialOwner The owner: a `TimelockController` in production.
@@ -165,6 +178,46 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         guardian = newGuardian;
     }
 
+    // ---------------------------------------------------------------- solvency gate
+
+    /// @inheritdoc IProofGateRegistry
+    function setAttestor(address newAttestor) external onlyOwner {
+        emit AttestorUpdated(attestor, newAttestor);
+        attestor = newAttestor;
+    }
+
+    /// @inheritdoc IProofGateRegistry
+    function setSolvencyRequirement(address agent, bool required, uint16 reserveAssets) external onlyOwner {
+        uint256 word = _registered(agent) & ~(SOLVENCY_REQUIRED_FLAG | (uint256(type(uint16).max) << RESERVE_SHIFT));
+        _agents[agent] = word | (required ? SOLVENCY_REQUIRED_FLAG : 0) | (uint256(reserveAssets) << RESERVE_SHIFT);
+        emit SolvencyRequirementSet(agent, required, reserveAssets);
+    }
+
+    /// @inheritdoc IProofGateRegistry
+    /// @dev An agent that is not registered has no word to keep it in: its attestation is still recorded by the
+    ///      attestor, just not here (registering it later starts without one).
+    function recordSolvency(address agent, uint64 validUntil) external {
+        if (msg.sender != attestor) revert UnauthorizedAttestor(msg.sender);
+        uint256 word = _agents[agent];
+        if (word == 0) return;
+        _agents[agent] =
+            (word & ~(uint256(type(uint64).max) << VALID_UNTIL_SHIFT)) | (uint256(validUntil) << VALID_UNTIL_SHIFT);
+        emit SolvencyRecorded(agent, validUntil);
+    }
+
+    /// @inheritdoc IProofGateRegistry
+    function solvencyStatus(address agent)
+        external
+        view
+        returns (bool required, uint16 reserveAssets, uint64 validUntil)
+    {
+        uint256 word = _agents[agent];
+        // casting to 'uint16'/'uint64' is safe because each takes exactly its own bits of the word
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (reserveAssets, validUntil) = (uint16(word >> RESERVE_SHIFT), uint64(word >> VALID_UNTIL_SHIFT));
+        required = word & SOLVENCY_REQUIRED_FLAG != 0;
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IProofGateRegistry
@@ -173,7 +226,7 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active)
     {
-        (modelCommitment, paramsCommitment, active,,) = _status(agent);
+        (modelCommitment, paramsCommitment, active,,,,) = _status(agent);
     }
 
     /// @inheritdoc IProofGateRegistry
@@ -186,7 +239,9 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
             uint256 paramsCommitment,
             bool active,
             bool modelCertified,
-            bool paramsCertified
+            bool paramsCertified,
+            uint64 solventUntil,
+            uint16 reserveAssets
         )
     {
         return _status(agent);
@@ -225,7 +280,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev An agent's binding and certification state (all zero and false when it is not registered).
+    /// @dev An agent's binding, certification state and solvency gate (all zero and false when it is not registered;
+    ///      `solventUntil` is `type(uint64).max` when no attestation is required).
     function _status(address agent)
         private
         view
@@ -234,7 +290,9 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
             uint256 paramsCommitment,
             bool active,
             bool modelCertified,
-            bool paramsCertified
+            bool paramsCertified,
+            uint64 solventUntil,
+            uint16 reserveAssets
         )
     {
         uint256 word = _agents[agent];
@@ -246,18 +304,25 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
             paramsWord & ~CERTIFIED_FLAG,
             word & ACTIVE_FLAG != 0,
             modelWord & CERTIFIED_FLAG != 0,
-            paramsWord & CERTIFIED_FLAG != 0
+            paramsWord & CERTIFIED_FLAG != 0,
+            // casting to 'uint64'/'uint16' is safe because each takes exactly its own bits of the word
+            // forge-lint: disable-next-line(unsafe-typecast)
+            word & SOLVENCY_REQUIRED_FLAG != 0 ? uint64(word >> VALID_UNTIL_SHIFT) : type(uint64).max,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint16(word >> RESERVE_SHIFT)
         );
     }
 
-    /// @dev Binds `agent` to a certified model and certified parameters, with the given active flag.
+    /// @dev Binds `agent` to a certified model and certified parameters, with the given active flag; its solvency
+    ///      gate is kept.
     function _bind(address agent, uint256 modelCommitment, uint256 paramsCommitment, bool active) private {
         uint256 modelId = _models[modelCommitment].id;
         if (_modelWords[modelId] & CERTIFIED_FLAG == 0) revert ModelNotCertified(modelCommitment);
         uint256 paramsId = _params[paramsCommitment].id;
         if (_paramsWords[paramsId] & CERTIFIED_FLAG == 0) revert ParamsNotCertified(paramsCommitment);
         // Certified commitments have ids of at least 1, so the word is nonzero (registered).
-        _agents[agent] = modelId | (paramsId << PARAMS_ID_SHIFT) | (active ? ACTIVE_FLAG : 0);
+        _agents[agent] =
+            (_agents[agent] & SOLVENCY_BITS) | modelId | (paramsId << PARAMS_ID_SHIFT) | (active ? ACTIVE_FLAG : 0);
         emit AgentBound(agent, modelCommitment, paramsCommitment);
     }
 

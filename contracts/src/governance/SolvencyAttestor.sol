@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {ProofGateVault} from "../ProofGateVault.sol";
+import {IProofGateRegistry} from "../interfaces/IProofGateRegistry.sol";
 import {IProofGateVault} from "../interfaces/IProofGateVault.sol";
 import {IRiskVerifier} from "../interfaces/IRiskVerifier.sol";
 import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
@@ -68,11 +69,15 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     uint256 public constant BINDING_MASK = (1 << 253) - 1;
     /// @notice Public inputs before the per-asset elements: binding, root, previous and new commitments, epoch.
     uint256 public constant LEADING_INPUTS = 5;
+    /// @notice The largest maximum attestation age governance may set: a year (keeps `validUntil` far inside uint64).
+    uint64 public constant MAX_ATTESTATION_AGE_LIMIT = 365 days;
 
     /// @inheritdoc ISolvencyAttestor
     IRiskVerifier public immutable VERIFIER;
     /// @inheritdoc ISolvencyAttestor
     uint256 public immutable ASSET_COUNT;
+    /// @inheritdoc ISolvencyAttestor
+    IProofGateRegistry public immutable REGISTRY;
 
     /// @inheritdoc ISolvencyAttestor
     address public guardian;
@@ -100,20 +105,23 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @param verifier The generated solvency verifier, for `assetCount` assets.
     /// @param assetCount Number of assets (1 to 16): the vaults' asset count and the circuit's.
     /// @param maxAge The largest age of an attestation {isSolvent} accepts, seconds (nonzero).
+    /// @param registry The registry whose solvency gate the vaults read (it must name this contract its attestor);
+    ///        zero for an attestor that only answers {isSolvent}.
     constructor(
         address initialOwner,
         address initialGuardian,
         IRiskVerifier verifier,
         uint256 assetCount,
-        uint64 maxAge
+        uint64 maxAge,
+        IProofGateRegistry registry
     ) Ownable(initialOwner) {
         if (address(verifier) == address(0)) revert ZeroAddress();
         if (assetCount == 0 || assetCount > MAX_ASSETS) revert UnsupportedAssetCount(assetCount);
         uint256 layoutInputs = inputCount(assetCount);
         uint256 verifierInputs = verifier.PUBLIC_INPUT_COUNT();
         if (verifierInputs != layoutInputs) revert VerifierInputCountMismatch(verifierInputs, layoutInputs);
-        if (maxAge == 0) revert InvalidMaxAge();
-        (VERIFIER, ASSET_COUNT) = (verifier, assetCount);
+        if (maxAge == 0 || maxAge > MAX_ATTESTATION_AGE_LIMIT) revert InvalidMaxAge();
+        (VERIFIER, ASSET_COUNT, REGISTRY) = (verifier, assetCount, registry);
         guardian = initialGuardian;
         maxAttestationAge = maxAge;
         emit GuardianUpdated(address(0), initialGuardian);
@@ -142,6 +150,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
         Attestation storage record = _attestations[msg.sender];
         (record.epoch, record.attestedAt) = (epoch, uint64(block.timestamp));
+        _setValidUntil(msg.sender, record, uint64(block.timestamp) + maxAttestationAge);
         (record.liabilitiesRoot, record.offVaultCommitment) = (liabilitiesRoot, offVaultCommitment);
         record.totalsHash = keccak256(abi.encodePacked(totals));
         emit SolvencyAttested(
@@ -174,10 +183,25 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     /// @inheritdoc ISolvencyAttestor
     function isSolvent(address agent) external view returns (bool) {
-        uint256 attestedAt = _attestations[agent].attestedAt;
         // Ages are hours to days: a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
-        return attestedAt != 0 && block.timestamp - attestedAt <= maxAttestationAge;
+        return block.timestamp <= _attestations[agent].validUntil;
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function syncSolvency(address agent) external {
+        Attestation storage record = _attestations[agent];
+        uint64 attestedAt = record.attestedAt;
+        if (attestedAt == 0 || record.validUntil == 0) revert NoAttestation(agent);
+        _setValidUntil(agent, record, attestedAt + maxAttestationAge);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function revokeAttestation(address agent) external onlyPauser {
+        Attestation storage record = _attestations[agent];
+        if (record.validUntil == 0) revert NoAttestation(agent);
+        _setValidUntil(agent, record, 0);
+        emit AttestationRevoked(agent, msg.sender);
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -204,7 +228,9 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (vault != previous) {
             // The attestation was about the previous vault. The epoch and the commitment chain stay, so that no
             // earlier proof can be replayed.
-            _attestations[agent].attestedAt = 0;
+            Attestation storage record = _attestations[agent];
+            record.attestedAt = 0;
+            if (record.validUntil != 0) _setValidUntil(agent, record, 0);
         }
         agentVault[agent] = vault;
         emit AgentVaultUpdated(agent, previous, vault);
@@ -226,7 +252,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     /// @inheritdoc ISolvencyAttestor
     function setMaxAttestationAge(uint64 maxAge) external onlyOwner {
-        if (maxAge == 0) revert InvalidMaxAge();
+        if (maxAge == 0 || maxAge > MAX_ATTESTATION_AGE_LIMIT) revert InvalidMaxAge();
         emit MaxAttestationAgeUpdated(maxAttestationAge, maxAge);
         maxAttestationAge = maxAge;
     }
@@ -248,6 +274,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Stores until when `agent`'s attestation is fresh and mirrors it to the registry's solvency gate.
+    function _setValidUntil(address agent, Attestation storage record, uint64 validUntil) private {
+        record.validUntil = validUntil;
+        emit SolvencyValidUntil(agent, validUntil);
+        IProofGateRegistry registry = REGISTRY;
+        if (address(registry) != address(0)) registry.recordSolvency(agent, validUntil);
+    }
 
     /// @dev The checks of an attestation by `agent` before the proof, and its public inputs (see the contract's
     ///      notes); also returns the agent's vault and its previous off-vault commitment.

@@ -43,6 +43,10 @@ interface IRegistryErrors {
     /// @param agent The agent.
     /// @param active Its current `active` flag.
     error AgentStateUnchanged(address agent, bool active);
+
+    /// @notice The caller is not the solvency attestor.
+    /// @param caller The refused caller.
+    error UnauthorizedAttestor(address caller);
 }
 
 /// @title IRegistryEvents
@@ -95,6 +99,22 @@ interface IRegistryEvents {
     /// @param previous The previous guardian.
     /// @param guardian The new guardian.
     event GuardianUpdated(address indexed previous, address indexed guardian);
+
+    /// @notice The solvency attestor changed.
+    /// @param previous The previous attestor.
+    /// @param attestor The new attestor (zero: no attestations are recorded).
+    event AttestorUpdated(address indexed previous, address indexed attestor);
+
+    /// @notice Governance set whether an agent needs a fresh solvency attestation for risk-increasing trades.
+    /// @param agent The agent.
+    /// @param required Whether it does.
+    /// @param reserveAssets Bit mask of the vault's asset indices the agent may buy without one (de-risking).
+    event SolvencyRequirementSet(address indexed agent, bool required, uint16 reserveAssets);
+
+    /// @notice The attestor recorded until when an agent's solvency attestation is fresh (0: revoked).
+    /// @param agent The agent.
+    /// @param validUntil Last second at which the attestation is fresh.
+    event SolvencyRecorded(address indexed agent, uint64 validUntil);
 }
 
 /// @title IProofGateRegistry
@@ -164,6 +184,37 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @return The guardian's address.
     function guardian() external view returns (address);
 
+    /// @notice Sets the solvency attestor, the one contract allowed to record attestations (owner only).
+    /// @param newAttestor The attestor (zero: none).
+    function setAttestor(address newAttestor) external;
+
+    /// @notice The solvency attestor.
+    /// @return The attestor's address (zero when none is set).
+    function attestor() external view returns (address);
+
+    /// @notice Sets whether a registered agent needs a fresh solvency attestation for risk-increasing trades
+    ///         (owner only). A trade is risk-increasing unless the asset it buys is in `reserveAssets`.
+    /// @param agent The agent's address.
+    /// @param required Whether it needs one.
+    /// @param reserveAssets Bit mask of the vault's asset indices (bit i: asset i) it may buy without one.
+    function setSolvencyRequirement(address agent, bool required, uint16 reserveAssets) external;
+
+    /// @notice Records until when an agent's solvency attestation is fresh (attestor only; 0 revokes it). Kept for
+    ///         registered agents only.
+    /// @param agent The agent's address.
+    /// @param validUntil Last second at which the attestation is fresh.
+    function recordSolvency(address agent, uint64 validUntil) external;
+
+    /// @notice An agent's solvency requirement and its attestation's freshness.
+    /// @param agent The agent's address.
+    /// @return required Whether risk-increasing trades need a fresh attestation.
+    /// @return reserveAssets Bit mask of the asset indices it may buy without one.
+    /// @return validUntil Last second at which its attestation is fresh (0: none).
+    function solvencyStatus(address agent)
+        external
+        view
+        returns (bool required, uint16 reserveAssets, uint64 validUntil);
+
     /// @notice What the vault needs to know about an agent.
     /// @param agent The agent's address.
     /// @return modelCommitment The model it must prove with (0 when not registered).
@@ -174,14 +225,17 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active);
 
-    /// @notice Everything a vault checks about an agent before a gated trade, in one call: its binding and
-    ///         whether the model and the parameters it is bound to are certified now.
+    /// @notice Everything a vault checks about an agent before a gated trade, in one call: its binding, whether
+    ///         the model and the parameters it is bound to are certified now, and its solvency gate.
     /// @param agent The agent's address.
     /// @return modelCommitment The model it must prove with (0 when not registered).
     /// @return paramsCommitment The parameters it must prove against (0 when not registered).
     /// @return active Whether it is registered and not paused.
     /// @return modelCertified Whether `modelCommitment` is certified (false when not registered).
     /// @return paramsCertified Whether `paramsCommitment` is certified (false when not registered).
+    /// @return solventUntil Last second at which risk-increasing trades are allowed: the attestation's
+    ///         `validUntil` when a fresh attestation is required, `type(uint64).max` when it is not.
+    /// @return reserveAssets Bit mask of the asset indices the agent may buy after `solventUntil`.
     function tradingStatus(address agent)
         external
         view
@@ -190,7 +244,9 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
             uint256 paramsCommitment,
             bool active,
             bool modelCertified,
-            bool paramsCertified
+            bool paramsCertified,
+            uint64 solventUntil,
+            uint16 reserveAssets
         );
 
     /// @notice Whether a model commitment is certified.

@@ -93,6 +93,12 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @param commitment The parameters' commitment.
     error ParamsNotCertified(uint256 commitment);
 
+    /// @notice The agent's required solvency attestation is missing, stale or revoked, and the trade buys an asset
+    ///         outside its reserve assets (a risk-increasing trade).
+    /// @param agent The agent.
+    /// @param solventUntil Until when its last attestation was fresh (0: none).
+    error AgentNotSolvent(address agent, uint256 solventUntil);
+
     /// @notice A feed's answer is not positive, or implausibly large (above 2^128 - 1).
     /// @param asset The asset.
     /// @param answer The answer.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IRiskVerifier} from "./IRiskVerifier.sol";
+import {IProofGateRegistry} from "./IProofGateRegistry.sol";
 
 /// @title ISolvencyAttestorErrors
 /// @notice Custom errors of {SolvencyAttestor}.
@@ -94,6 +95,10 @@ interface ISolvencyAttestorErrors {
     /// @notice The proof does not verify for the statement the attestor computed. Every proof failure (a bad
     ///         proof, or a good proof of another agent, vault, chain, epoch, state or price) is this one.
     error InvalidProof();
+
+    /// @notice The agent has no attestation to revoke or re-time.
+    /// @param agent The agent.
+    error NoAttestation(address agent);
 }
 
 /// @title ISolvencyAttestorEvents
@@ -146,6 +151,18 @@ interface ISolvencyAttestorEvents {
     /// @param previous The previous guardian.
     /// @param guardian The new guardian.
     event GuardianUpdated(address indexed previous, address indexed guardian);
+
+    /// @notice An agent's attestation is fresh until `validUntil` (set by an attestation, a sync after a change
+    ///         of the maximum age, a revocation or a change of vault, which set it to 0).
+    /// @param agent The agent.
+    /// @param validUntil Last second at which it is fresh (0: none).
+    event SolvencyValidUntil(address indexed agent, uint64 validUntil);
+
+    /// @notice The guardian or the owner revoked an agent's attestation (for example after an off-chain audit
+    ///         failed); the agent must attest again.
+    /// @param agent The agent.
+    /// @param by Who revoked it.
+    event AttestationRevoked(address indexed agent, address indexed by);
 }
 
 /// @title ISolvencyAttestor
@@ -158,12 +175,15 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @notice An agent's last attestation.
     /// @param epoch Its epoch (0 before the first).
     /// @param attestedAt Its block timestamp (0 before the first, and after the agent's vault changed).
+    /// @param validUntil Last second at which it is fresh: `attestedAt` plus the maximum age when it was made or last
+    ///        synced (0 before the first, after a revocation and after the agent's vault changed).
     /// @param liabilitiesRoot The liabilities tree's root hash.
     /// @param offVaultCommitment The off-vault commitment (the next attestation's previous commitment).
     /// @param totalsHash `keccak256(abi.encodePacked(totals))`: the per-asset totals, one 32-byte word each.
     struct Attestation {
         uint64 epoch;
         uint64 attestedAt;
+        uint64 validUntil;
         uint256 liabilitiesRoot;
         uint256 offVaultCommitment;
         bytes32 totalsHash;
@@ -206,10 +226,26 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @return The low 253 bits of `keccak256(abi.encode(agent, vault, block.chainid, epoch))`.
     function binding(address agent, address vault, uint64 epoch) external view returns (uint256);
 
-    /// @notice Whether `agent` has an attestation at most {maxAttestationAge} seconds old (for its current vault).
+    /// @notice Whether `agent` has a fresh attestation (for its current vault, not revoked, at most the maximum age
+    ///         in force when it was made or last synced old).
     /// @param agent The agent.
     /// @return True when solvent by a fresh attestation.
     function isSolvent(address agent) external view returns (bool);
+
+    /// @notice Re-times an agent's attestation with the maximum age in force now (anyone may call it, so that a
+    ///         change of {maxAttestationAge} reaches every agent, shorter or longer); mirrored to the registry.
+    /// @param agent The agent.
+    function syncSolvency(address agent) external;
+
+    /// @notice Revokes an agent's attestation at once (guardian or owner): {isSolvent} is false and the registry
+    ///         stops its risk-increasing trades until it attests again.
+    /// @param agent The agent.
+    function revokeAttestation(address agent) external;
+
+    /// @notice The registry the attestor records freshness in (read by the vaults on every trade); zero for none.
+    /// @return The registry.
+    // forge-lint: disable-next-line(mixed-case-function)
+    function REGISTRY() external view returns (IProofGateRegistry);
 
     /// @notice An agent's last attestation.
     /// @param agent The agent.
@@ -231,7 +267,8 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @param haircutBps The share of the asset's units counted, basis points (at most 10,000).
     function setHaircut(uint256 asset, uint16 haircutBps) external;
 
-    /// @notice Sets the maximum attestation age (owner only); applies at once to every agent.
+    /// @notice Sets the maximum attestation age (owner only); applies to attestations made from now on, and to an
+    ///         earlier one once {syncSolvency} is called for its agent.
     /// @param maxAge Seconds (nonzero).
     function setMaxAttestationAge(uint64 maxAge) external;
 
