@@ -60,6 +60,9 @@ pub enum Error {
     /// The statement breaks a check: no proof exists.
     #[error("the trade breaks the risk checks: {0:?}")]
     Violations(Vec<Violation>),
+    /// The solvency reference refuses the book: no attestation proof exists.
+    #[error("the book is not solvent (no proof exists): {0:?}")]
+    Insolvent(Vec<solvency::attestation::SolvencyViolation>),
     /// A key is unusable for this circuit.
     #[error("invalid key: {0}")]
     InvalidKey(String),

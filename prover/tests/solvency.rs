@@ -230,3 +230,37 @@ fn a_proof_verifies_only_for_its_own_statement() {
     let later_inputs = later.public_inputs().expect("in range");
     assert!(!Groth16::<Bn254>::verify(&vk, &later_inputs, &proof).expect("verify"));
 }
+
+#[test]
+fn a_haircut_above_one_is_refused_by_the_range_check_alone() {
+    let (mut statement, witness) = solvent();
+    // The book is solvent at any haircut up to one; 100.01 % would count more than is held, and
+    // only the haircut's range constraint stops it.
+    statement.assets[0].haircut_bps = 10_001;
+    let violations = check(&statement, &witness);
+    assert!(
+        matches!(violations.as_slice(), [SolvencyViolation::OutOfRange(what)] if what.contains("haircut")),
+        "{violations:?}"
+    );
+    assert!(!satisfied(&statement, &witness), "the circuit must refuse a haircut above 10,000 bps");
+    statement.assets[0].haircut_bps = 10_000;
+    assert_case(&statement, &witness, &[]);
+}
+
+#[test]
+fn the_prover_refuses_an_insolvent_book_with_its_reasons() {
+    use proofgate_prover::solvency::SolvencyKeys;
+    let keys = SolvencyKeys::setup(N, DEPTH, &mut StdRng::seed_from_u64(5)).expect("setup");
+    let (mut statement, witness) = solvent();
+    statement.assets[1].haircut_bps = 7_000;
+    match keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(6)) {
+        Err(proofgate_prover::Error::Insolvent(reasons)) => {
+            assert_eq!(reasons, vec![SolvencyViolation::AssetValue(1)]);
+        }
+        other => panic!("expected Insolvent, got {:?}", other.map(|_| ())),
+    }
+    statement.assets[1].haircut_bps = 9_000;
+    let (proof, inputs) =
+        keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(7)).expect("solvent");
+    assert!(Groth16::<Bn254>::verify(keys.vk(), &inputs, &proof).expect("verifies"));
+}

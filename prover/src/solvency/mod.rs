@@ -84,6 +84,7 @@ mod depositors;
 mod files;
 mod hash;
 mod inclusion;
+pub mod keys;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -94,6 +95,7 @@ pub use hash::{id_element, leaf_hash, liabilities_commitment, node_hash, padding
 pub use inclusion::{
     check_against_commitment, check_inclusion, InclusionProof, NotIncluded, Sibling,
 };
+pub use keys::{SolvencyKeyHeader, SolvencyKeys};
 pub use tree::{SumTree, TreeRoot};
 
 use crate::Error;

@@ -1,0 +1,225 @@
+//! Keys of the solvency circuit: setup for `(n_assets, depth)`, a versioned key file, and proving
+//! that refuses (with the native reference's reasons) a book that is not solvent.
+//!
+//! File layout (`solvency.pk`): the magic bytes `PROOFGATE-SPK`, a little-endian `u32` header
+//! length, the JSON [`SolvencyKeyHeader`], then the proving key's canonical uncompressed bytes.
+//! The header carries the payload's length and keccak256, so truncation and corruption are named
+//! before any curve point is decoded, and the verifying key's hash, which the deployed verifier
+//! is generated from.
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_snark::SNARK;
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+
+use super::attestation::{check, public_input_count, SolvencyStatement, SolvencyWitness};
+use super::circuit::SolvencyCircuit;
+use super::check_shape;
+use crate::config::FORMAT_VERSION;
+use crate::Error;
+
+const MAGIC: &[u8] = b"PROOFGATE-SPK";
+
+/// Header of a solvency proving-key file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencyKeyHeader {
+    /// Format version.
+    pub version: u64,
+    /// Number of assets.
+    pub n_assets: usize,
+    /// Depth of the liabilities tree (`2^depth` depositors).
+    pub depth: u32,
+    /// Payload length in bytes.
+    pub payload_len: u64,
+    /// keccak256 of the payload, hex.
+    pub payload_keccak: String,
+    /// keccak256 of the verifying key's canonical compressed bytes, hex.
+    pub vk_hash: String,
+}
+
+/// A solvency proving key and the circuit shape it is for.
+#[derive(Clone, Debug)]
+pub struct SolvencyKeys {
+    /// Number of assets.
+    pub n_assets: usize,
+    /// Tree depth.
+    pub depth: u32,
+    /// The Groth16 proving key (its verifying key inside).
+    pub pk: ProvingKey<Bn254>,
+}
+
+fn keccak_hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(Keccak256::digest(bytes)))
+}
+
+fn serialize<T: CanonicalSerialize>(value: &T, compressed: bool) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let result = if compressed {
+        value.serialize_compressed(&mut bytes)
+    } else {
+        value.serialize_uncompressed(&mut bytes)
+    };
+    result.map_err(|e| Error::Corrupt(format!("serialising a key: {e}")))?;
+    Ok(bytes)
+}
+
+impl SolvencyKeys {
+    /// Runs a circuit-specific setup for `n_assets` assets and a tree of depth `depth`.
+    pub fn setup<R: RngCore + CryptoRng>(
+        n_assets: usize,
+        depth: u32,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        check_shape(depth, n_assets)?;
+        let shape = SolvencyCircuit { n_assets, depth, assignment: None };
+        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(shape, rng)?;
+        Ok(Self { n_assets, depth, pk })
+    }
+
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.pk.vk
+    }
+
+    /// keccak256 of the verifying key's canonical compressed bytes.
+    pub fn vk_hash(&self) -> Result<String, Error> {
+        Ok(keccak_hex(&serialize(&self.pk.vk, true)?))
+    }
+
+    /// Proves that `witness` makes `statement` true. The native reference runs first: a book that
+    /// is not solvent (per asset or in total), a tree that does not hash to the root, a balance
+    /// out of range or a commitment that does not open gets [`Error::Insolvent`] with every
+    /// reason, and no proof.
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        statement: &SolvencyStatement,
+        witness: &SolvencyWitness,
+        rng: &mut R,
+    ) -> Result<(Proof<Bn254>, Vec<Fr>), Error> {
+        if statement.assets.len() != self.n_assets {
+            return Err(Error::StatementMismatch(format!(
+                "{} assets, the solvency key is for {}",
+                statement.assets.len(),
+                self.n_assets
+            )));
+        }
+        if witness.leaves.len() != 1usize << self.depth {
+            return Err(Error::StatementMismatch(format!(
+                "{} leaves, the solvency key is for depth {} ({} leaves)",
+                witness.leaves.len(),
+                self.depth,
+                1usize << self.depth
+            )));
+        }
+        let violations = check(statement, witness);
+        if !violations.is_empty() {
+            return Err(Error::Insolvent(violations));
+        }
+        let inputs = statement.public_inputs()?;
+        let circuit = SolvencyCircuit {
+            n_assets: self.n_assets,
+            depth: self.depth,
+            assignment: Some((statement.clone(), witness.clone())),
+        };
+        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, rng)?;
+        Ok((proof, inputs))
+    }
+
+    /// Encodes the key file.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let payload = serialize(&self.pk, false)?;
+        let header = SolvencyKeyHeader {
+            version: FORMAT_VERSION,
+            n_assets: self.n_assets,
+            depth: self.depth,
+            payload_len: payload.len() as u64,
+            payload_keccak: keccak_hex(&payload),
+            vk_hash: self.vk_hash()?,
+        };
+        let header = serde_json::to_vec(&header).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend((header.len() as u32).to_le_bytes());
+        bytes.extend(header);
+        bytes.extend(payload);
+        Ok(bytes)
+    }
+
+    /// Decodes a key file, naming what is wrong with one that is not.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let rest = bytes
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| Error::Corrupt("not a ProofGate solvency key (bad magic bytes)".into()))?;
+        let truncated = || Error::Corrupt("solvency key truncated in its header".into());
+        let len: [u8; 4] = rest.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(truncated)?;
+        let header_len = u32::from_le_bytes(len) as usize;
+        let header_bytes = rest.get(4..4 + header_len).ok_or_else(truncated)?;
+        let header: SolvencyKeyHeader = serde_json::from_slice(header_bytes)
+            .map_err(|e| Error::Corrupt(format!("solvency key header is not valid: {e}")))?;
+        if header.version != FORMAT_VERSION {
+            return Err(Error::Corrupt(format!(
+                "solvency key format version {} (this build reads {FORMAT_VERSION})",
+                header.version
+            )));
+        }
+        check_shape(header.depth, header.n_assets)?;
+        let payload = &rest[4 + header_len..];
+        if payload.len() as u64 != header.payload_len {
+            return Err(Error::Corrupt(format!(
+                "solvency key truncated or padded: {} payload bytes, header says {}",
+                payload.len(),
+                header.payload_len
+            )));
+        }
+        if keccak_hex(payload) != header.payload_keccak {
+            return Err(Error::Corrupt("solvency key corrupted (payload checksum mismatch)".into()));
+        }
+        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(payload)
+            .map_err(|e| Error::Corrupt(format!("solvency key payload: {e}")))?;
+        let expected = public_input_count(header.n_assets) + 1;
+        if pk.vk.gamma_abc_g1.len() != expected {
+            return Err(Error::InvalidKey(format!(
+                "solvency key has {} input bases, {} assets need {expected}",
+                pk.vk.gamma_abc_g1.len(),
+                header.n_assets
+            )));
+        }
+        if pk.vk.delta_g2 == pk.vk.gamma_g2 {
+            return Err(Error::InvalidKey("solvency key has delta = gamma: unsound".into()));
+        }
+        let keys = Self { n_assets: header.n_assets, depth: header.depth, pk };
+        if keys.vk_hash()? != header.vk_hash {
+            return Err(Error::Corrupt("solvency key's verifying-key hash does not match".into()));
+        }
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_key_file_round_trips_and_damage_is_named() {
+        let keys = SolvencyKeys::setup(2, 1, &mut StdRng::seed_from_u64(1)).expect("setup");
+        let bytes = keys.encode().expect("encode");
+        let back = SolvencyKeys::decode(&bytes).expect("decode");
+        assert_eq!((back.n_assets, back.depth), (2, 1));
+        assert_eq!(back.vk_hash().expect("hash"), keys.vk_hash().expect("hash"));
+
+        let cut = SolvencyKeys::decode(&bytes[..bytes.len() - 10]).expect_err("truncated");
+        assert!(cut.to_string().contains("truncated"), "{cut}");
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let bad = SolvencyKeys::decode(&flipped).expect_err("corrupt");
+        assert!(bad.to_string().contains("checksum"), "{bad}");
+        let wrong = SolvencyKeys::decode(b"PROOFGATE-PK....").expect_err("magic");
+        assert!(wrong.to_string().contains("magic"), "{wrong}");
+    }
+}
