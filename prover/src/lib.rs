@@ -5,6 +5,7 @@
 //! - [`statement`]: the public statement and its public-input layout (followed by the vault).
 //! - [`model`], [`risk_params`]: the private preimages and their Poseidon commitments.
 //! - [`reference`]: the native evaluation the agent runs before proving.
+//! - [`onnx`]: importing an ONNX model, its quantisation and calibration.
 //! - [`circuit`]: the R1CS circuit, in lockstep with the reference.
 //! - [`valuation`]: token amounts to USD at 1e8, and the statement of a vault snapshot.
 //! - [`solvency`]: the Merkle-sum tree of depositors' liabilities and their inclusion proofs.
@@ -17,6 +18,7 @@ pub mod files;
 pub mod fixed;
 pub mod fixtures;
 pub mod model;
+pub mod onnx;
 pub mod poseidon;
 pub mod reference;
 pub mod risk_params;

@@ -39,6 +39,10 @@ pub struct Model {
     pub weight_bits: u32,
     /// Layers from input to output.
     pub layers: Vec<Layer>,
+    /// Where the weights came from, for models made by `proofgate model import` (absent from
+    /// other files). Not part of the commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::onnx::Provenance>,
 }
 
 impl Model {
@@ -162,6 +166,7 @@ impl Model {
             weight_frac_bits: config.weight_frac_bits,
             weight_bits: config.weight_bits,
             layers,
+            provenance: None,
         }
     }
 }

@@ -132,6 +132,35 @@ fn big(v: impl Into<BigInt>) -> BigInt {
     v.into()
 }
 
+/// Runs the model on features at 2^activation_frac_bits: each layer's witness, and an
+/// [`Violation::ActivationOutOfRange`] for every activation that does not fit. The score is the
+/// last layer's single output.
+pub fn run_model(model: &Model, features: Vec<BigInt>) -> (Vec<LayerTrace>, Vec<Violation>) {
+    let mut violations = Vec::new();
+    let mut activations = features;
+    let divisor = BigInt::one() << model.weight_frac_bits;
+    let mut layers = Vec::with_capacity(model.layers.len());
+    for (l, layer) in model.layers.iter().enumerate() {
+        let last = l + 1 == model.layers.len();
+        let mut trace = LayerTrace::default();
+        for (neuron, (row, &bias)) in layer.weights.iter().zip(&layer.biases).enumerate() {
+            let acc: BigInt =
+                row.iter().zip(&activations).map(|(&w, a)| big(w) * a).sum::<BigInt>() + bias;
+            let (q, r) = floor_div(&acc, &divisor);
+            if !fits_signed(&q, ACTIVATION_BITS) {
+                violations.push(Violation::ActivationOutOfRange { layer: l, neuron });
+            }
+            let out = if last || q.is_positive() { q.clone() } else { BigInt::zero() };
+            trace.quotients.push(q);
+            trace.remainders.push(r);
+            trace.outputs.push(out);
+        }
+        activations = trace.outputs.clone();
+        layers.push(trace);
+    }
+    (layers, violations)
+}
+
 /// Evaluates the statement natively. Returns an error for malformed input (shapes or widths
 /// that do not match `config`), and the list of violations for a well-formed statement.
 pub fn evaluate(
@@ -213,29 +242,10 @@ pub fn evaluate(
     }
 
     // The model.
-    let mut activations: Vec<BigInt> =
-        weight_features.iter().chain(&variance_shares).cloned().collect();
-    let divisor = BigInt::one() << config.weight_frac_bits;
-    let mut layers = Vec::with_capacity(model.layers.len());
-    for (l, layer) in model.layers.iter().enumerate() {
-        let last = l + 1 == model.layers.len();
-        let mut trace = LayerTrace::default();
-        for (neuron, (row, &bias)) in layer.weights.iter().zip(&layer.biases).enumerate() {
-            let acc: BigInt =
-                row.iter().zip(&activations).map(|(&w, a)| big(w) * a).sum::<BigInt>() + bias;
-            let (q, r) = floor_div(&acc, &divisor);
-            if !fits_signed(&q, ACTIVATION_BITS) {
-                violations.push(Violation::ActivationOutOfRange { layer: l, neuron });
-            }
-            let out = if last || q.is_positive() { q.clone() } else { BigInt::zero() };
-            trace.quotients.push(q);
-            trace.remainders.push(r);
-            trace.outputs.push(out);
-        }
-        activations = trace.outputs.clone();
-        layers.push(trace);
-    }
-    let score = activations.first().cloned().unwrap_or_default();
+    let features = weight_features.iter().chain(&variance_shares).cloned().collect();
+    let (layers, model_violations) = run_model(model, features);
+    violations.extend(model_violations);
+    let score = layers.last().and_then(|l| l.outputs.first()).cloned().unwrap_or_default();
 
     // Hard checks.
     if score > big(params.max_score) {

@@ -93,7 +93,7 @@ pub enum Command {
     Export(cmd::snarkjs::ExportArgs),
     /// Read a verifying key and proof from another tool's format (snarkjs), strictly.
     Import(cmd::snarkjs::ImportArgs),
-    /// Model files: commitments for governance.
+    /// Model files: commitments for governance, and import and calibration from ONNX.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
     /// Risk-parameter files: commitments for governance.

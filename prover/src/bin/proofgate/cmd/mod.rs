@@ -5,6 +5,7 @@ pub mod example;
 pub mod export_verifier;
 pub mod inspect;
 pub mod model;
+pub mod model_import;
 pub mod params;
 pub mod prove;
 pub mod setup;
