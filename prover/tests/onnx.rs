@@ -147,9 +147,12 @@ fn round_trip(model_name: &str, circuit_checks: usize) {
         }
         let score = evaluation.metrics.score.clone();
         let exact = float_features(&exposures, &params.covariance);
-        let float =
-            onnx::float_scores(&bytes(&format!("{model_name}.onnx")), &mlp, &[exact.clone()])
-                .expect("runs")[0];
+        let float = onnx::float_scores(
+            &bytes(&format!("{model_name}.onnx")),
+            &mlp,
+            std::slice::from_ref(&exact),
+        )
+        .expect("runs")[0];
         let quantised: f64 = score.to_string().parse::<f64>().expect("number") / one;
         if inside(&exact) {
             worst = worst.max((quantised - float).abs());
