@@ -29,6 +29,7 @@ use crate::deploy::DeploymentFile;
 use crate::journal::{Entry, Journal, NewDecision, ProvedTrade, Status};
 use crate::market::{self, MarketState};
 use crate::metrics::Metrics;
+use crate::solvency::{self, Attester, SolvencyGate};
 use crate::strategy::{MarketView, Proposal, Strategy};
 use crate::{Error, Result};
 
@@ -77,6 +78,24 @@ pub enum EventKind {
     Stale,
     /// Nothing to do at this block (no proposal, inactive, or skipped).
     Idle,
+    /// The agent attested its solvency (scheduled); it decides again at once.
+    Attested {
+        /// The epoch attested.
+        epoch: u64,
+        /// Until when the attestation is fresh.
+        valid_until: u64,
+    },
+    /// A scheduled attestation failed; the agent goes on, and retries later.
+    AttestationFailed {
+        /// Why.
+        reason: String,
+    },
+    /// A risk-increasing proposal was held back: the agent's required solvency attestation is
+    /// missing or stale, so the vault would refuse it (trades into reserve assets still go).
+    SolvencyPaused {
+        /// Until when the last attestation was fresh (0: none).
+        valid_until: u64,
+    },
 }
 
 /// A simulated crash (fault injection for tests).
@@ -142,6 +161,10 @@ pub struct Agent {
     history: Vec<Vec<u64>>,
     decisions: u64,
     current_block: u64,
+    attester: Option<Attester>,
+    /// When a failed scheduled attestation may be retried (wall clock: a failure such as a
+    /// stale feed clears with the next block, not with chain time).
+    attest_retry_at: Option<Instant>,
 }
 
 impl Agent {
@@ -166,7 +189,16 @@ impl Agent {
             history: Vec::new(),
             decisions: 0,
             current_block: 0,
+            attester: None,
+            attest_retry_at: None,
         }
+    }
+
+    /// The agent attests its solvency with `attester` (on the schedule of its configuration's
+    /// `solvency` section).
+    pub fn with_attester(mut self, attester: Attester) -> Self {
+        self.attester = Some(attester);
+        self
     }
 
     /// The agent's address.
@@ -348,12 +380,25 @@ impl Agent {
             self.emit(None, EventKind::Idle, observed);
             return Ok(false);
         }
+        let gate = match deployment.attestor {
+            Some(_) => {
+                SolvencyGate::read(&self.provider, deployment.registry, self.address, state.block)
+                    .await?
+            }
+            None => SolvencyGate::default(),
+        };
+        if self.scheduled_attestation_due(&gate, state.timestamp) {
+            return self.attest_on_schedule(observed).await;
+        }
         let view =
             MarketView { block: state.block, assets: &state.assets, price_history: &self.history };
         let Some(proposal) = self.strategy.propose(&view) else {
             self.emit(None, EventKind::Idle, observed);
             return Ok(false);
         };
+        if !gate.allows(proposal.buy_asset, state.timestamp) {
+            return self.hold_back(&proposal, &gate, state.block, observed);
+        }
         self.decisions += 1;
         let every = match self.shared.faults.force_invalid_every {
             0 => self.config.force_invalid_every,
@@ -459,6 +504,81 @@ impl Agent {
         }
         let trade = to_call(&trade);
         self.submit(id, trade, deadline, proof, prove_s, false, observed).await
+    }
+
+    /// Whether a scheduled attestation is due now (and not waiting out a failed one's retry).
+    fn scheduled_attestation_due(&self, gate: &SolvencyGate, timestamp: u64) -> bool {
+        let Some(solvency) = &self.config.solvency else { return false };
+        self.attester.is_some()
+            && solvency.schedule
+            && self.attest_retry_at.is_none_or(|at| Instant::now() >= at)
+            && gate.due(timestamp, solvency.refresh_before_s)
+    }
+
+    /// Attests now; on success the caller decides again at once (on the fresh gate). A failure
+    /// is logged and counted, and retried after `retry_after_s`.
+    async fn attest_on_schedule(&mut self, observed: Instant) -> Result<bool> {
+        let (Some(attester), Some(solvency)) = (&self.attester, &self.config.solvency) else {
+            return Ok(false);
+        };
+        let name = self.config.name.clone();
+        let outcome =
+            solvency::attest(&self.provider, &self.shared.deployment, self.address, attester).await;
+        match outcome {
+            Ok(done) => {
+                self.attest_retry_at = None;
+                self.shared.metrics.update(&name, |c| c.attestations += 1);
+                info!(target: "proofgate::agent", agent = %name, epoch = done.epoch, valid_until = done.valid_until, prove_s = done.prove_s, "scheduled solvency attestation");
+                let kind = EventKind::Attested { epoch: done.epoch, valid_until: done.valid_until };
+                self.emit(None, kind, observed);
+                Ok(true)
+            }
+            Err(Error::Rpc(e)) => Err(Error::Rpc(e)),
+            Err(e) => {
+                let retry = Duration::from_secs(solvency.retry_after_s);
+                self.attest_retry_at = Some(Instant::now() + retry);
+                self.shared.metrics.update(&name, |c| c.attestation_failures += 1);
+                let reason = chain_of(&e);
+                warn!(target: "proofgate::agent", agent = %name, %reason, retry_in_s = retry.as_secs(), "solvency attestation failed");
+                self.emit(None, EventKind::AttestationFailed { reason }, observed);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Journals a risk-increasing proposal the solvency gate holds back (as skipped, with why).
+    fn hold_back(
+        &mut self,
+        proposal: &Proposal,
+        gate: &SolvencyGate,
+        block: u64,
+        observed: Instant,
+    ) -> Result<bool> {
+        let why = match gate.valid_until {
+            0 => "no solvency attestation".to_string(),
+            t => format!("solvency attestation stale since {t}"),
+        };
+        let reason = format!(
+            "{}; held back by the solvency gate ({why}): only trades into reserve assets go",
+            proposal.reason
+        );
+        let decision = NewDecision {
+            agent: self.address,
+            strategy: self.strategy.name().to_string(),
+            block,
+            sell_asset: proposal.sell_asset,
+            buy_asset: proposal.buy_asset,
+            amount_in: U256::from(proposal.amount_in),
+            amount_out: U256::ZERO,
+            forced: false,
+            reason,
+        };
+        let id = self.shared.journal.record(&decision, Status::Skipped).map_err(journal_error)?;
+        let name = self.config.name.clone();
+        self.shared.metrics.update(&name, |c| c.solvency_paused += 1);
+        info!(target: "proofgate::agent", agent = %name, entry = id, %why, "risk-increasing trade held back by the solvency gate");
+        self.emit(Some(id), EventKind::SolvencyPaused { valid_until: gate.valid_until }, observed);
+        Ok(false)
     }
 
     /// Sizes a proposal: quotes it, builds the vault's statement and halves it until the

@@ -37,6 +37,7 @@ pub mod vault {
             error AgentNotActive(address agent);
             error ModelNotCertified(uint256 commitment);
             error ParamsNotCertified(uint256 commitment);
+            error AgentNotSolvent(address agent, uint256 solventUntil);
             error InvalidPrice(uint256 asset, int256 answer);
             error StalePrice(uint256 asset, uint256 updatedAt);
             error InvalidProof();
@@ -111,6 +112,75 @@ pub mod registry {
     );
 }
 
+/// `contracts/src/interfaces/ISolvencyAttestor.sol`: solvency attestations. Mirrored like the
+/// vault's interface (the file imports other interfaces); an e2e test checks the selectors
+/// against forge's ABI.
+pub mod attestor {
+    alloy::sol! {
+        #[sol(rpc, all_derives)]
+        interface ISolvencyAttestor {
+            error ZeroAddress();
+            error UnsupportedAssetCount(uint256 assetCount);
+            error VerifierInputCountMismatch(uint256 verifierInputs, uint256 layoutInputs);
+            error InvalidMaxAge();
+            error UnauthorizedPauser(address caller);
+            error UnknownAsset(uint256 index);
+            error InvalidHaircut(uint256 asset, uint256 haircutBps);
+            error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
+            error AgentNotRegistered(address agent);
+            error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
+            error TotalsLengthMismatch(uint256 given, uint256 expected);
+            error RootNotInField(uint256 root);
+            error CommitmentNotInField(uint256 commitment);
+            error ValueOutOfRange(uint8 field, uint256 asset, uint256 value, uint256 bits);
+            error InvalidPrice(uint256 asset, int256 answer);
+            error StalePrice(uint256 asset, uint256 updatedAt);
+            error UnsupportedDecimals(uint256 asset, uint8 tokenDecimals);
+            error InvalidProof();
+            error NoAttestation(address agent);
+            error EnforcedPause();
+
+            event SolvencyAttested(
+                address indexed agent,
+                address indexed vault,
+                uint64 indexed epoch,
+                uint256 liabilitiesRoot,
+                uint256 previousCommitment,
+                uint256 offVaultCommitment,
+                uint256[] totals,
+                bytes32 statementHash
+            );
+            event SolvencyValidUntil(address indexed agent, uint64 validUntil);
+
+            struct Attestation {
+                uint64 epoch;
+                uint64 attestedAt;
+                uint64 validUntil;
+                uint256 liabilitiesRoot;
+                uint256 offVaultCommitment;
+                bytes32 totalsHash;
+            }
+
+            function attestSolvency(uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment, uint256[8] calldata proof) external;
+            function publicInputs(address agent, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment) external view returns (uint256[] memory inputs);
+            function isSolvent(address agent) external view returns (bool);
+            function attestation(address agent) external view returns (Attestation memory);
+            function syncSolvency(address agent) external;
+            function revokeAttestation(address agent) external;
+            function setAgentVault(address agent, address vault) external;
+            function setMargin(uint16 marginBps) external;
+            function setHaircut(uint256 asset, uint16 haircutBps) external;
+            function setMaxAttestationAge(uint64 maxAge) external;
+            function agentVault(address agent) external view returns (address);
+            function margin() external view returns (uint16);
+            function haircut(uint256 asset) external view returns (uint16);
+            function maxAttestationAge() external view returns (uint64);
+            function ASSET_COUNT() external view returns (uint256);
+            function REGISTRY() external view returns (address);
+        }
+    }
+}
+
 /// `contracts/src/venues/IUniswapV2.sol`: the Uniswap V2 factory and pair.
 pub mod uniswap {
     alloy::sol!(
@@ -178,6 +248,9 @@ pub mod constructors {
         }
         contract ProofGateVault {
             constructor(address owner, address guardian, address registry, address verifier, uint256 assetCount);
+        }
+        contract SolvencyAttestor {
+            constructor(address owner, address guardian, address verifier, uint256 assetCount, uint64 maxAge, address registry);
         }
         contract UniswapV2Venue {
             constructor(address factory, address vault, bytes32 pairInitCodeHash);

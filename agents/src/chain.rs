@@ -236,6 +236,16 @@ pub async fn deploy<P: Provider, C: SolConstructor>(
     })
 }
 
+/// Deploys raw creation code (a generated verifier) and returns the new contract's address.
+pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes, name: &str) -> Result<Address> {
+    let what = format!("deploy {name}");
+    let tx = TransactionRequest::default().with_deploy_code(code);
+    let receipt = confirm(provider.send_transaction(tx).await?, &what).await?;
+    receipt
+        .contract_address
+        .ok_or(Error::NoContractAddress { what, tx_hash: receipt.transaction_hash })
+}
+
 /// Waits for a sent transaction's receipt and turns a revert into [`Error::Reverted`].
 pub async fn confirm(
     pending: PendingTransactionBuilder<alloy::network::Ethereum>,

@@ -55,6 +55,10 @@ pub struct DaemonConfig {
     pub deployment: PathBuf,
     /// The proving key file.
     pub proving_key: PathBuf,
+    /// The solvency circuit's proving key (`solvency.pk`), for agents that attest; the
+    /// deployment must name an attestor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solvency_key: Option<PathBuf>,
     /// The journal database.
     pub journal: PathBuf,
     /// Where to serve Prometheus metrics (`host:port`); none when absent.
@@ -120,6 +124,40 @@ pub struct AgentConfig {
     pub force_invalid_every: u64,
     /// The trading rule.
     pub strategy: StrategyConfig,
+    /// Solvency attestations: the agent's book and when to attest (none: the agent never
+    /// attests; `proofgate-agent attest` needs this too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solvency: Option<SolvencyConfig>,
+}
+
+/// An agent's solvency attestations.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencyConfig {
+    /// The agent's private book (`book.json`: its depositors file and off-vault positions).
+    pub book: PathBuf,
+    /// Attest on a schedule: whenever the attestation is missing or fresh for less than
+    /// `refresh_before_s` more. When false the agent attests only on demand
+    /// (`proofgate-agent attest`), and a stale attestation pauses its risk-increasing trades.
+    #[serde(default = "default_schedule")]
+    pub schedule: bool,
+    /// How long before the attestation goes stale a scheduled agent attests again, seconds.
+    #[serde(default = "default_refresh_before")]
+    pub refresh_before_s: u64,
+    /// After a failed attestation, how long a scheduled agent waits before trying again,
+    /// seconds (wall clock).
+    #[serde(default = "default_retry_after")]
+    pub retry_after_s: u64,
+}
+
+fn default_schedule() -> bool {
+    true
+}
+fn default_refresh_before() -> u64 {
+    600
+}
+fn default_retry_after() -> u64 {
+    60
 }
 
 fn default_concurrency() -> usize {
@@ -205,9 +243,15 @@ impl DaemonConfig {
         join(&mut self.deployment);
         join(&mut self.proving_key);
         join(&mut self.journal);
+        if let Some(key) = &mut self.solvency_key {
+            join(key);
+        }
         for agent in &mut self.agents {
             join(&mut agent.model);
             join(&mut agent.params);
+            if let Some(solvency) = &mut agent.solvency {
+                join(&mut solvency.book);
+            }
             if let Some(keystore) = &mut agent.keystore {
                 join(keystore);
             }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use alloy::primitives::B256;
 use alloy::providers::Provider;
 use proofgate_prover::files;
+use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -21,11 +22,12 @@ use tracing::info;
 
 use crate::agent::{Agent, AgentEvent, Faults, Shared};
 use crate::chain;
-use crate::config::DaemonConfig;
+use crate::config::{AgentConfig, DaemonConfig};
 use crate::deploy::DeploymentFile;
 use crate::journal::Journal;
 use crate::market::fr_from_u256;
 use crate::metrics::{self, Metrics};
+use crate::solvency::{Attester, Book};
 use crate::{Error, Result};
 
 /// A running daemon.
@@ -57,6 +59,51 @@ impl DaemonHandle {
 
 fn config_error(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::Config(format!("{}: {what}", path.display()))
+}
+
+/// The solvency proving key, when the configuration names one: it must fit the vault's asset
+/// count, and the deployment must have an attestor.
+pub fn load_solvency_key(
+    config: &DaemonConfig,
+    deployment: &DeploymentFile,
+) -> Result<Option<Arc<SolvencyKeys>>> {
+    let Some(path) = &config.solvency_key else { return Ok(None) };
+    if deployment.attestor.is_none() {
+        return Err(config_error(path, "the deployment has no solvency attestor"));
+    }
+    let bytes = files::read(path).map_err(|e| config_error(path, e))?;
+    let keys = SolvencyKeys::decode(&bytes).map_err(|e| config_error(path, e))?;
+    if keys.n_assets != deployment.assets.len() {
+        return Err(config_error(
+            path,
+            format!("key for {} assets, the vault has {}", keys.n_assets, deployment.assets.len()),
+        ));
+    }
+    Ok(Some(Arc::new(keys)))
+}
+
+/// An agent's attester: its book, with the daemon's solvency key and the deployment's attestor
+/// (none when the agent has no `solvency` section).
+pub fn attester_for(
+    agent: &AgentConfig,
+    deployment: &DeploymentFile,
+    keys: &Option<Arc<SolvencyKeys>>,
+) -> Result<Option<Attester>> {
+    let Some(solvency) = &agent.solvency else { return Ok(None) };
+    let (Some(keys), Some(attestor)) = (keys, deployment.attestor) else {
+        return Err(Error::Config(format!(
+            "agent {:?} attests solvency: the configuration needs solvency_key and the deployment an attestor",
+            agent.name
+        )));
+    };
+    let book = Book::load(&solvency.book)?;
+    if book.depositors.n_assets() != keys.n_assets {
+        return Err(config_error(
+            &solvency.book,
+            format!("{} assets, the vault has {}", book.depositors.n_assets(), keys.n_assets),
+        ));
+    }
+    Ok(Some(Attester { keys: keys.clone(), book: Arc::new(book), attestor }))
 }
 
 /// Loads and checks `config`, then starts its agents, signing with their configured keys.
@@ -114,6 +161,8 @@ pub async fn start_with_signers(
             ),
         ));
     }
+
+    let solvency_keys = load_solvency_key(config, &deployment)?;
 
     let journal =
         Arc::new(Journal::open(&config.journal).map_err(|e| config_error(&config.journal, e))?);
@@ -179,14 +228,12 @@ pub async fn start_with_signers(
                 config.rpc_url, config.chain_id
             )));
         }
-        agents.push(Agent::new(
-            agent_config.clone(),
-            address,
-            provider,
-            model,
-            params,
-            shared.clone(),
-        ));
+        let mut agent =
+            Agent::new(agent_config.clone(), address, provider, model, params, shared.clone());
+        if let Some(attester) = attester_for(agent_config, &shared.deployment, &solvency_keys)? {
+            agent = agent.with_attester(attester);
+        }
+        agents.push(agent);
     }
 
     let metrics_addr = match config.metrics_listen {

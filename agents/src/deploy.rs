@@ -213,6 +213,9 @@ pub struct DeploymentFile {
     pub params_commitment: U256,
     /// The registered agents.
     pub agents: Vec<Address>,
+    /// The solvency attestor, when one is deployed (see [`crate::solvency`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestor: Option<Address>,
 }
 
 impl DeploymentFile {
@@ -376,14 +379,7 @@ pub async fn deploy_system<P: Provider>(
     }
 
     // Verifier, governance, registry, vault and venue.
-    let verifier_tx =
-        TransactionRequest::default().with_deploy_code(plan.verifier_bytecode.clone());
-    let receipt =
-        chain::confirm(provider.send_transaction(verifier_tx).await?, "deploy verifier").await?;
-    let verifier = receipt.contract_address.ok_or_else(|| Error::NoContractAddress {
-        what: "deploy verifier".into(),
-        tx_hash: receipt.transaction_hash,
-    })?;
+    let verifier = chain::deploy_code(provider, plan.verifier_bytecode.clone(), "verifier").await?;
     let timelock_args = constructors::TimelockController::constructorCall {
         minDelay: U256::from(plan.timelock_delay),
         proposers: vec![deployer],
@@ -467,9 +463,7 @@ pub async fn deploy_system<P: Provider>(
     govern(provider, timelock, registry, payloads).await?;
 
     // The feeds' answers may have aged while governance waited: refresh them.
-    for (asset, spec) in assets.iter().zip(&plan.assets) {
-        feeds::submit(provider, asset.feed, &asset.symbol, spec.feed.initial_answer).await?;
-    }
+    refresh_feeds(provider, &assets, plan).await?;
     let block = provider.get_block_number().await?;
     info!(target: "proofgate::deploy", %vault, %registry, %timelock, %verifier, block, "system deployed and certified");
     Ok(DeploymentFile {
@@ -491,7 +485,21 @@ pub async fn deploy_system<P: Provider>(
         model_commitment: c.model_commitment,
         params_commitment: c.params_commitment,
         agents: plan.agents.clone(),
+        attestor: None,
     })
+}
+
+/// Submits every feed's opening answer again: governance moves the clock past the timelock's
+/// delay, which can leave the feeds older than their heartbeat.
+pub async fn refresh_feeds<P: Provider>(
+    provider: &P,
+    assets: &[DeployedAsset],
+    plan: &SystemPlan,
+) -> Result<()> {
+    for (asset, spec) in assets.iter().zip(&plan.assets) {
+        feeds::submit(provider, asset.feed, &asset.symbol, spec.feed.initial_answer).await?;
+    }
+    Ok(())
 }
 
 /// The generated verifier of a verifying key, compiled with the toolchain's solc.
@@ -654,6 +662,7 @@ mod tests {
             model_commitment: U256::from(11u8),
             params_commitment: U256::from(12u8),
             agents: vec![Address::repeat_byte(9)],
+            attestor: Some(Address::repeat_byte(10)),
         };
         let path = DeploymentFile::path_in(dir.path(), 31337);
         file.write(&path)?;

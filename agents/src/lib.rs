@@ -15,6 +15,7 @@ pub mod chain;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod demo_solvency;
 pub mod deploy;
 mod error;
 pub mod feeds;
@@ -22,6 +23,7 @@ pub mod journal;
 pub mod logging;
 pub mod market;
 pub mod metrics;
+pub mod solvency;
 pub mod strategy;
 pub mod system_demo;
 

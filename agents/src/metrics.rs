@@ -29,6 +29,12 @@ pub struct AgentCounters {
     pub gas_used: u64,
     /// RPC errors met (each followed by a retry with backoff).
     pub rpc_errors: u64,
+    /// Solvency attestations made.
+    pub attestations: u64,
+    /// Solvency attestations that failed (insolvent book, statement mismatch, revert).
+    pub attestation_failures: u64,
+    /// Proposals held back by the solvency gate (stale or missing attestation).
+    pub solvency_paused: u64,
 }
 
 /// Counters of every agent, shared between the agents and the endpoint.
@@ -58,7 +64,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let agents = self.snapshot();
         let mut out = String::new();
-        let families: [Family; 8] = [
+        let families: [Family; 11] = [
             ("proofgate_proofs_total", "counter", "Proofs made.", |c| c.proofs as f64),
             ("proofgate_proving_seconds_total", "counter", "Seconds spent proving.", |c| {
                 c.proving_seconds
@@ -81,6 +87,18 @@ impl Metrics {
             ("proofgate_rpc_errors_total", "counter", "RPC errors (retried).", |c| {
                 c.rpc_errors as f64
             }),
+            ("proofgate_attestations_total", "counter", "Solvency attestations made.", |c| {
+                c.attestations as f64
+            }),
+            ("proofgate_attestation_failures_total", "counter", "Failed attestations.", |c| {
+                c.attestation_failures as f64
+            }),
+            (
+                "proofgate_solvency_paused_total",
+                "counter",
+                "Proposals held back by the solvency gate.",
+                |c| c.solvency_paused as f64,
+            ),
         ];
         for (name, kind, help, value) in families {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

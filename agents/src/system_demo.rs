@@ -27,11 +27,13 @@ use tracing::info;
 use crate::agent::{AgentEvent, EventKind, Faults};
 use crate::bindings::vault::IProofGateVault;
 use crate::chain;
-use crate::config::{AgentConfig, DaemonConfig, GasPolicy, CONFIG_VERSION};
+use crate::config::{AgentConfig, DaemonConfig, GasPolicy, SolvencyConfig, CONFIG_VERSION};
 use crate::daemon;
+use crate::demo_solvency;
 use crate::deploy::{self, AssetPlan, Certification, DeploymentFile, SystemPlan};
 use crate::feeds::{self, PricePath};
 use crate::journal::{Journal, Status};
+use crate::solvency;
 use crate::strategy::StrategyConfig;
 use crate::{Error, Result};
 
@@ -73,6 +75,8 @@ pub struct AgentSummary {
     pub statuses: BTreeMap<Status, u64>,
     /// Revert reasons of forced submissions.
     pub forced_reverts: Vec<String>,
+    /// Risk-increasing proposals the solvency gate held back.
+    pub solvency_paused: u64,
 }
 
 /// What the demo measured.
@@ -104,6 +108,8 @@ pub struct DemoReport {
     pub unsettled_steps: u32,
     /// Where the journal is.
     pub journal_path: PathBuf,
+    /// What happened to solvency attestations, in order (attested, went stale, paused, resumed).
+    pub solvency_log: Vec<String>,
 }
 
 /// The demo's circuit: the default (8 assets).
@@ -235,9 +241,29 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         agents: endpoint.agents.iter().map(PrivateKeySigner::address).collect(),
     };
     let root = proofgate_toolchain::repo_root();
-    let deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
+    let mut deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
+
+    // Solvency: the attestor, governed through the timelock, and each agent's private book.
+    let started = Instant::now();
+    let solvency_keys = demo_solvency::setup_keys(assets.len()).await?;
+    info!(target: "proofgate::demo", depth = demo_solvency::DEMO_DEPTH, seconds = started.elapsed().as_secs_f64(), "development setup of the solvency circuit (single party: not for production)");
+    let solvency_key_path = dir.join("solvency.pk");
+    let solvency_bytes = solvency_keys.encode().map_err(prover("solvency key"))?;
+    files::write_atomic(&solvency_key_path, &solvency_bytes)
+        .map_err(prover("writing the solvency key"))?;
+    // The on-demand agent has no reserve assets: while its attestation is stale it does not
+    // trade at all (so the vault's holdings hold still while the other one re-attests).
+    let solvency_plan = demo_solvency::demo_plan(&assets, &[endpoint.agents[1].address()]);
+    let attestor =
+        solvency::deploy_attestor(&provider, &deployment, &solvency_keys, &solvency_plan).await?;
+    deployment.attestor = Some(attestor);
+    deploy::refresh_feeds(&provider, &deployment.assets, &plan).await?;
     let deployment_path = DeploymentFile::path_in(&dir.join("deployments"), chain_id);
     deployment.write(&deployment_path)?;
+    let books = [
+        demo_solvency::write_book(dir, "rebalancer", &assets, options.seed + 1)?,
+        demo_solvency::write_book(dir, "momentum", &assets, options.seed + 2)?,
+    ];
 
     // The daemon, with both agents.
     let journal_path = dir.join("journal.sqlite");
@@ -245,7 +271,12 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         let _ = std::fs::remove_file(format!("{}{stale}", journal_path.display()));
     }
     let n = assets.len();
-    let agent = |name: &str, key_env: &str, strategy: StrategyConfig, shrink: u32, force: u64| {
+    let agent = |name: &str,
+                 key_env: &str,
+                 strategy: StrategyConfig,
+                 shrink: u32,
+                 force: u64,
+                 book: (&PathBuf, bool)| {
         AgentConfig {
             name: name.into(),
             key_env: Some(key_env.into()),
@@ -258,6 +289,14 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
             max_shrink_steps: shrink,
             force_invalid_every: force,
             strategy,
+            solvency: Some(SolvencyConfig {
+                book: book.0.clone(),
+                schedule: book.1,
+                refresh_before_s: 600,
+                // A failure in the demo is a feed left stale by the jump in time: cleared by the
+                // next price update.
+                retry_after_s: 1,
+            }),
         }
     };
     let equal = u32::try_from(10_000 / n).unwrap_or(0);
@@ -269,6 +308,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         chain_id,
         deployment: deployment_path.clone(),
         proving_key: key_path,
+        solvency_key: Some(solvency_key_path),
         journal: journal_path.clone(),
         metrics_listen: None,
         max_concurrent_proofs: 1,
@@ -285,6 +325,8 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 },
                 4,
                 0,
+                // Attests on a schedule.
+                (&books[0], true),
             ),
             agent(
                 "momentum",
@@ -298,6 +340,8 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 // Aggressive and hardly shrunk: the risk reference refuses some of its trades.
                 1,
                 options.force_invalid_every,
+                // Attests only on demand: a stale attestation pauses it.
+                (&books[1], false),
             ),
         ],
     };
@@ -343,6 +387,14 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let (plan, deployment, daemon_config) =
         (&prepared.plan, &prepared.deployment, &prepared.daemon_config);
     let provider = &prepared.provider;
+    let mut solvency_log = Vec::new();
+    // Healthy opening attestations, on demand, for both agents.
+    for index in 0..endpoint.agents.len() {
+        solvency_log.push(attest_on_demand(&prepared, endpoint, index, 0).await?);
+    }
+    // Halfway through, more than the maximum age passes; two steps later the on-demand agent's
+    // operator attests again.
+    let stale_step = (options.steps >= 3).then_some(options.steps as usize / 2);
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let handle = daemon::start_with_signers(
         daemon_config,
@@ -360,10 +412,26 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let mut forced_reverts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut unsettled_steps = 0;
     let names: Vec<String> = handle.agents.iter().map(|(name, _)| name.clone()).collect();
+    let scheduled = daemon_config
+        .agents
+        .iter()
+        .find(|a| a.solvency.as_ref().is_some_and(|s| s.schedule))
+        .map(|a| a.name.clone());
     // Let the agents settle on the opening state first.
     let mut updated_block = alloy::providers::Provider::get_block_number(&provider).await?;
     let mut updated_at = Instant::now();
+    let mut solvency_paused: BTreeMap<String, u64> = BTreeMap::new();
     for step in 0..=options.steps as usize {
+        if stale_step == Some(step) {
+            demo_solvency::advance_time(provider, demo_solvency::DEMO_MAX_AGE + 1).await?;
+            solvency_log.push(format!(
+                "step {step}: {} h of chain time pass: every attestation is stale",
+                (demo_solvency::DEMO_MAX_AGE + 1) / 3_600
+            ));
+        }
+        if stale_step.map(|s| s + 2) == Some(step) {
+            solvency_log.push(attest_on_demand(&prepared, endpoint, 1, step).await?);
+        }
         if step > 0 {
             updated_block = push_prices(&prepared, &path, step).await?;
             updated_at = Instant::now();
@@ -371,6 +439,10 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         }
         let mut settled: BTreeMap<String, bool> =
             names.iter().map(|n| (n.clone(), false)).collect();
+        // At the stale step the scheduled agent settles only once it has attested again (prices
+        // hold still meanwhile: an attestation proves the prices of its block).
+        let mut awaiting_attestation =
+            if stale_step == Some(step) { scheduled.clone() } else { None };
         let mut first_trade_seen = false;
         let deadline = Instant::now() + options.settle_timeout;
         while settled.values().any(|s| !s) {
@@ -395,8 +467,30 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
                         settled.insert(agent, true);
                     }
                 }
+                EventKind::Attested { epoch, valid_until } => {
+                    solvency_log.push(format!(
+                        "step {step}: {agent} attested epoch {epoch} on its schedule, fresh until {valid_until}"
+                    ));
+                    if awaiting_attestation.as_ref() == Some(&agent) {
+                        awaiting_attestation = None;
+                    }
+                }
+                EventKind::AttestationFailed { reason } => solvency_log
+                    .push(format!("step {step}: {agent}'s scheduled attestation failed: {reason}")),
+                EventKind::SolvencyPaused { valid_until } if block >= updated_block => {
+                    let paused = solvency_paused.entry(agent.clone()).or_default();
+                    if *paused == 0 {
+                        solvency_log.push(format!(
+                            "step {step}: {agent} paused for risk-increasing trades (attestation stale since {valid_until})"
+                        ));
+                    }
+                    *paused += 1;
+                    if awaiting_attestation.as_ref() != Some(&agent) {
+                        settled.insert(agent, true);
+                    }
+                }
                 EventKind::Idle | EventKind::Refused { .. } | EventKind::Reverted { .. }
-                    if block >= updated_block =>
+                    if block >= updated_block && awaiting_attestation.as_ref() != Some(&agent) =>
                 {
                     settled.insert(agent, true);
                 }
@@ -420,6 +514,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
                 strategy: config.strategy.build().name().to_string(),
                 statuses,
                 forced_reverts: forced_reverts.remove(name).unwrap_or_default(),
+                solvency_paused: solvency_paused.get(name).copied().unwrap_or(0),
             },
         );
     }
@@ -437,7 +532,34 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         journal_matches_chain,
         unsettled_steps,
         journal_path: prepared.journal_path.clone(),
+        solvency_log,
     })
+}
+
+/// Agent `index`'s operator attests its solvency now (what `proofgate-agent attest` does);
+/// returns a line for the report.
+async fn attest_on_demand(
+    prepared: &Prepared,
+    endpoint: &Endpoint,
+    index: usize,
+    step: usize,
+) -> Result<String> {
+    let config = &prepared.daemon_config;
+    let agent = config
+        .agents
+        .get(index)
+        .ok_or_else(|| Error::Config(format!("the demo has no agent {index}")))?;
+    let signer = endpoint.agents[index].clone();
+    let keys = daemon::load_solvency_key(config, &prepared.deployment)?;
+    let attester = daemon::attester_for(agent, &prepared.deployment, &keys)?
+        .ok_or_else(|| Error::Config(format!("agent {:?} has no solvency book", agent.name)))?;
+    let address = signer.address();
+    let provider = chain::connect(endpoint.url.clone(), signer);
+    let done = solvency::attest(&provider, &prepared.deployment, address, &attester).await?;
+    Ok(format!(
+        "step {step}: {} attested epoch {} on demand, fresh until {} (proved in {:.2} s, {} gas)",
+        agent.name, done.epoch, done.valid_until, done.prove_s, done.gas_used
+    ))
 }
 
 /// Whether each asset's holding in the vault equals its deposit plus what the journal's executed
@@ -514,6 +636,13 @@ impl fmt::Display for DemoReport {
                 count(Status::Abandoned),
                 count(Status::Skipped),
             )?;
+            if agent.solvency_paused > 0 {
+                writeln!(
+                    f,
+                    "    risk-increasing proposals held back by the solvency gate: {}",
+                    agent.solvency_paused
+                )?;
+            }
             let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
             for reason in &agent.forced_reverts {
                 *reasons.entry(reason.as_str()).or_default() += 1;
@@ -549,6 +678,12 @@ impl fmt::Display for DemoReport {
         )?;
         if self.unsettled_steps > 0 {
             writeln!(f, "  {} price steps ended before the agents settled", self.unsettled_steps)?;
+        }
+        if let Some(attestor) = d.attestor {
+            writeln!(f, "  solvency attestations (attestor {attestor}):")?;
+            for line in &self.solvency_log {
+                writeln!(f, "    {line}")?;
+            }
         }
         write!(
             f,

@@ -1,5 +1,5 @@
-//! `proofgate-agent`: the agent daemon (`run`), its journal (`history`), and deployment of the
-//! whole system to any RPC endpoint (`deploy`).
+//! `proofgate-agent`: the agent daemon (`run`), solvency attestations on demand (`attest`), its
+//! journal (`history`), and deployment of the whole system to any RPC endpoint (`deploy`).
 //!
 //! Keys never come from the command line: agents' keys come from the environment variables or
 //! keystores their configuration names, the deployer's from `PROOFGATE_PRIVATE_KEY`.
@@ -18,7 +18,9 @@ use proofgate_agents::config::DaemonConfig;
 use proofgate_agents::daemon;
 use proofgate_agents::deploy::{self, Certification, DeploymentFile, SystemPlan};
 use proofgate_agents::journal::{format_history, Journal};
+use proofgate_agents::solvency::{self, SolvencyPlan};
 use proofgate_prover::files::{self, VerifyingKeyFile};
+use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
 use tracing::{info, warn};
 
@@ -50,6 +52,8 @@ enum LogFormat {
 enum Command {
     /// Run the agents of a configuration until Ctrl-C.
     Run(RunArgs),
+    /// Attest the configured agents' solvency now (those with a `solvency` section).
+    Attest(AttestArgs),
     /// Print the journal.
     History(HistoryArgs),
     /// Deploy and certify the whole system on a node, and write its addresses.
@@ -65,6 +69,16 @@ struct RunArgs {
     /// revert it.
     #[arg(long)]
     force_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+struct AttestArgs {
+    /// The daemon's TOML configuration (its `solvency_key` and the agents' `solvency` books).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Only the agent of this name (default: every agent with a `solvency` section).
+    #[arg(long, value_name = "NAME")]
+    agent: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +135,22 @@ struct DeployArgs {
     /// Where to write `<chainId>.json`.
     #[arg(long, value_name = "DIR", default_value = "deployments")]
     out: PathBuf,
+    /// Also deploy the solvency attestor, with the verifier of this solvency proving key
+    /// (`proofgate solvency setup`), and require every agent to attest.
+    #[arg(long, value_name = "FILE")]
+    solvency_key: Option<PathBuf>,
+    /// Largest age of a solvency attestation, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    attestation_max_age: u64,
+    /// Margin over the liabilities' value, basis points.
+    #[arg(long, value_name = "BPS", default_value_t = 500)]
+    solvency_margin_bps: u16,
+    /// Every asset's haircut, basis points.
+    #[arg(long, value_name = "BPS", default_value_t = 9_000)]
+    haircut_bps: u16,
+    /// A reserve asset's index: agents may buy it without a fresh attestation (repeat).
+    #[arg(long = "reserve-asset", value_name = "INDEX")]
+    reserve_assets: Vec<u8>,
 }
 
 fn main() -> ExitCode {
@@ -145,6 +175,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<()> {
     match command {
         Command::Run(args) => run_daemon(args).await,
+        Command::Attest(args) => attest(args).await,
         Command::History(args) => history(args),
         Command::Deploy(args) => deploy_system(*args).await,
     }
@@ -168,6 +199,41 @@ async fn run_daemon(args: RunArgs) -> Result<()> {
     warn!(target: "proofgate::daemon", "Ctrl-C: stopping after the current step");
     handle.stop();
     handle.join().await;
+    Ok(())
+}
+
+async fn attest(args: AttestArgs) -> Result<()> {
+    let config = DaemonConfig::load(&args.config)?;
+    let deployment = DeploymentFile::read(&config.deployment)?;
+    let keys = daemon::load_solvency_key(&config, &deployment)?
+        .context("the configuration names no solvency_key")?;
+    let mut attested = 0;
+    for agent in &config.agents {
+        if args.agent.as_ref().is_some_and(|name| name != &agent.name) || agent.solvency.is_none() {
+            continue;
+        }
+        let attester = daemon::attester_for(agent, &deployment, &Some(keys.clone()))?
+            .context("the agent has no solvency section")?;
+        let signer = agent.signer()?;
+        let address = signer.address();
+        let provider = chain::connect(config.rpc_url.clone(), signer);
+        let outcome = solvency::attest(&provider, &deployment, address, &attester)
+            .await
+            .with_context(|| format!("agent {:?} ({address}) could not attest", agent.name))?;
+        println!(
+            "{}: epoch {} attested, fresh until {}, root {:#x}, {} gas, proved in {:.2} s",
+            agent.name,
+            outcome.epoch,
+            outcome.valid_until,
+            outcome.root,
+            outcome.gas_used,
+            outcome.prove_s
+        );
+        attested += 1;
+    }
+    if attested == 0 {
+        bail!("no agent to attest: none has a solvency section (or none has that name)");
+    }
     Ok(())
 }
 
@@ -228,9 +294,43 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
         )?,
         agents: args.agents.clone(),
     };
-    let deployment =
+    let solvency_keys = match &args.solvency_key {
+        Some(path) => {
+            let keys = SolvencyKeys::decode(&files::read(path)?)
+                .with_context(|| format!("{} is not a valid solvency key", path.display()))?;
+            if keys.n_assets != plan.assets.len() {
+                bail!(
+                    "the solvency key is for {} assets; the deployment has {}",
+                    keys.n_assets,
+                    plan.assets.len()
+                );
+            }
+            Some(keys)
+        }
+        None => None,
+    };
+    let mut reserve_assets = 0u16;
+    for &index in &args.reserve_assets {
+        if usize::from(index) >= plan.assets.len() {
+            bail!("--reserve-asset {index}: the deployment has {} assets", plan.assets.len());
+        }
+        reserve_assets |= 1 << index;
+    }
+    let mut deployment =
         deploy::deploy_system(&provider, deployer, &proofgate_toolchain::repo_root(), &plan)
             .await?;
+    if let Some(keys) = &solvency_keys {
+        let solvency_plan = SolvencyPlan {
+            max_age: args.attestation_max_age,
+            margin_bps: args.solvency_margin_bps,
+            haircuts: vec![args.haircut_bps; plan.assets.len()],
+            reserve_assets,
+            reserve_overrides: Vec::new(),
+        };
+        deployment.attestor =
+            Some(solvency::deploy_attestor(&provider, &deployment, keys, &solvency_plan).await?);
+        deploy::refresh_feeds(&provider, &deployment.assets, &plan).await?;
+    }
     let path = DeploymentFile::path_in(&args.out, chain_id);
     deployment.write(&path)?;
     println!("{}", path.display());

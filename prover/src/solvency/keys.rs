@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 
 use super::attestation::{check, public_input_count, SolvencyStatement, SolvencyWitness};
-use super::circuit::SolvencyCircuit;
 use super::check_shape;
+use super::circuit::SolvencyCircuit;
 use crate::config::FORMAT_VERSION;
 use crate::Error;
 
@@ -150,9 +150,9 @@ impl SolvencyKeys {
 
     /// Decodes a key file, naming what is wrong with one that is not.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| Error::Corrupt("not a ProofGate solvency key (bad magic bytes)".into()))?;
+        let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| {
+            Error::Corrupt("not a ProofGate solvency key (bad magic bytes)".into())
+        })?;
         let truncated = || Error::Corrupt("solvency key truncated in its header".into());
         let len: [u8; 4] = rest.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(truncated)?;
         let header_len = u32::from_le_bytes(len) as usize;
@@ -175,7 +175,9 @@ impl SolvencyKeys {
             )));
         }
         if keccak_hex(payload) != header.payload_keccak {
-            return Err(Error::Corrupt("solvency key corrupted (payload checksum mismatch)".into()));
+            return Err(Error::Corrupt(
+                "solvency key corrupted (payload checksum mismatch)".into(),
+            ));
         }
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(payload)
             .map_err(|e| Error::Corrupt(format!("solvency key payload: {e}")))?;

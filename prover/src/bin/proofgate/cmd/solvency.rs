@@ -1,6 +1,6 @@
-//! `proofgate solvency build` and `check-inclusion`: the Merkle-sum tree of a fund's liabilities
-//! to its depositors (see [`proofgate_prover::solvency`] for the hashing), and a depositor's
-//! check that its balances are counted in the published root.
+//! `proofgate solvency setup`, `build` and `check-inclusion`: the solvency circuit's keys, the
+//! Merkle-sum tree of a fund's liabilities to its depositors (see [`proofgate_prover::solvency`]
+//! for the hashing), and a depositor's check that its balances are counted in the published root.
 
 use std::fs;
 use std::io::Write;
@@ -13,7 +13,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use proofgate_prover::serde_fr::{parse_decimal, to_decimal};
 use proofgate_prover::solvency::{
     check_against_commitment, check_inclusion, check_shape, parse_hex, Depositors, InclusionProof,
-    SumTree, TreeRoot, TreeSummary, DEFAULT_DEPTH,
+    SolvencyKeys, SumTree, TreeRoot, TreeSummary, DEFAULT_DEPTH,
 };
 use proofgate_prover::statement::fr_to_hex;
 use proofgate_prover::Error;
@@ -40,6 +40,10 @@ Exit status:
 /// Solvency attestations: the liabilities tree and depositors' inclusion proofs.
 #[derive(Debug, Subcommand)]
 pub enum SolvencyCommand {
+    /// Generate the solvency circuit's proving key (single-party: development only) for N
+    /// assets and a tree of depth D; the agent daemon proves attestations with it and
+    /// `proofgate-agent deploy --solvency-key` deploys its verifier.
+    Setup(SetupArgs),
     /// Build the liabilities tree of a depositors file: write the summary (root, totals,
     /// commitment) and every depositor's inclusion proof.
     Build(BuildArgs),
@@ -53,9 +57,62 @@ impl SolvencyCommand {
     /// Runs the subcommand.
     pub fn run(self) -> Result<()> {
         match self {
+            SolvencyCommand::Setup(args) => args.run(),
             SolvencyCommand::Build(args) => args.run(),
             SolvencyCommand::CheckInclusion(args) => args.run(),
         }
+    }
+}
+
+/// Write the solvency proving key file (it embeds its verifying key).
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Number of assets (the vault's).
+    #[arg(long, value_name = "N")]
+    pub assets: usize,
+    /// The tree's depth: 2^D depositors.
+    #[arg(long, value_name = "D", default_value_t = DEFAULT_DEPTH)]
+    pub depth: u32,
+    /// The key file to write (refused if it exists, unless --force).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing key file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl SetupArgs {
+    /// Runs the setup.
+    pub fn run(self) -> Result<()> {
+        check_shape(self.depth, self.assets).context("the solvency circuit is not supported")?;
+        io::check_writable_file(&self.out)?;
+        if self.out.exists() && !self.force {
+            bail!("{} exists (use --force to replace it)", self.out.display());
+        }
+        warn!("single-party setup: whoever knows its randomness can forge attestations; for development only");
+        let mut rng = rand::rngs::OsRng;
+        let (keys, setup_s) = ui::timed("generating the solvency keys", || {
+            SolvencyKeys::setup(self.assets, self.depth, &mut rng)
+        });
+        let keys = keys.context("solvency key generation failed")?;
+        let bytes = keys.encode().context("cannot encode the solvency key")?;
+        proofgate_prover::files::write_atomic(&self.out, &bytes)?;
+        let vk_hash = keys.vk_hash()?;
+        ui::emit(
+            &json!({
+                "key": self.out, "assets": self.assets, "depth": self.depth,
+                "bytes": bytes.len(), "vk_hash": vk_hash, "setup_s": setup_s,
+            }),
+            || {
+                format!(
+                    "wrote {} ({}, {} assets, depth {}), verifying key {vk_hash}, in {setup_s:.1} s",
+                    self.out.display(),
+                    ui::bytes(bytes.len() as u64),
+                    self.assets,
+                    self.depth
+                )
+            },
+        )
     }
 }
 

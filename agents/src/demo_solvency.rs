@@ -1,0 +1,107 @@
+//! The demo's solvency attestations: a development setup of the solvency circuit, the attestor
+//! deployed and governed through the timelock, and each agent's private book (depositors and
+//! positions held elsewhere). The demo attests both agents (healthy), then lets more than the
+//! maximum age pass: the scheduled agent re-attests by itself, the on-demand one is paused for
+//! risk-increasing trades until its operator attests (`proofgate-agent attest`).
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::Address;
+use alloy::providers::Provider;
+use proofgate_prover::solvency::{Depositor, Depositors, DepositorsFile, SolvencyKeys};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::deploy::AssetPlan;
+use crate::solvency::{BookFile, SolvencyPlan, BOOK_VERSION};
+use crate::{Error, Result};
+
+/// Depth of the demo's liabilities trees: 2^4 = 16 depositors per agent (a small development
+/// setup; the default for real funds is 2^10).
+pub const DEMO_DEPTH: u32 = 4;
+/// Depositors per agent in the demo.
+pub const DEMO_DEPOSITORS: usize = 12;
+/// The demo's maximum attestation age: six hours of chain time.
+pub const DEMO_MAX_AGE: u64 = 6 * 3_600;
+/// Symbols the demo treats as reserve assets (agents may buy them without a fresh attestation).
+const RESERVE_SYMBOLS: [&str; 2] = ["USDC", "DAI"];
+
+/// Governance's solvency set-up for the demo's assets: 5 % margin, a 2 % haircut on the
+/// stablecoins and 20 % on everything else, the stablecoins as reserves, except for the agents
+/// in `no_reserves`, every one of whose trades needs a fresh attestation.
+pub fn demo_plan(assets: &[AssetPlan], no_reserves: &[Address]) -> SolvencyPlan {
+    let is_reserve = |a: &AssetPlan| RESERVE_SYMBOLS.contains(&a.feed.symbol.as_str());
+    let reserve_assets = assets
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i < 16 && is_reserve(a))
+        .fold(0u16, |mask, (i, _)| mask | 1 << i);
+    SolvencyPlan {
+        max_age: DEMO_MAX_AGE,
+        margin_bps: 500,
+        haircuts: assets.iter().map(|a| if is_reserve(a) { 9_800 } else { 8_000 }).collect(),
+        reserve_assets,
+        reserve_overrides: no_reserves.iter().map(|&agent| (agent, 0)).collect(),
+    }
+}
+
+/// A development setup of the solvency circuit for `n_assets` (single party: NOT for
+/// production), on the blocking pool.
+pub async fn setup_keys(n_assets: usize) -> Result<SolvencyKeys> {
+    tokio::task::spawn_blocking(move || {
+        SolvencyKeys::setup(n_assets, DEMO_DEPTH, &mut rand::rngs::OsRng)
+    })
+    .await
+    .map_err(|e| Error::Config(format!("solvency setup task: {e}")))?
+    .map_err(|e| Error::Config(format!("solvency setup: {e}")))
+}
+
+/// Writes `<dir>/<name>.depositors.json` and `<dir>/<name>.book.json`: depositors whose claims
+/// add up to at most a fifth of each opening deposit (each balance below 2^63 token units, the
+/// circuit's bound being 2^64), and no positions held elsewhere except a little of the first
+/// asset. Returns the book's path.
+pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Result<PathBuf> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let cap = u128::from(u64::MAX >> 1);
+    let per_depositor: Vec<u128> = assets
+        .iter()
+        .map(|a| {
+            let deposit = a.deposit_tokens.saturating_mul(10u128.pow(a.decimals.into()));
+            (deposit / (5 * DEMO_DEPOSITORS as u128)).min(cap)
+        })
+        .collect();
+    let depositors = (1..=DEMO_DEPOSITORS)
+        .map(|k| Depositor {
+            id: format!("{name}-depositor-{k:02}"),
+            balances: per_depositor
+                .iter()
+                .map(|&most| u64::try_from(rng.gen_range(0..=most)).unwrap_or(u64::MAX >> 1))
+                .collect(),
+        })
+        .collect();
+    let symbols = assets.iter().map(|a| a.feed.symbol.clone()).collect();
+    let depositors = Depositors::new(symbols, depositors)
+        .map_err(|e| Error::Config(format!("demo depositors: {e}")))?;
+    let depositors_name = format!("{name}.depositors.json");
+    write(&dir.join(&depositors_name), &DepositorsFile::from(depositors))?;
+    let mut off_vault = vec!["0".to_string(); assets.len()];
+    if let Some(first) = assets.first() {
+        off_vault[0] = (10u128.pow(first.decimals.into()) * 2).to_string();
+    }
+    let book = BookFile { version: BOOK_VERSION, depositors: depositors_name.into(), off_vault };
+    let path = dir.join(format!("{name}.book.json"));
+    write(&path, &book)?;
+    Ok(path)
+}
+
+fn write<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    proofgate_prover::files::write_json(path, value)
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// Moves anvil's clock forward by `seconds` and mines a block.
+pub async fn advance_time<P: Provider>(provider: &P, seconds: u64) -> Result<()> {
+    provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,)).await?;
+    provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    Ok(())
+}
