@@ -115,6 +115,7 @@ pub mod registry {
 /// `contracts/src/interfaces/ISolvencyAttestor.sol`: solvency attestations. Mirrored like the
 /// vault's interface (the file imports other interfaces); an e2e test checks the selectors
 /// against forge's ABI.
+#[allow(clippy::too_many_arguments)] // the generated event constructor of SolvencyAttested
 pub mod attestor {
     alloy::sol! {
         #[sol(rpc, all_derives)]

@@ -11,9 +11,11 @@ use alloy::providers::Provider;
 use proofgate_prover::solvency::{Depositor, Depositors, DepositorsFile, SolvencyKeys};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tracing::info;
 
-use crate::deploy::AssetPlan;
-use crate::solvency::{BookFile, SolvencyPlan, BOOK_VERSION};
+use crate::deploy::{self, AssetPlan, DeploymentFile, SystemPlan};
+use crate::solvency::{self, BookFile, SolvencyPlan, BOOK_VERSION};
+use crate::system_demo::Endpoint;
 use crate::{Error, Result};
 
 /// Depth of the demo's liabilities trees: 2^4 = 16 depositors per agent (a small development
@@ -97,6 +99,44 @@ pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Re
 fn write<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     proofgate_prover::files::write_json(path, value)
         .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// The demo's solvency set-up: where the solvency key and the agents' books are.
+pub struct DemoSolvency {
+    /// The solvency proving key file.
+    pub key_path: PathBuf,
+    /// The books of the scheduled agent (first) and of the on-demand one.
+    pub books: [PathBuf; 2],
+}
+
+/// A development setup of the solvency circuit, the attestor deployed and governed (recorded
+/// in `deployment`), feeds refreshed after governance, and the two agents' books. The second
+/// agent (on demand) has no reserve assets: while its attestation is stale it does not trade at
+/// all, so the vault's holdings hold still while the first one re-attests.
+pub async fn set_up<P: Provider>(
+    provider: &P,
+    deployment: &mut DeploymentFile,
+    plan: &SystemPlan,
+    dir: &Path,
+    endpoint: &Endpoint,
+    seed: u64,
+) -> Result<DemoSolvency> {
+    let started = std::time::Instant::now();
+    let keys = setup_keys(plan.assets.len()).await?;
+    info!(target: "proofgate::demo", depth = DEMO_DEPTH, seconds = started.elapsed().as_secs_f64(), "development setup of the solvency circuit (single party: not for production)");
+    let key_path = dir.join("solvency.pk");
+    let bytes = keys.encode().map_err(|e| Error::Config(format!("solvency key: {e}")))?;
+    proofgate_prover::files::write_atomic(&key_path, &bytes)
+        .map_err(|e| Error::Config(format!("{}: {e}", key_path.display())))?;
+    let solvency_plan = demo_plan(&plan.assets, &[endpoint.agents[1].address()]);
+    deployment.attestor =
+        Some(solvency::deploy_attestor(provider, deployment, &keys, &solvency_plan).await?);
+    deploy::refresh_feeds(provider, &deployment.assets, plan).await?;
+    let books = [
+        write_book(dir, "rebalancer", &plan.assets, seed + 1)?,
+        write_book(dir, "momentum", &plan.assets, seed + 2)?,
+    ];
+    Ok(DemoSolvency { key_path, books })
 }
 
 /// Moves anvil's clock forward by `seconds` and mines a block.

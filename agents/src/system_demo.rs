@@ -62,6 +62,9 @@ pub struct DemoOptions {
     pub force_invalid_every: u64,
     /// Longest wait for the agents to settle after a price update.
     pub settle_timeout: Duration,
+    /// Deploy the solvency attestor and have the agents attest (a healthy attestation, then a
+    /// stale one pausing an agent, then a fresh one resuming it).
+    pub solvency: bool,
 }
 
 /// One agent's figures.
@@ -244,26 +247,15 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
     let mut deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
 
     // Solvency: the attestor, governed through the timelock, and each agent's private book.
-    let started = Instant::now();
-    let solvency_keys = demo_solvency::setup_keys(assets.len()).await?;
-    info!(target: "proofgate::demo", depth = demo_solvency::DEMO_DEPTH, seconds = started.elapsed().as_secs_f64(), "development setup of the solvency circuit (single party: not for production)");
-    let solvency_key_path = dir.join("solvency.pk");
-    let solvency_bytes = solvency_keys.encode().map_err(prover("solvency key"))?;
-    files::write_atomic(&solvency_key_path, &solvency_bytes)
-        .map_err(prover("writing the solvency key"))?;
-    // The on-demand agent has no reserve assets: while its attestation is stale it does not
-    // trade at all (so the vault's holdings hold still while the other one re-attests).
-    let solvency_plan = demo_solvency::demo_plan(&assets, &[endpoint.agents[1].address()]);
-    let attestor =
-        solvency::deploy_attestor(&provider, &deployment, &solvency_keys, &solvency_plan).await?;
-    deployment.attestor = Some(attestor);
-    deploy::refresh_feeds(&provider, &deployment.assets, &plan).await?;
+    let solvency = match options.solvency {
+        true => Some(
+            demo_solvency::set_up(&provider, &mut deployment, &plan, dir, endpoint, options.seed)
+                .await?,
+        ),
+        false => None,
+    };
     let deployment_path = DeploymentFile::path_in(&dir.join("deployments"), chain_id);
     deployment.write(&deployment_path)?;
-    let books = [
-        demo_solvency::write_book(dir, "rebalancer", &assets, options.seed + 1)?,
-        demo_solvency::write_book(dir, "momentum", &assets, options.seed + 2)?,
-    ];
 
     // The daemon, with both agents.
     let journal_path = dir.join("journal.sqlite");
@@ -276,7 +268,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                  strategy: StrategyConfig,
                  shrink: u32,
                  force: u64,
-                 book: (&PathBuf, bool)| {
+                 scheduled: bool| {
         AgentConfig {
             name: name.into(),
             key_env: Some(key_env.into()),
@@ -289,9 +281,9 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
             max_shrink_steps: shrink,
             force_invalid_every: force,
             strategy,
-            solvency: Some(SolvencyConfig {
-                book: book.0.clone(),
-                schedule: book.1,
+            solvency: solvency.as_ref().map(|set_up| SolvencyConfig {
+                book: set_up.books[usize::from(!scheduled)].clone(),
+                schedule: scheduled,
                 refresh_before_s: 600,
                 // A failure in the demo is a feed left stale by the jump in time: cleared by the
                 // next price update.
@@ -308,7 +300,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         chain_id,
         deployment: deployment_path.clone(),
         proving_key: key_path,
-        solvency_key: Some(solvency_key_path),
+        solvency_key: solvency.as_ref().map(|set_up| set_up.key_path.clone()),
         journal: journal_path.clone(),
         metrics_listen: None,
         max_concurrent_proofs: 1,
@@ -326,7 +318,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 4,
                 0,
                 // Attests on a schedule.
-                (&books[0], true),
+                true,
             ),
             agent(
                 "momentum",
@@ -341,7 +333,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 1,
                 options.force_invalid_every,
                 // Attests only on demand: a stale attestation pauses it.
-                (&books[1], false),
+                false,
             ),
         ],
     };
@@ -388,13 +380,16 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         (&prepared.plan, &prepared.deployment, &prepared.daemon_config);
     let provider = &prepared.provider;
     let mut solvency_log = Vec::new();
-    // Healthy opening attestations, on demand, for both agents.
-    for index in 0..endpoint.agents.len() {
-        solvency_log.push(attest_on_demand(&prepared, endpoint, index, 0).await?);
+    let attesting = prepared.deployment.attestor.is_some();
+    if attesting {
+        // Healthy opening attestations, on demand, for both agents.
+        for index in 0..endpoint.agents.len() {
+            solvency_log.push(attest_on_demand(&prepared, endpoint, index, 0).await?);
+        }
     }
     // Halfway through, more than the maximum age passes; two steps later the on-demand agent's
     // operator attests again.
-    let stale_step = (options.steps >= 3).then_some(options.steps as usize / 2);
+    let stale_step = (attesting && options.steps >= 3).then_some(options.steps as usize / 2);
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let handle = daemon::start_with_signers(
         daemon_config,

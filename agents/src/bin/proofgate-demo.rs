@@ -67,6 +67,7 @@ async fn run(cli: Cli) -> Result<()> {
         work_dir: cli.work_dir.unwrap_or_else(|| repo_root().join(".proofgate").join("demo")),
         force_invalid_every: cli.force_invalid_every,
         settle_timeout: Duration::from_secs(60),
+        solvency: true,
     };
     let report = match cli.rpc_url {
         Some(url) => {

@@ -36,6 +36,8 @@ fn options(dir: &Path, steps: u32, force_invalid_every: u64) -> DemoOptions {
         work_dir: dir.to_path_buf(),
         force_invalid_every,
         settle_timeout: Duration::from_secs(90),
+        // The solvency gate has its own test (solvency.rs).
+        solvency: false,
     }
 }
 
@@ -345,6 +347,7 @@ fn the_vault_bindings_match_forges_abi() -> TestResult {
         ("StalePrice", IProofGateVault::StalePrice::SELECTOR),
         ("InsufficientHolding", IProofGateVault::InsufficientHolding::SELECTOR),
         ("AgentNotActive", IProofGateVault::AgentNotActive::SELECTOR),
+        ("AgentNotSolvent", IProofGateVault::AgentNotSolvent::SELECTOR),
         ("FieldOutOfRange", IProofGateVault::FieldOutOfRange::SELECTOR),
     ] {
         assert!(errors.contains(&selector), "{name}: the binding's selector is not in forge's ABI");

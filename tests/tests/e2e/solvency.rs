@@ -1,64 +1,53 @@
-//! A solvency attestation with a real Groth16 proof on anvil: the generated solvency verifier,
-//! the `SolvencyAttestor` configured through the timelock, a liabilities tree of depositors, the
-//! statement the contract computes equal to the prover's, `isSolvent` true after attesting and
-//! false once the attestation is older than the governed maximum age; a replayed epoch reverts.
+//! Solvency attestations with real Groth16 proofs on anvil: the system deployed with the
+//! generated solvency verifier and the attestor governed through the timelock (as the demo does
+//! it); an agent without an attestation, and with a stale one, is refused risk-increasing trades
+//! by the vault and allowed trades into its reserve assets; a fresh attestation resumes it; a
+//! replayed epoch reverts; an insolvent book gets no proof and nothing is sent.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::U256;
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::SolCall;
-use ark_bn254::{Bn254, Fr};
-use ark_groth16::Groth16;
-use ark_snark::SNARK;
-use proofgate_agents::bindings::vault::IProofGateVault;
+use proofgate_agents::bindings::attestor::ISolvencyAttestor::{self, ISolvencyAttestorErrors};
+use proofgate_agents::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use proofgate_agents::chain::{self, Artifact, LocalAnvil};
-use proofgate_agents::deploy::govern;
-use proofgate_agents::feeds::AggregatorV3Interface;
+use proofgate_agents::daemon;
+use proofgate_agents::demo_solvency::{advance_time, DEMO_MAX_AGE};
+use proofgate_agents::feeds::PricePath;
+use proofgate_agents::solvency::{self, Attester, Book};
 use proofgate_agents::system_demo::{self, DemoOptions, Endpoint};
-use proofgate_prover::solvency::attestation::{
-    check, off_vault_commitment, public_input_count, witness_leaves, AttestedAsset,
-    SolvencyStatement, SolvencyWitness,
-};
-use proofgate_prover::solvency::circuit::SolvencyCircuit;
-use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SumTree};
+use proofgate_prover::solvency::{Depositor, Depositors};
 use proofgate_toolchain::{repo_root, Toolchain};
-use proofgate_verifier_codegen::calldata::{input_words, proof_words};
-use proofgate_verifier_codegen::{compile_contract, generate, CompileSettings, VerifierOptions};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-
-alloy::sol! {
-    #[sol(rpc, all_derives)]
-    interface ISolvencyAttestor {
-        function attestSolvency(uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment, uint256[8] calldata proof) external;
-        function publicInputs(address agent, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment) external view returns (uint256[] memory inputs);
-        function isSolvent(address agent) external view returns (bool);
-        function setAgentVault(address agent, address vault) external;
-        function setMargin(uint16 marginBps) external;
-        function setHaircut(uint256 asset, uint16 haircutBps) external;
-        error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
-        error InvalidProof();
-    }
-    contract SolvencyAttestor {
-        constructor(address owner, address guardian, address verifier, uint256 assetCount, uint64 maxAge);
-    }
-}
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const DEPTH: u32 = 2;
-const MAX_AGE: u64 = 3_600;
 const KEYS: [&str; 3] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ];
 
+/// The vault's reading of a trade now, as `executeTrade` computes it before the proof check:
+/// `Ok` when the solvency gate lets it through, the decoded vault error otherwise.
+async fn gate<P: Provider>(
+    vault: &IProofGateVault::IProofGateVaultInstance<P>,
+    agent: alloy::primitives::Address,
+    trade: &IProofGateVault::Trade,
+) -> Result<Result<(), IProofGateVaultErrors>, Box<dyn std::error::Error>> {
+    let now = vault.provider().get_block(alloy::eips::BlockId::latest()).await?;
+    let deadline = U256::from(now.map_or(0, |b| b.header.timestamp) + 600);
+    match vault.publicInputs(agent, trade.clone(), deadline).call().await {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => match e.as_decoded_interface_error::<IProofGateVaultErrors>() {
+            Some(decoded) => Ok(Err(decoded)),
+            None => Err(e.into()),
+        },
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_real_attestation_makes_the_agent_solvent_until_it_goes_stale() -> TestResult {
+async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resumes_them(
+) -> TestResult {
     let dir = tempfile::tempdir()?;
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
     let key = |i: usize| KEYS[i].parse::<alloy::signers::local::PrivateKeySigner>();
@@ -74,156 +63,120 @@ async fn a_real_attestation_makes_the_agent_solvent_until_it_goes_stale() -> Tes
         work_dir: dir.path().to_path_buf(),
         force_invalid_every: 0,
         settle_timeout: std::time::Duration::from_secs(30),
+        solvency: true,
     };
     let prepared = system_demo::prepare(&endpoint, &options).await?;
     let deployment = &prepared.deployment;
-    let n = deployment.assets.len();
+    let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
+    let config = &prepared.daemon_config;
+    let keys = daemon::load_solvency_key(config, deployment)?;
+    // The rebalancer: USDC and DAI are its reserve assets.
+    let attester = daemon::attester_for(&config.agents[0], deployment, &keys)?.ok_or("a book")?;
     let agent = endpoint.agents[0].address();
-
-    // The solvency circuit's keys and its generated verifier.
-    let mut rng = StdRng::seed_from_u64(11);
-    let shape = SolvencyCircuit { n_assets: n, depth: DEPTH, assignment: None };
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(shape, &mut rng)?;
-    let options = VerifierOptions {
-        contract_name: "SolvencyVerifier".into(),
-        expected_public_inputs: public_input_count(n),
-    };
-    let source = generate(&vk, &options)?.source;
-    let sources = BTreeMap::from([("SolvencyVerifier.sol".to_string(), source)]);
-    let compiled = compile_contract(
-        &Toolchain::discover()?,
-        &sources,
-        "SolvencyVerifier",
-        &CompileSettings::default(),
-    )?;
-    let provider = &prepared.provider;
-    let tx = TransactionRequest::default().with_deploy_code(Bytes::from(compiled.bytecode));
-    let receipt = chain::confirm(provider.send_transaction(tx).await?, "deploy verifier").await?;
-    let verifier = receipt.contract_address.ok_or("verifier address")?;
-
-    // The attestor, owned by the timelock; governance binds the agent, sets haircuts and margin.
-    let artifact = Artifact::forge(&repo_root(), "SolvencyAttestor.sol", "SolvencyAttestor")?;
-    let args = SolvencyAttestor::constructorCall {
-        owner: deployment.timelock,
-        guardian: deployment.deployer,
-        verifier,
-        assetCount: U256::from(n),
-        maxAge: MAX_AGE,
-    };
-    let attestor = chain::deploy(provider, &artifact, &args).await?.address;
-    let mut payloads: Vec<Bytes> = vec![
-        ISolvencyAttestor::setAgentVaultCall { agent, vault: deployment.vault }.abi_encode().into(),
-        ISolvencyAttestor::setMarginCall { marginBps: 500 }.abi_encode().into(),
-    ];
-    for asset in 0..n {
-        let call =
-            ISolvencyAttestor::setHaircutCall { asset: U256::from(asset), haircutBps: 9_000 };
-        payloads.push(call.abi_encode().into());
-    }
-    govern(provider, deployment.timelock, attestor, payloads).await?;
-    // Governance moved anvil's clock past the feeds' heartbeat: fresh prices.
-    system_demo::push_prices(
-        &prepared,
-        &proofgate_agents::feeds::PricePath::with_midway_shock(7, 1),
-        1,
-    )
-    .await?;
-
-    // The statement from chain state, and a liabilities tree the vault covers.
-    let vault = IProofGateVault::new(deployment.vault, provider);
-    let mut assets = Vec::with_capacity(n);
-    let mut holdings = Vec::with_capacity(n);
-    for (i, deployed) in deployment.assets.iter().enumerate() {
-        let view = vault.asset(U256::from(i)).call().await?;
-        let round =
-            AggregatorV3Interface::new(deployed.feed, provider).latestRoundData().call().await?;
-        let holding = u128::try_from(view.holding)?;
-        holdings.push(holding);
-        assets.push(AttestedAsset {
-            vault_holding: holding,
-            price_1e8: u64::try_from(round.answer)?,
-            haircut_bps: 9_000,
-            scale: 10u64.pow(18 - u32::from(view.tokenDecimals)),
-        });
-    }
-    let balance = |k: u128, a: usize| u64::try_from(holdings[a] / (20 * k)).unwrap_or(u64::MAX);
-    let depositors = Depositors::new(
-        deployment.assets.iter().map(|a| a.symbol.clone()).collect(),
-        (1..=3u128)
-            .map(|k| Depositor {
-                id: format!("depositor-{k}"),
-                balances: (0..n).map(|a| balance(k, a)).collect(),
-            })
-            .collect(),
-    )?;
-    let root = SumTree::build(&depositors, DEPTH)?.root();
-    let totals: Vec<u128> =
-        root.totals.iter().map(|t| to_u128(t).ok_or("total")).collect::<Result<_, _>>()?;
-    let off_vault = vec![0u128; n];
-    let blinding = Fr::from(123_456u64);
-    let epoch = 1u64;
-    let statement = SolvencyStatement {
-        agent: agent.into_array(),
-        vault: deployment.vault.into_array(),
-        chain_id: deployment.chain_id,
-        epoch,
-        margin_bps: 500,
-        assets,
-        root: root.hash,
-        totals: totals.clone(),
-        previous_commitment: Fr::from(0u64),
-        new_commitment: off_vault_commitment(Fr::from(0u64), epoch, &off_vault, blinding),
-    };
-    let witness =
-        SolvencyWitness { leaves: witness_leaves(&depositors, DEPTH), off_vault, blinding };
-    assert!(check(&statement, &witness).is_empty(), "{:?}", check(&statement, &witness));
-    let inputs = statement.public_inputs()?;
-    let words = input_words(&inputs);
-    let root_word = words[1];
-    let commitment_word = words[3];
-    let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
-
-    // The contract computes the same statement.
     let as_agent = chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone());
+    let vault = IProofGateVault::new(deployment.vault, &as_agent);
     let contract = ISolvencyAttestor::new(attestor, &as_agent);
-    let on_chain = contract
-        .publicInputs(agent, epoch, root_word, totals_words.clone(), commitment_word)
-        .call()
-        .await?;
-    assert_eq!(on_chain, words, "the attestor's statement is the prover's");
+    let symbol = |i: usize| deployment.assets[i].symbol.as_str();
+    assert_eq!((symbol(0), symbol(3)), ("WETH", "USDC"));
+    let risky = IProofGateVault::Trade {
+        sellAsset: 3,
+        buyAsset: 0,
+        amountIn: U256::from(1_000_000_000u64),
+        amountOut: U256::from(100_000_000_000_000_000u64),
+    };
+    let derisk = IProofGateVault::Trade {
+        sellAsset: 0,
+        buyAsset: 3,
+        amountIn: U256::from(100_000_000_000_000_000u64),
+        amountOut: U256::from(100_000_000u64),
+    };
+    let not_solvent = |r: &Result<(), IProofGateVaultErrors>, until: u64| {
+        matches!(r, Err(IProofGateVaultErrors::AgentNotSolvent(e))
+            if e.agent == agent && e.solventUntil == U256::from(until))
+    };
 
-    // Prove and attest.
-    let circuit =
-        SolvencyCircuit { n_assets: n, depth: DEPTH, assignment: Some((statement, witness)) };
-    let proof = Groth16::<Bn254>::prove(&pk, circuit, &mut rng)?;
-    assert!(Groth16::<Bn254>::verify(&vk, &inputs, &proof)?);
-    assert!(!contract.isSolvent(agent).call().await?, "not solvent before any attestation");
-    let words8 = proof_words(&proof);
-    let pending = contract
-        .attestSolvency(epoch, root_word, totals_words.clone(), commitment_word, words8)
-        .send()
-        .await?;
-    chain::confirm(pending, "attestSolvency").await?;
+    // No attestation yet: risk-increasing trades are refused, de-risking ones are not.
+    assert!(!contract.isSolvent(agent).call().await?);
+    assert!(not_solvent(&gate(&vault, agent, &risky).await?, 0), "missing attestation");
+    assert!(gate(&vault, agent, &derisk).await?.is_ok(), "into a reserve asset");
+
+    // A real attestation (the statement checked against the attestor's before sending).
+    let first = solvency::attest(&as_agent, deployment, agent, &attester).await?;
+    assert_eq!(first.epoch, 1);
     assert!(contract.isSolvent(agent).call().await?, "solvent after a valid attestation");
+    assert!(gate(&vault, agent, &risky).await?.is_ok(), "fresh: the gate is open");
+    let stored = contract.attestation(agent).call().await?;
+    assert_eq!(stored.validUntil, stored.attestedAt + DEMO_MAX_AGE);
+    assert_eq!(first.valid_until, stored.validUntil);
 
-    // The same epoch again reverts.
+    // The same epoch again reverts before any proof is looked at.
     let replay = contract
-        .attestSolvency(epoch, root_word, totals_words, commitment_word, words8)
+        .attestSolvency(1, first.root, vec![U256::ZERO; 8], U256::from(1u8), [U256::ZERO; 8])
         .call()
         .await;
-    let Err(replay) = replay else {
-        return Err("a replayed epoch must revert".into());
-    };
-    let decoded = replay.as_decoded_interface_error::<ISolvencyAttestor::ISolvencyAttestorErrors>();
+    let Err(replay) = replay else { return Err("a replayed epoch must revert".into()) };
     assert!(
-        matches!(decoded, Some(ISolvencyAttestor::ISolvencyAttestorErrors::EpochNotIncreasing(_))),
+        matches!(
+            replay.as_decoded_interface_error::<ISolvencyAttestorErrors>(),
+            Some(ISolvencyAttestorErrors::EpochNotIncreasing(_))
+        ),
         "{replay}"
     );
 
-    // Past the maximum age the attestation is stale.
-    provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (MAX_AGE + 1,)).await?;
-    provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    // Past the maximum age: stale, and the vault pauses risk-increasing trades only.
+    advance_time(&as_agent, DEMO_MAX_AGE + 1).await?;
+    system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
     assert!(!contract.isSolvent(agent).call().await?, "stale after the maximum age");
+    let stale = gate(&vault, agent, &risky).await?;
+    assert!(not_solvent(&stale, first.valid_until), "stale attestation: {stale:?}");
+    assert!(gate(&vault, agent, &derisk).await?.is_ok(), "de-risking still allowed");
+
+    // A fresh attestation resumes it.
+    let second = solvency::attest(&as_agent, deployment, agent, &attester).await?;
+    assert_eq!(second.epoch, 2);
+    assert!(gate(&vault, agent, &risky).await?.is_ok(), "fresh again");
+
+    // An insolvent book (owing more WBTC than the vault and the off-vault positions hold): the
+    // reference refuses it, no proof is made, nothing is sent.
+    let wbtc_held = vault.asset(U256::from(1)).call().await?.holding;
+    let owed = u64::try_from(wbtc_held)? + 1;
+    let mut balances = vec![0u64; deployment.assets.len()];
+    balances[1] = owed;
+    let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
+    let insolvent = Attester {
+        book: Arc::new(Book {
+            depositors: Depositors::new(symbols, vec![Depositor { id: "whale".into(), balances }])?,
+            off_vault: vec![0; deployment.assets.len()],
+        }),
+        ..attester.clone()
+    };
+    let refused = solvency::attest(&as_agent, deployment, agent, &insolvent)
+        .await
+        .err()
+        .ok_or("an insolvent book must not attest")?
+        .to_string();
+    assert!(refused.contains("not solvent"), "{refused}");
+    assert!(refused.contains("Units(1)"), "{refused}");
+    assert_eq!(contract.attestation(agent).call().await?.epoch, 2, "nothing was sent");
     anvil.stop();
+    Ok(())
+}
+
+#[test]
+fn the_attestor_bindings_match_forges_abi() -> TestResult {
+    let artifact = Artifact::forge(&repo_root(), "SolvencyAttestor.sol", "SolvencyAttestor")?;
+    let abi = &artifact.abi;
+    let functions: Vec<[u8; 4]> = abi.functions().map(|f| f.selector().0).collect();
+    for selector in ISolvencyAttestor::ISolvencyAttestorCalls::SELECTORS {
+        assert!(functions.contains(selector), "call {selector:02x?} is not in forge's ABI");
+    }
+    let errors: Vec<[u8; 4]> = abi.errors().map(|e| e.selector().0).collect();
+    for selector in ISolvencyAttestorErrors::SELECTORS {
+        assert!(errors.contains(selector), "error {selector:02x?} is not in forge's ABI");
+    }
+    let events: Vec<[u8; 32]> = abi.events().map(|e| e.selector().0).collect();
+    for selector in ISolvencyAttestor::ISolvencyAttestorEvents::SELECTORS {
+        assert!(events.contains(selector), "event {selector:02x?} is not in forge's ABI");
+    }
     Ok(())
 }
