@@ -97,8 +97,10 @@ pub struct Certification {
 
 impl Certification {
     /// The certification of `model` and `params` for `circuit`: their commitments, the model's
-    /// architecture, and the Keccak-256 of the files they were read from (`model_file`,
-    /// `params_file`: the off-chain artifacts governance certifies).
+    /// architecture, and the hashes of the files they were read from (the off-chain artifacts
+    /// governance certifies). A model imported from ONNX (`onnx_file`, which must be the one its
+    /// provenance records) is certified with [`proofgate_prover::onnx::artifacts_hash`] of the
+    /// ONNX export and the model file; any other with the Keccak-256 of the model file.
     pub fn new(
         circuit: &proofgate_prover::CircuitConfig,
         model: &proofgate_prover::Model,
@@ -106,7 +108,27 @@ impl Certification {
         (model_name, model_version): (String, String),
         params_description: String,
         (model_file, params_file): (&[u8], &[u8]),
+        onnx_file: Option<&[u8]>,
     ) -> Result<Self> {
+        use proofgate_prover::onnx::provenance;
+        let model_artifacts_hash = match (onnx_file, &model.provenance) {
+            (None, _) => keccak256(model_file),
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "the model records no ONNX provenance (not made by `proofgate model import`)"
+                        .into(),
+                ))
+            }
+            (Some(onnx), Some(recorded)) => {
+                if provenance::keccak_hex(onnx) != recorded.onnx_keccak256 {
+                    return Err(Error::Config(format!(
+                        "the ONNX file is not the one the model was imported from (its provenance records {})",
+                        recorded.onnx_keccak256
+                    )));
+                }
+                provenance::artifacts_hash(onnx, model_file).into()
+            }
+        };
         let word = |what: &str, fr: std::result::Result<ark_bn254::Fr, proofgate_prover::Error>| {
             fr.map(|fr| proofgate_verifier_codegen::calldata::input_words(&[fr]))
                 .map_err(|e| Error::Config(format!("{what} commitment: {e}")))?
@@ -118,8 +140,8 @@ impl Certification {
             model_commitment: word("model", model.commitment(circuit))?,
             model_name,
             model_version,
-            architecture: format!("mlp {:?}, relu, 8-bit weights", model.layer_sizes()),
-            model_artifacts_hash: keccak256(model_file),
+            architecture: provenance::architecture(circuit),
+            model_artifacts_hash,
             params_commitment: word("params", params.commitment(circuit))?,
             params_description,
             params_document_hash: keccak256(params_file),

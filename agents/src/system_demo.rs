@@ -18,9 +18,7 @@ use alloy::transports::http::reqwest::Url;
 use proofgate_prover::snark;
 use proofgate_prover::statement::Binding;
 use proofgate_prover::valuation::{AssetSnapshot, TradeAmounts, VaultSnapshot};
-use proofgate_prover::{evaluate, files, CircuitConfig, Model, RiskParams};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use proofgate_prover::{evaluate, files, onnx, CircuitConfig, Model, RiskParams};
 use tokio::sync::mpsc;
 use tracing::info;
 
@@ -54,7 +52,7 @@ pub struct Endpoint {
 pub struct DemoOptions {
     /// Price updates (of every feed) to run through.
     pub steps: u32,
-    /// Seed of the price path and the model.
+    /// Seed of the price path and the agents' books.
     pub seed: u64,
     /// Where keys, model, parameters, deployment, configuration and journal are written.
     pub work_dir: PathBuf,
@@ -115,6 +113,9 @@ pub struct DemoReport {
     pub solvency_log: Vec<String>,
 }
 
+/// The demo's model, made by `scripts/train_risk_model.py` (the round-trip tests read it too).
+pub const DEMO_ONNX_MODEL: &str = "prover/tests/fixtures/onnx/risk_mlp_8a.onnx";
+
 /// The demo's circuit: the default (8 assets).
 fn circuit() -> CircuitConfig {
     CircuitConfig::default()
@@ -148,7 +149,9 @@ fn demo_params(config: &CircuitConfig, model: &Model, assets: &[AssetPlan]) -> R
     let score =
         evaluate(config, model, &params, &statement).map_err(prover("reference"))?.metrics.score;
     let score = i64::try_from(score).map_err(|_| Error::Config("score out of range".into()))?;
-    params.max_score = score.max(0) + (1 << (config.activation_frac_bits + 2));
+    // The score is the model's 95 % ten-day drawdown in units of 10 % of gross exposure: the
+    // limit leaves a quarter of a unit (2.5 % drawdown) above the opening book.
+    params.max_score = score.max(0) + (1 << (config.activation_frac_bits - 2));
     Ok(params)
 }
 
@@ -211,7 +214,18 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
 
     // The certified model and the risk limits.
     let assets = deploy::demo_assets();
-    let model = Model::random(&config, &mut StdRng::seed_from_u64(options.seed));
+    // The certified model: trained and exported to ONNX by scripts/train_risk_model.py (seeded),
+    // imported at the circuit's scale.
+    let onnx_path = proofgate_toolchain::repo_root().join(DEMO_ONNX_MODEL);
+    let onnx_file = std::fs::read(&onnx_path)
+        .map_err(|e| Error::Config(format!("{}: {e}", onnx_path.display())))?;
+    let (model, imported) = onnx::import(&onnx_file, config.n_assets, onnx::Scale::of(&config))
+        .map_err(prover("importing the demo model"))?;
+    if imported != config {
+        return Err(Error::Config(format!(
+            "{DEMO_ONNX_MODEL} does not fit the demo's circuit ({imported:?})"
+        )));
+    }
     let params = demo_params(&config, &model, &assets)?;
     let (model_path, params_path) = (dir.join("model.json"), dir.join("risk_params.json"));
     write_json(&model_path, &model)?;
@@ -240,6 +254,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 &std::fs::read(&model_path).map_err(|e| Error::Config(e.to_string()))?,
                 &std::fs::read(&params_path).map_err(|e| Error::Config(e.to_string()))?,
             ),
+            Some(&onnx_file),
         )?,
         agents: endpoint.agents.iter().map(PrivateKeySigner::address).collect(),
     };

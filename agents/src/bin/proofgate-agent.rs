@@ -111,6 +111,10 @@ struct DeployArgs {
     /// The risk parameters to certify.
     #[arg(long, value_name = "FILE")]
     params: PathBuf,
+    /// The ONNX export the model was imported from (`proofgate model import`): the registry
+    /// entry's artifacts hash then binds it and the quantised model file.
+    #[arg(long, value_name = "FILE")]
+    onnx: Option<PathBuf>,
     /// An agent to register (repeat for several).
     #[arg(long = "agent", value_name = "ADDRESS", required = true)]
     agents: Vec<Address>,
@@ -259,6 +263,13 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
         .with_context(|| format!("{} is not a valid verifying key", args.vk.display()))?;
     let circuit = vk_file.config.clone();
     let model: Model = files::read_json(&args.model).context("the model")?;
+    let onnx = match &args.onnx {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the ONNX model {}", path.display()))?,
+        ),
+        None => None,
+    };
     model.check_against(&circuit).with_context(|| format!("{}", args.model.display()))?;
     let params: RiskParams = files::read_json(&args.params).context("the risk parameters")?;
     params.check_against(&circuit).with_context(|| format!("{}", args.params.display()))?;
@@ -291,6 +302,7 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
             (args.model_name.clone(), args.model_version.clone()),
             format!("risk limits from {}", args.params.display()),
             (&std::fs::read(&args.model)?, &std::fs::read(&args.params)?),
+            onnx.as_deref(),
         )?,
         agents: args.agents.clone(),
     };

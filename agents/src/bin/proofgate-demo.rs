@@ -32,7 +32,7 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     blocks: u32,
 
-    /// Seed of the price path and the model (the same seed gives the same prices).
+    /// Seed of the price path and the agents' books (the same seed gives the same prices).
     #[arg(long, default_value_t = 7)]
     seed: u64,
 
