@@ -14,9 +14,9 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 
 use crate::config::{CircuitConfig, FORMAT_VERSION};
+use crate::envelope::{self, keccak_hex, EnvelopeHeader};
 use crate::serde_fr;
 use crate::snark::{check_verifying_key, ProverKey, R1csMatrices};
 use crate::statement::Statement;
@@ -38,6 +38,18 @@ pub struct ProvingKeyHeader {
     pub payload_keccak: String,
     /// keccak256 of the verifying key's canonical compressed bytes, hex.
     pub vk_hash: String,
+}
+
+impl EnvelopeHeader for ProvingKeyHeader {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn payload_len(&self) -> u64 {
+        self.payload_len
+    }
+    fn payload_keccak(&self) -> &str {
+        &self.payload_keccak
+    }
 }
 
 /// A verifying-key file.
@@ -72,10 +84,6 @@ pub struct ProofFile {
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.to_path_buf(), source }
-}
-
-fn keccak_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(Keccak256::digest(bytes)))
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -132,46 +140,12 @@ pub fn encode_proving_key(key: &ProverKey) -> Result<Vec<u8>, Error> {
         payload_keccak: keccak_hex(&payload),
         vk_hash: vk_hash(&key.pk.vk)?,
     };
-    let header = serde_json::to_vec(&header).map_err(|e| Error::Corrupt(e.to_string()))?;
-    let mut bytes = PK_MAGIC.to_vec();
-    bytes.extend((header.len() as u32).to_le_bytes());
-    bytes.extend(header);
-    bytes.extend(payload);
-    Ok(bytes)
+    envelope::seal(PK_MAGIC, &header, &payload)
 }
 
 /// Decodes a proving key, naming what is wrong with a file that is not one.
 pub fn decode_proving_key(bytes: &[u8]) -> Result<ProverKey, Error> {
-    let rest = bytes
-        .strip_prefix(PK_MAGIC)
-        .ok_or_else(|| Error::Corrupt("not a ProofGate proving key (bad magic bytes)".into()))?;
-    let len_bytes: [u8; 4] = rest
-        .get(..4)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| Error::Corrupt("proving key truncated in its header".into()))?;
-    let header_len = u32::from_le_bytes(len_bytes) as usize;
-    let header_bytes = rest
-        .get(4..4 + header_len)
-        .ok_or_else(|| Error::Corrupt("proving key truncated in its header".into()))?;
-    let header: ProvingKeyHeader = serde_json::from_slice(header_bytes)
-        .map_err(|e| Error::Corrupt(format!("proving key header is not valid: {e}")))?;
-    if header.version != FORMAT_VERSION {
-        return Err(Error::Corrupt(format!(
-            "proving key format version {} (this build reads {FORMAT_VERSION})",
-            header.version
-        )));
-    }
-    let payload = &rest[4 + header_len..];
-    if payload.len() as u64 != header.payload_len {
-        return Err(Error::Corrupt(format!(
-            "proving key truncated or padded: {} payload bytes, header says {}",
-            payload.len(),
-            header.payload_len
-        )));
-    }
-    if keccak_hex(payload) != header.payload_keccak {
-        return Err(Error::Corrupt("proving key corrupted (payload checksum mismatch)".into()));
-    }
+    let (header, payload): (ProvingKeyHeader, _) = envelope::open(PK_MAGIC, "proving key", bytes)?;
     let mut reader = payload;
     let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&mut reader)
         .map_err(|e| Error::Corrupt(format!("proving key payload: {e}")))?;

@@ -14,6 +14,7 @@
 
 pub mod circuit;
 pub mod config;
+pub mod envelope;
 pub mod files;
 pub mod fixed;
 pub mod fixtures;

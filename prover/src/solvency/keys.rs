@@ -13,12 +13,12 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 
 use super::attestation::{check, public_input_count, SolvencyStatement, SolvencyWitness};
 use super::check_shape;
 use super::circuit::SolvencyCircuit;
 use crate::config::FORMAT_VERSION;
+use crate::envelope::{self, keccak_hex, EnvelopeHeader};
 use crate::Error;
 
 const MAGIC: &[u8] = b"PROOFGATE-SPK";
@@ -41,6 +41,18 @@ pub struct SolvencyKeyHeader {
     pub vk_hash: String,
 }
 
+impl EnvelopeHeader for SolvencyKeyHeader {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn payload_len(&self) -> u64 {
+        self.payload_len
+    }
+    fn payload_keccak(&self) -> &str {
+        &self.payload_keccak
+    }
+}
+
 /// A solvency proving key and the circuit shape it is for.
 #[derive(Clone, Debug)]
 pub struct SolvencyKeys {
@@ -50,10 +62,6 @@ pub struct SolvencyKeys {
     pub depth: u32,
     /// The Groth16 proving key (its verifying key inside).
     pub pk: ProvingKey<Bn254>,
-}
-
-fn keccak_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(Keccak256::digest(bytes)))
 }
 
 fn serialize<T: CanonicalSerialize>(value: &T, compressed: bool) -> Result<Vec<u8>, Error> {
@@ -140,45 +148,14 @@ impl SolvencyKeys {
             payload_keccak: keccak_hex(&payload),
             vk_hash: self.vk_hash()?,
         };
-        let header = serde_json::to_vec(&header).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend((header.len() as u32).to_le_bytes());
-        bytes.extend(header);
-        bytes.extend(payload);
-        Ok(bytes)
+        envelope::seal(MAGIC, &header, &payload)
     }
 
     /// Decodes a key file, naming what is wrong with one that is not.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| {
-            Error::Corrupt("not a ProofGate solvency key (bad magic bytes)".into())
-        })?;
-        let truncated = || Error::Corrupt("solvency key truncated in its header".into());
-        let len: [u8; 4] = rest.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(truncated)?;
-        let header_len = u32::from_le_bytes(len) as usize;
-        let header_bytes = rest.get(4..4 + header_len).ok_or_else(truncated)?;
-        let header: SolvencyKeyHeader = serde_json::from_slice(header_bytes)
-            .map_err(|e| Error::Corrupt(format!("solvency key header is not valid: {e}")))?;
-        if header.version != FORMAT_VERSION {
-            return Err(Error::Corrupt(format!(
-                "solvency key format version {} (this build reads {FORMAT_VERSION})",
-                header.version
-            )));
-        }
+        let (header, payload): (SolvencyKeyHeader, _) =
+            envelope::open(MAGIC, "solvency key", bytes)?;
         check_shape(header.depth, header.n_assets)?;
-        let payload = &rest[4 + header_len..];
-        if payload.len() as u64 != header.payload_len {
-            return Err(Error::Corrupt(format!(
-                "solvency key truncated or padded: {} payload bytes, header says {}",
-                payload.len(),
-                header.payload_len
-            )));
-        }
-        if keccak_hex(payload) != header.payload_keccak {
-            return Err(Error::Corrupt(
-                "solvency key corrupted (payload checksum mismatch)".into(),
-            ));
-        }
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(payload)
             .map_err(|e| Error::Corrupt(format!("solvency key payload: {e}")))?;
         let expected = public_input_count(header.n_assets) + 1;
