@@ -118,6 +118,10 @@ pub enum Error {
     /// An agent was halted by fault injection (tests only).
     #[error("halted by fault injection")]
     Halted,
+    /// The vault's holdings or the feeds' prices moved while an attestation was being proved:
+    /// the proof is of a statement the attestor no longer computes (nothing was sent).
+    #[error("the vault's holdings or the feeds' prices moved while proving the attestation")]
+    AttestationRaced,
     /// A demo configuration that cannot run.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -296,9 +296,7 @@ pub async fn attest<P: Provider>(
         .await
         .map_err(attestor_error("the attestor's statement"))?;
     if now != words {
-        return Err(Error::Config(
-            "the vault's holdings or the feeds' prices moved while proving; attest again".into(),
-        ));
+        return Err(Error::AttestationRaced);
     }
 
     let call =
@@ -314,6 +312,27 @@ pub async fn attest<P: Provider>(
         gas_used: receipt.gas_used,
         prove_s,
     })
+}
+
+/// [`attest`], again (at most `attempts` times in all) while trades or price updates move the
+/// statement during proving.
+pub async fn attest_retrying<P: Provider>(
+    provider: &P,
+    deployment: &DeploymentFile,
+    agent: Address,
+    attester: &Attester,
+    attempts: u32,
+) -> Result<AttestationOutcome> {
+    let mut attempt = 1;
+    loop {
+        match attest(provider, deployment, agent, attester).await {
+            Err(Error::AttestationRaced) if attempt < attempts => {
+                info!(target: "proofgate::solvency", %agent, attempt, "the statement moved while proving; attesting again");
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 /// Deploys the solvency verifier (generated from `keys`) and the attestor, owned by the

@@ -565,7 +565,8 @@ async fn attest_on_demand(
         .ok_or_else(|| Error::Config(format!("agent {:?} has no solvency book", agent.name)))?;
     let address = signer.address();
     let provider = chain::connect(endpoint.url.clone(), signer);
-    let done = solvency::attest(&provider, &prepared.deployment, address, &attester).await?;
+    let done =
+        solvency::attest_retrying(&provider, &prepared.deployment, address, &attester, 5).await?;
     Ok(format!(
         "step {step}: {} attested epoch {} on demand, fresh until {} (proved in {:.2} s, {} gas)",
         agent.name, done.epoch, done.valid_until, done.prove_s, done.gas_used

@@ -221,7 +221,7 @@ async fn attest(args: AttestArgs) -> Result<()> {
         let signer = agent.signer()?;
         let address = signer.address();
         let provider = chain::connect(config.rpc_url.clone(), signer);
-        let outcome = solvency::attest(&provider, &deployment, address, &attester)
+        let outcome = solvency::attest_retrying(&provider, &deployment, address, &attester, 5)
             .await
             .with_context(|| format!("agent {:?} ({address}) could not attest", agent.name))?;
         println!(

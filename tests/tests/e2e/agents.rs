@@ -36,12 +36,13 @@ fn options(dir: &Path, steps: u32, force_invalid_every: u64) -> DemoOptions {
         work_dir: dir.to_path_buf(),
         force_invalid_every,
         settle_timeout: Duration::from_secs(90),
-        // The solvency gate has its own test (solvency.rs).
+        // The solvency gate has its own tests (solvency.rs).
         solvency: false,
     }
 }
 
-fn endpoint(url: Url) -> Result<Endpoint, Box<dyn std::error::Error>> {
+/// The demo's endpoint on `url`, with anvil's development keys.
+pub(crate) fn endpoint(url: Url) -> Result<Endpoint, Box<dyn std::error::Error>> {
     let key = |i: usize| DEV_KEYS[i].parse::<PrivateKeySigner>();
     Ok(Endpoint { url, label: "anvil".into(), deployer: key(0)?, agents: [key(1)?, key(2)?] })
 }
@@ -62,7 +63,7 @@ async fn start_rebalancer(
 }
 
 /// Waits for an event `pick` accepts.
-async fn wait_for(
+pub(crate) async fn wait_for(
     events: &mut mpsc::UnboundedReceiver<AgentEvent>,
     what: &str,
     pick: impl Fn(&AgentEvent) -> bool,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use alloy::primitives::U256;
 use alloy::providers::Provider;
+use proofgate_agents::agent::{EventKind, Faults};
 use proofgate_agents::bindings::attestor::ISolvencyAttestor::{self, ISolvencyAttestorErrors};
 use proofgate_agents::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use proofgate_agents::chain::{self, Artifact, LocalAnvil};
@@ -15,17 +16,32 @@ use proofgate_agents::daemon;
 use proofgate_agents::demo_solvency::{advance_time, DEMO_MAX_AGE};
 use proofgate_agents::feeds::PricePath;
 use proofgate_agents::solvency::{self, Attester, Book};
-use proofgate_agents::system_demo::{self, DemoOptions, Endpoint};
+use proofgate_agents::strategy::StrategyConfig;
+use proofgate_agents::system_demo::{self, DemoOptions, Endpoint, Prepared};
 use proofgate_prover::solvency::{Depositor, Depositors};
 use proofgate_toolchain::{repo_root, Toolchain};
 
+use super::agents::wait_for;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const KEYS: [&str; 3] = [
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-];
+/// The system deployed as the demo deploys it, with the solvency attestor.
+async fn prepare_with_solvency(
+    anvil: &LocalAnvil,
+    dir: &std::path::Path,
+) -> Result<(Endpoint, Prepared), Box<dyn std::error::Error>> {
+    let endpoint = super::agents::endpoint(anvil.endpoint_url())?;
+    let options = DemoOptions {
+        steps: 1,
+        seed: 7,
+        work_dir: dir.to_path_buf(),
+        force_invalid_every: 0,
+        settle_timeout: std::time::Duration::from_secs(30),
+        solvency: true,
+    };
+    let prepared = system_demo::prepare(&endpoint, &options).await?;
+    Ok((endpoint, prepared))
+}
 
 /// The vault's reading of a trade now, as `executeTrade` computes it before the proof check:
 /// `Ok` when the solvency gate lets it through, the decoded vault error otherwise.
@@ -50,22 +66,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
 ) -> TestResult {
     let dir = tempfile::tempdir()?;
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
-    let key = |i: usize| KEYS[i].parse::<alloy::signers::local::PrivateKeySigner>();
-    let endpoint = Endpoint {
-        url: anvil.endpoint_url(),
-        label: "anvil".into(),
-        deployer: key(0)?,
-        agents: [key(1)?, key(2)?],
-    };
-    let options = DemoOptions {
-        steps: 1,
-        seed: 7,
-        work_dir: dir.path().to_path_buf(),
-        force_invalid_every: 0,
-        settle_timeout: std::time::Duration::from_secs(30),
-        solvency: true,
-    };
-    let prepared = system_demo::prepare(&endpoint, &options).await?;
+    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
     let deployment = &prepared.deployment;
     let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
     let config = &prepared.daemon_config;
@@ -158,6 +159,90 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     assert!(refused.contains("not solvent"), "{refused}");
     assert!(refused.contains("Units(1)"), "{refused}");
     assert_eq!(contract.attestation(agent).call().await?.epoch, 2, "nothing was sent");
+    anvil.stop();
+    Ok(())
+}
+
+/// The daemon's side: an agent that attests on a schedule attests by itself at start (its
+/// attestation is required and missing), then trades; an agent that attests only on demand, with
+/// no reserve assets, has every proposal held back (journaled as skipped) until its operator
+/// attests, and then trades.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
+    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
+    // Both agents rebalance, to different targets, so that the second always has a trade to
+    // propose; it attests on demand only, and the demo's governance gave it no reserve assets.
+    let mut config = prepared.daemon_config.clone();
+    config.agents[1].strategy = StrategyConfig::Rebalance {
+        target_weights_bps: vec![1_700, 1_100, 1_100, 1_200, 1_200, 1_200, 1_200, 1_300],
+        threshold_bps: 150,
+        max_trade_bps: 300,
+    };
+    let scheduled = config.agents[0].name.clone();
+    let on_demand = config.agents[1].name.clone();
+    assert!(config.agents[0].solvency.as_ref().is_some_and(|s| s.schedule));
+    assert!(config.agents[1].solvency.as_ref().is_some_and(|s| !s.schedule));
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let handle = daemon::start_with_signers(
+        &config,
+        endpoint.agents.to_vec(),
+        Faults::default(),
+        Some(events_tx),
+    )
+    .await?;
+
+    let attested = wait_for(&mut events, "the scheduled attestation", |e| {
+        e.agent == scheduled && matches!(e.kind, EventKind::Attested { epoch: 1, .. })
+    })
+    .await?;
+    let EventKind::Attested { valid_until, .. } = attested.kind else { unreachable!() };
+    assert!(valid_until > 0);
+    wait_for(&mut events, "the on-demand agent held back", |e| {
+        e.agent == on_demand && e.kind == EventKind::SolvencyPaused { valid_until: 0 }
+    })
+    .await?;
+    wait_for(&mut events, "the scheduled agent trading", |e| {
+        e.agent == scheduled && matches!(e.kind, EventKind::Executed { .. })
+    })
+    .await?;
+    let counters = handle.metrics.snapshot();
+    assert_eq!(counters.get(&scheduled).map(|c| c.attestations), Some(1));
+    assert!(counters.get(&on_demand).is_some_and(|c| c.solvency_paused >= 1));
+    let held_back = handle.journal.history(Some(endpoint.agents[1].address()), 10)?;
+    assert!(
+        held_back
+            .iter()
+            .any(|e| e.reason.contains("held back by the solvency gate (no solvency attestation)")),
+        "journaled as skipped, with why: {held_back:?}"
+    );
+
+    // The operator attests on demand (with the daemon stopped: its other agent's trades would
+    // move the statement while proving), and the restarted agent trades.
+    handle.stop();
+    handle.join().await;
+    let keys = daemon::load_solvency_key(&config, &prepared.deployment)?;
+    let attester =
+        daemon::attester_for(&config.agents[1], &prepared.deployment, &keys)?.ok_or("a book")?;
+    let operator = chain::connect(anvil.endpoint_url(), endpoint.agents[1].clone());
+    let address = endpoint.agents[1].address();
+    let outcome = solvency::attest(&operator, &prepared.deployment, address, &attester).await?;
+    assert_eq!(outcome.epoch, 1);
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let handle = daemon::start_with_signers(
+        &config,
+        endpoint.agents.to_vec(),
+        Faults::default(),
+        Some(events_tx),
+    )
+    .await?;
+    wait_for(&mut events, "the on-demand agent trading after attesting", |e| {
+        e.agent == on_demand && matches!(e.kind, EventKind::Executed { .. })
+    })
+    .await?;
+    handle.stop();
+    handle.join().await;
     anvil.stop();
     Ok(())
 }
