@@ -16,12 +16,8 @@ pub fn keccak_hex(bytes: &[u8]) -> String {
 
 /// What every envelope header carries.
 pub trait EnvelopeHeader: Serialize + DeserializeOwned {
-    /// The format version.
-    fn version(&self) -> u64;
-    /// The payload's length in bytes.
-    fn payload_len(&self) -> u64;
-    /// keccak256 of the payload, 0x hex.
-    fn payload_keccak(&self) -> &str;
+    /// The format version, the payload's length in bytes and its keccak256 (0x hex).
+    fn envelope(&self) -> (u64, u64, &str);
 }
 
 /// Wraps `payload` with `magic` and `header`.
@@ -52,21 +48,20 @@ pub fn open<'a, H: EnvelopeHeader>(
     let header_bytes = rest.get(4..4 + header_len).ok_or_else(truncated)?;
     let header: H = serde_json::from_slice(header_bytes)
         .map_err(|e| Error::Corrupt(format!("{what} header is not valid: {e}")))?;
-    if header.version() != FORMAT_VERSION {
+    let (version, payload_len, payload_keccak) = header.envelope();
+    if version != FORMAT_VERSION {
         return Err(Error::Corrupt(format!(
-            "{what} format version {} (this build reads {FORMAT_VERSION})",
-            header.version()
+            "{what} format version {version} (this build reads {FORMAT_VERSION})"
         )));
     }
     let payload = &rest[4 + header_len..];
-    if payload.len() as u64 != header.payload_len() {
+    if payload.len() as u64 != payload_len {
         return Err(Error::Corrupt(format!(
-            "{what} truncated or padded: {} payload bytes, header says {}",
-            payload.len(),
-            header.payload_len()
+            "{what} truncated or padded: {} payload bytes, header says {payload_len}",
+            payload.len()
         )));
     }
-    if keccak_hex(payload) != header.payload_keccak() {
+    if keccak_hex(payload) != payload_keccak {
         return Err(Error::Corrupt(format!("{what} corrupted (payload checksum mismatch)")));
     }
     Ok((header, payload))

@@ -41,14 +41,8 @@ pub struct ProvingKeyHeader {
 }
 
 impl EnvelopeHeader for ProvingKeyHeader {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn payload_len(&self) -> u64 {
-        self.payload_len
-    }
-    fn payload_keccak(&self) -> &str {
-        &self.payload_keccak
+    fn envelope(&self) -> (u64, u64, &str) {
+        (self.version, self.payload_len, &self.payload_keccak)
     }
 }
 

@@ -42,14 +42,8 @@ pub struct SolvencyKeyHeader {
 }
 
 impl EnvelopeHeader for SolvencyKeyHeader {
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn payload_len(&self) -> u64 {
-        self.payload_len
-    }
-    fn payload_keccak(&self) -> &str {
-        &self.payload_keccak
+    fn envelope(&self) -> (u64, u64, &str) {
+        (self.version, self.payload_len, &self.payload_keccak)
     }
 }
 

@@ -163,6 +163,24 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     Ok(())
 }
 
+/// Starts the daemon with `config`'s agents, signing with `endpoint`'s keys.
+async fn start_daemon(
+    config: &proofgate_agents::config::DaemonConfig,
+    endpoint: &Endpoint,
+) -> Result<
+    (
+        daemon::DaemonHandle,
+        tokio::sync::mpsc::UnboundedReceiver<proofgate_agents::agent::AgentEvent>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let signers = endpoint.agents.to_vec();
+    let handle =
+        daemon::start_with_signers(config, signers, Faults::default(), Some(events_tx)).await?;
+    Ok((handle, events))
+}
+
 /// The daemon's side: an agent that attests on a schedule attests by itself at start (its
 /// attestation is required and missing), then trades; an agent that attests only on demand, with
 /// no reserve assets, has every proposal held back (journaled as skipped) until its operator
@@ -184,14 +202,7 @@ async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> 
     let on_demand = config.agents[1].name.clone();
     assert!(config.agents[0].solvency.as_ref().is_some_and(|s| s.schedule));
     assert!(config.agents[1].solvency.as_ref().is_some_and(|s| !s.schedule));
-    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let handle = daemon::start_with_signers(
-        &config,
-        endpoint.agents.to_vec(),
-        Faults::default(),
-        Some(events_tx),
-    )
-    .await?;
+    let (handle, mut events) = start_daemon(&config, &endpoint).await?;
 
     let attested = wait_for(&mut events, "the scheduled attestation", |e| {
         e.agent == scheduled && matches!(e.kind, EventKind::Attested { epoch: 1, .. })
@@ -229,14 +240,7 @@ async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> 
     let address = endpoint.agents[1].address();
     let outcome = solvency::attest(&operator, &prepared.deployment, address, &attester).await?;
     assert_eq!(outcome.epoch, 1);
-    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let handle = daemon::start_with_signers(
-        &config,
-        endpoint.agents.to_vec(),
-        Faults::default(),
-        Some(events_tx),
-    )
-    .await?;
+    let (handle, mut events) = start_daemon(&config, &endpoint).await?;
     wait_for(&mut events, "the on-demand agent trading after attesting", |e| {
         e.agent == on_demand && matches!(e.kind, EventKind::Executed { .. })
     })
