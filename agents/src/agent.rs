@@ -380,13 +380,7 @@ impl Agent {
             self.emit(None, EventKind::Idle, observed);
             return Ok(false);
         }
-        let gate = match deployment.attestor {
-            Some(_) => {
-                SolvencyGate::read(&self.provider, deployment.registry, self.address, state.block)
-                    .await?
-            }
-            None => SolvencyGate::default(),
-        };
+        let gate = state.gate;
         if self.scheduled_attestation_due(&gate, state.timestamp) {
             return self.attest_on_schedule(observed).await;
         }

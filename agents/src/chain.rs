@@ -236,6 +236,13 @@ pub async fn deploy<P: Provider, C: SolConstructor>(
     })
 }
 
+/// Moves anvil's clock forward by `seconds` and mines a block.
+pub async fn advance_time<P: Provider>(provider: &P, seconds: u64) -> Result<()> {
+    provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,)).await?;
+    provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    Ok(())
+}
+
 /// Deploys raw creation code (a generated verifier) and returns the new contract's address.
 pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes, name: &str) -> Result<Address> {
     let what = format!("deploy {name}");

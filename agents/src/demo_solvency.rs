@@ -138,10 +138,3 @@ pub async fn set_up<P: Provider>(
     ];
     Ok(DemoSolvency { key_path, books })
 }
-
-/// Moves anvil's clock forward by `seconds` and mines a block.
-pub async fn advance_time<P: Provider>(provider: &P, seconds: u64) -> Result<()> {
-    provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,)).await?;
-    provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
-    Ok(())
-}

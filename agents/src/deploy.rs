@@ -541,21 +541,28 @@ pub fn compile_verifier(
     vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>,
     config: &proofgate_prover::CircuitConfig,
 ) -> Result<CompiledVerifier> {
+    let inputs = proofgate_prover::statement::public_input_count(config);
+    compile_named_verifier(vk, "RiskVerifier", inputs)
+}
+
+/// Generates the Solidity verifier of `vk` as contract `name`, for `public_inputs` inputs, and
+/// compiles it (the risk verifier, the solvency verifier).
+pub fn compile_named_verifier(
+    vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>,
+    name: &str,
+    public_inputs: usize,
+) -> Result<CompiledVerifier> {
     use proofgate_verifier_codegen::{
         compile_contract, generate, CompileSettings, VerifierOptions,
     };
     let failed = |what: &str, e: &dyn std::fmt::Display| Error::Config(format!("{what}: {e}"));
-    let options = VerifierOptions {
-        contract_name: "RiskVerifier".into(),
-        expected_public_inputs: proofgate_prover::statement::public_input_count(config),
-    };
+    let options =
+        VerifierOptions { contract_name: name.into(), expected_public_inputs: public_inputs };
     let generated = generate(vk, &options).map_err(|e| failed("verifier generation", &e))?;
     let toolchain = proofgate_toolchain::Toolchain::discover()?;
-    let sources =
-        std::collections::BTreeMap::from([("RiskVerifier.sol".to_string(), generated.source)]);
-    let compiled =
-        compile_contract(&toolchain, &sources, "RiskVerifier", &CompileSettings::default())
-            .map_err(|e| failed("compiling the verifier", &e))?;
+    let sources = std::collections::BTreeMap::from([(format!("{name}.sol"), generated.source)]);
+    let compiled = compile_contract(&toolchain, &sources, name, &CompileSettings::default())
+        .map_err(|e| failed(&format!("compiling {name}"), &e))?;
     let key_hash =
         proofgate_verifier_codegen::key_hash(vk).map_err(|e| failed("verifying key hash", &e))?;
     Ok(CompiledVerifier {
@@ -617,10 +624,7 @@ async fn wait_until<P: Provider>(provider: &P, timestamp: U256) -> Result<()> {
     if client.to_ascii_lowercase().contains("anvil") {
         let now = latest_timestamp(provider).await?;
         if now < target {
-            provider
-                .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (target - now,))
-                .await?;
-            provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+            chain::advance_time(provider, target - now).await?;
         }
         return Ok(());
     }

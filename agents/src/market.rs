@@ -16,6 +16,7 @@ use crate::bindings::vault::IProofGateVault;
 use crate::bindings::venue::IQuotingVenue;
 use crate::deploy::{latest_timestamp, DeploymentFile};
 use crate::feeds::AggregatorV3Interface;
+use crate::solvency::SolvencyGate;
 use crate::strategy::AssetState;
 use crate::{Error, Result};
 
@@ -36,6 +37,8 @@ pub struct MarketState {
     pub params_commitment: U256,
     /// Whether the registry has the agent active.
     pub active: bool,
+    /// The agent's solvency gate.
+    pub gate: SolvencyGate,
 }
 
 /// Reads the vault, its feeds and the agent's registration; `block` is the latest block number,
@@ -72,16 +75,18 @@ pub async fn read_state<P: Provider>(
     }
     let nonce = u64::try_from(vault.nonces(agent).call().await?)
         .map_err(|_| Error::Config("the agent's nonce exceeds 64 bits".into()))?;
-    let binding =
-        IProofGateRegistry::new(deployment.registry, provider).agentBinding(agent).call().await?;
+    // The vault's own registry read: binding, certification and the solvency gate in one call.
+    let status =
+        IProofGateRegistry::new(deployment.registry, provider).tradingStatus(agent).call().await?;
     Ok(MarketState {
         block,
         timestamp,
         assets,
         nonce,
-        model_commitment: binding.modelCommitment,
-        params_commitment: binding.paramsCommitment,
-        active: binding.active,
+        model_commitment: status.modelCommitment,
+        params_commitment: status.paramsCommitment,
+        active: status.active,
+        gate: SolvencyGate::from_trading_status(status.solventUntil, status.reserveAssets),
     })
 }
 

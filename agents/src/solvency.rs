@@ -31,7 +31,7 @@ use crate::bindings::constructors::SolvencyAttestor;
 use crate::bindings::registry::IProofGateRegistry;
 use crate::bindings::vault::IProofGateVault;
 use crate::chain::{self, Artifact};
-use crate::deploy::{govern, DeploymentFile};
+use crate::deploy::{compile_named_verifier, govern, DeploymentFile};
 use crate::error::{Error, Result};
 use crate::feeds::AggregatorV3Interface;
 
@@ -345,27 +345,12 @@ pub async fn deploy_attestor<P: Provider>(
     keys: &SolvencyKeys,
     plan: &SolvencyPlan,
 ) -> Result<Address> {
-    use proofgate_verifier_codegen::{
-        compile_contract, generate, CompileSettings, VerifierOptions,
-    };
     let n = deployment.assets.len();
     if plan.haircuts.len() != n {
         return Err(Error::Config(format!("{} haircuts for {n} assets", plan.haircuts.len())));
     }
-    let failed = |what: &str, e: &dyn std::fmt::Display| Error::Config(format!("{what}: {e}"));
-    let options = VerifierOptions {
-        contract_name: "SolvencyVerifier".into(),
-        expected_public_inputs: public_input_count(n),
-    };
-    let source = generate(keys.vk(), &options).map_err(|e| failed("solvency verifier", &e))?;
-    let sources =
-        std::collections::BTreeMap::from([("SolvencyVerifier.sol".into(), source.source)]);
-    let toolchain = proofgate_toolchain::Toolchain::discover()?;
-    let compiled =
-        compile_contract(&toolchain, &sources, "SolvencyVerifier", &CompileSettings::default())
-            .map_err(|e| failed("compiling the solvency verifier", &e))?;
-    let verifier =
-        chain::deploy_code(provider, compiled.bytecode.into(), "SolvencyVerifier").await?;
+    let compiled = compile_named_verifier(keys.vk(), "SolvencyVerifier", public_input_count(n))?;
+    let verifier = chain::deploy_code(provider, compiled.bytecode, "SolvencyVerifier").await?;
 
     let artifact = Artifact::forge(
         &proofgate_toolchain::repo_root(),
@@ -425,23 +410,13 @@ pub struct SolvencyGate {
 }
 
 impl SolvencyGate {
-    /// Reads the gate from the registry at `block`.
-    pub async fn read<P: Provider>(
-        provider: &P,
-        registry: Address,
-        agent: Address,
-        block: u64,
-    ) -> Result<Self> {
-        let status = IProofGateRegistry::new(registry, provider)
-            .solvencyStatus(agent)
-            .block(block.into())
-            .call()
-            .await?;
-        Ok(Self {
-            required: status.required,
-            reserve_assets: status.reserveAssets,
-            valid_until: status.validUntil,
-        })
+    /// The gate from the registry's `tradingStatus` (the vault's own read): `solventUntil` is
+    /// `u64::MAX` when no attestation is required.
+    pub fn from_trading_status(solvent_until: u64, reserve_assets: u16) -> Self {
+        match solvent_until {
+            u64::MAX => Self::default(),
+            valid_until => Self { required: true, reserve_assets, valid_until },
+        }
     }
 
     /// Whether the vault would let the agent buy `buy_asset` at `timestamp`.
@@ -470,6 +445,8 @@ mod tests {
         assert!(SolvencyGate::default().allows(0, u64::MAX), "not required");
         assert!(gate.due(50, 60) && !gate.due(30, 60));
         assert!(!SolvencyGate::default().due(0, 60));
+        assert_eq!(SolvencyGate::from_trading_status(u64::MAX, 7), SolvencyGate::default());
+        assert_eq!(SolvencyGate::from_trading_status(100, 0b1000), gate);
     }
 
     #[test]

@@ -433,7 +433,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let mut solvency_paused: BTreeMap<String, u64> = BTreeMap::new();
     for step in 0..=options.steps as usize {
         if stale_step == Some(step) {
-            demo_solvency::advance_time(provider, demo_solvency::DEMO_MAX_AGE + 1).await?;
+            chain::advance_time(provider, demo_solvency::DEMO_MAX_AGE + 1).await?;
             solvency_log.push(format!(
                 "step {step}: {} h of chain time pass: every attestation is stale",
                 (demo_solvency::DEMO_MAX_AGE + 1) / 3_600

@@ -49,10 +49,7 @@ pub struct CalibrationSummary {
     pub max_score: i64,
 }
 
-/// Keccak-256 of `bytes`, 0x hex.
-pub fn keccak_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(Keccak256::digest(bytes)))
-}
+pub use crate::envelope::keccak_hex;
 
 /// The architecture string governance's registry records.
 pub fn architecture(config: &CircuitConfig) -> String {

@@ -13,7 +13,7 @@ use proofgate_agents::bindings::attestor::ISolvencyAttestor::{self, ISolvencyAtt
 use proofgate_agents::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use proofgate_agents::chain::{self, Artifact, LocalAnvil};
 use proofgate_agents::daemon;
-use proofgate_agents::demo_solvency::{advance_time, DEMO_MAX_AGE};
+use proofgate_agents::demo_solvency::DEMO_MAX_AGE;
 use proofgate_agents::feeds::PricePath;
 use proofgate_agents::solvency::{self, Attester, Book};
 use proofgate_agents::strategy::StrategyConfig;
@@ -125,7 +125,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     );
 
     // Past the maximum age: stale, and the vault pauses risk-increasing trades only.
-    advance_time(&as_agent, DEMO_MAX_AGE + 1).await?;
+    chain::advance_time(&as_agent, DEMO_MAX_AGE + 1).await?;
     system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
     assert!(!contract.isSolvent(agent).call().await?, "stale after the maximum age");
     let stale = gate(&vault, agent, &risky).await?;
