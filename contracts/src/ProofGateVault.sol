@@ -166,9 +166,10 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     /// @inheritdoc IProofGateVault
     /// @dev Order: deadline; the caller's nonce is consumed before any external call; the statement is computed
     ///      (registry binding and certification, every feed; see the contract's notes on values and rounding);
-    ///      the proof is checked (any failure is {InvalidProof}); `amountIn` is paid to the venue and the venue
-    ///      must deliver exactly `amountOut` (the vault's sell balance must fall by exactly `amountIn` and its buy
-    ///      balance rise by at least `amountOut`). Any failure reverts everything, the nonce included.
+    ///      the proof is checked (any failure is {InvalidProof}); `amountIn` is paid to the venue, which swaps it
+    ///      for what the pool gives, at least `amountOut` (the vault's sell balance must fall by exactly `amountIn`
+    ///      and its buy balance rise by at least `amountOut`; it credits what it received). Any failure reverts
+    ///      everything, the nonce included.
     function executeTrade(Trade calldata trade, uint256 deadline, uint256[8] calldata proof) external nonReentrant {
         (address pointer, uint256 registered, bool isPaused) = _configuration();
         if (isPaused) revert EnforcedPause();
@@ -671,8 +672,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev `venue_.swap(sellToken, buyToken, amountIn, amountOut, this)`, in assembly; bubbles up a revert. (No code
-    ///      check: the venue answered {inputRecipient} just before.)
+    /// @dev `venue_.swap(sellToken, buyToken, amountIn, amountOut, this)`, in assembly (`amountOut` is the venue's
+    ///      minimum); bubbles up a revert. (No code check: the venue answered {inputRecipient} just before.)
     function _venueSwap(IVenue venue_, IERC20 sellToken, IERC20 buyToken, uint256 amountIn, uint256 amountOut) private {
         bytes4 selector = IVenue.swap.selector;
         assembly ("memory-safe") {

@@ -48,36 +48,95 @@ contract UniswapV2VenueTest is Test {
         assertEq(venue.inputRecipient(tokenB, tokenA), address(pair), "inputRecipient");
     }
 
-    function test_Swap_DeliversExactlyTheRequestedOutput_BothDirections() public {
-        uint256 amountIn = 10e18;
-        uint256 out = venue.quote(tokenA, tokenB, amountIn);
-        assertEq(out, venue.getAmountOut(amountIn, RESERVE_A, RESERVE_B), "quote");
-        _pay(tokenA, amountIn);
-        venue.swap(tokenA, tokenB, amountIn, out - 1, address(0xCAFE));
-        assertEq(tokenB.balanceOf(address(0xCAFE)), out - 1, "exact output A -> B");
-
-        uint256 backIn = 20_000e6;
-        uint256 backOut = venue.quote(tokenB, tokenA, backIn);
-        _pay(tokenB, backIn);
-        venue.swap(tokenB, tokenA, backIn, backOut, address(0xCAFE));
-        assertEq(tokenA.balanceOf(address(0xCAFE)), backOut, "exact output B -> A");
+    /// @dev The pair's reserves and balances of (tokenIn, tokenOut).
+    function _pairState(MockERC20 tokenIn, MockERC20 tokenOut)
+        internal
+        view
+        returns (uint256 reserveIn, uint256 reserveOut, uint256 balanceIn, uint256 balanceOut)
+    {
+        (uint112 r0, uint112 r1,) = pair.getReserves();
+        (reserveIn, reserveOut) = address(tokenIn) < address(tokenOut) ? (r0, r1) : (r1, r0);
+        (balanceIn, balanceOut) = (tokenIn.balanceOf(address(pair)), tokenOut.balanceOf(address(pair)));
     }
 
-    function testFuzz_Quote_IsExactlyTheMostThePairAccepts(uint256 amountIn) public {
+    /// @dev Swaps `amountIn` (paid first) with `minAmountOut` and checks that the recipient got the whole quote and
+    ///      the pair kept nothing beyond its fee: its reserves equal its balances (nothing to skim), the product grew,
+    ///      and one more unit of output would have broken the pair's fee-adjusted constant product.
+    function _swapAndCheck(MockERC20 tokenIn, MockERC20 tokenOut, uint256 amountIn, uint256 minAmountOut) internal {
+        (uint256 reserveIn, uint256 reserveOut,,) = _pairState(tokenIn, tokenOut);
+        uint256 quoted = venue.quote(tokenIn, tokenOut, amountIn);
+        assertEq(quoted, venue.getAmountOut(amountIn, reserveIn, reserveOut), "quote");
+        uint256 before = tokenOut.balanceOf(address(0xCAFE));
+        _pay(tokenIn, amountIn);
+        venue.swap(tokenIn, tokenOut, amountIn, minAmountOut, address(0xCAFE));
+        assertEq(tokenOut.balanceOf(address(0xCAFE)) - before, quoted, "the recipient got the whole quote");
+
+        (uint256 newIn, uint256 newOut, uint256 balanceIn, uint256 balanceOut) = _pairState(tokenIn, tokenOut);
+        assertEq(balanceIn, newIn, "pair: input balance = reserve (nothing left to skim)");
+        assertEq(balanceOut, newOut, "pair: output balance = reserve");
+        assertEq(newIn, reserveIn + amountIn, "pair: input reserve");
+        assertEq(newOut, reserveOut - quoted, "pair: output reserve");
+        assertTrue(newIn * newOut > reserveIn * reserveOut, "k grew (the fee)");
+        // Uniswap V2's check: (balanceIn·1000 - amountIn·3) · balanceOut·1000 >= k·1000². It holds with the quote
+        // and fails with one unit more: the pair keeps exactly its fee and the rounding of the last unit.
+        uint256 adjustedIn = newIn * 1000 - amountIn * 3;
+        uint256 k = reserveIn * reserveOut * 1e6;
+        assertTrue(adjustedIn * newOut * 1000 >= k, "the quote passes the pair's K check");
+        assertTrue(adjustedIn * (newOut - 1) * 1000 < k, "one unit more would not");
+    }
+
+    function test_Swap_DeliversTheWholeQuote_AndLeavesNothingInThePair_BothDirections() public {
+        _swapAndCheck(tokenA, tokenB, 10e18, 1);
+        _swapAndCheck(tokenB, tokenA, 20_000e6, 0);
+    }
+
+    function test_Swap_DeliversMoreThanTheMinimum_WithoutDonatingTheDifference() public {
+        uint256 amountIn = 10e18;
+        uint256 quoted = venue.quote(tokenA, tokenB, amountIn);
+        // A 1 % tolerance: the old exact-output adapter left it in the pair; now the recipient gets it.
+        _swapAndCheck(tokenA, tokenB, amountIn, quoted * 99 / 100);
+    }
+
+    function testFuzz_Swap_LeavesNothingInThePair(uint256 amountIn, bool aToB) public {
+        amountIn = aToB ? bound(amountIn, 1e12, 10_000e18) : bound(amountIn, 1e3, 30_000_000e6);
+        (MockERC20 tokenIn, MockERC20 tokenOut) = aToB ? (tokenA, tokenB) : (tokenB, tokenA);
+        vm.assume(venue.quote(tokenIn, tokenOut, amountIn) > 0);
+        _swapAndCheck(tokenIn, tokenOut, amountIn, 1);
+    }
+
+    function testFuzz_RevertSwap_WhenTheMinimumIsAboveTheQuote(uint256 amountIn) public {
         amountIn = bound(amountIn, 1e12, 10_000e18);
         uint256 max = venue.quote(tokenA, tokenB, amountIn);
         vm.assume(max > 0);
         _pay(tokenA, amountIn);
-        // One unit more breaks the pair's constant product: the adapter refuses it first, with the bound...
-        vm.expectRevert(abi.encodeWithSelector(IUniswapV2VenueErrors.ExcessiveOutput.selector, max + 1, max));
+        // One unit more than the pair gives: refused with the quote and the minimum...
+        vm.expectRevert(abi.encodeWithSelector(IUniswapV2VenueErrors.InsufficientOutput.selector, max, max + 1));
         venue.swap(tokenA, tokenB, amountIn, max + 1, address(this));
-        // ...and the pair itself agrees.
+        // ...as the pair itself would refuse that output.
         (uint256 out0, uint256 out1) = address(tokenA) < address(tokenB) ? (uint256(0), max + 1) : (max + 1, 0);
         vm.expectRevert(bytes("UniswapV2: K"));
         pair.swap(out0, out1, address(this), "");
-        // The bound itself goes through.
+        // The quote itself as the minimum goes through.
         venue.swap(tokenA, tokenB, amountIn, max, address(0xCAFE));
         assertEq(tokenB.balanceOf(address(0xCAFE)), max, "max output");
+    }
+
+    function test_Swap_PassesADonationInThePairOnToTheRecipient() public {
+        // Tokens someone sent to the pair before the trade count as input: the recipient gets their output too, so
+        // nothing sits in the pair for a back-runner.
+        tokenA.mint(address(pair), 1e18);
+        uint256 quoted = venue.quote(tokenA, tokenB, 11e18);
+        _pay(tokenA, 10e18);
+        venue.swap(tokenA, tokenB, 10e18, 1, address(0xCAFE));
+        assertEq(tokenB.balanceOf(address(0xCAFE)), quoted, "output of input and donation");
+        (uint256 reserveIn,, uint256 balanceIn,) = _pairState(tokenA, tokenB);
+        assertEq(balanceIn, reserveIn, "nothing left to skim");
+    }
+
+    function test_RevertSwap_WhenOutputWouldBeZero() public {
+        _pay(tokenA, 1);
+        vm.expectRevert(abi.encodeWithSelector(IUniswapV2VenueErrors.InsufficientOutput.selector, 0, 0));
+        venue.swap(tokenA, tokenB, 1, 0, address(this));
     }
 
     function test_RevertSwap_WhenCallerIsNotTheVault() public {

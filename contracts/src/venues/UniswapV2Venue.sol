@@ -23,10 +23,10 @@ interface IUniswapV2VenueErrors {
     /// @param amountIn What the swap needs.
     error InputNotPaid(uint256 paid, uint256 amountIn);
 
-    /// @notice The requested output is more than the pair gives for the input (constant product, 0.3 % fee).
-    /// @param amountOut The requested output.
-    /// @param maxAmountOut The most the pair gives.
-    error ExcessiveOutput(uint256 amountOut, uint256 maxAmountOut);
+    /// @notice The pair gives less for the input than the caller's minimum (constant product, 0.3 % fee).
+    /// @param amountOut What the pair gives for the input paid.
+    /// @param minAmountOut The caller's minimum.
+    error InsufficientOutput(uint256 amountOut, uint256 minAmountOut);
 
     /// @notice A pair or token answered with fewer bytes than its function returns (or a reserve wider than 112
     ///         bits): it is not what it claims to be.
@@ -35,13 +35,15 @@ interface IUniswapV2VenueErrors {
 }
 
 /// @title UniswapV2Venue
-/// @notice The vault's adapter to Uniswap V2: exactly `amountIn` in, exactly `amountOut` out, on the factory's
-///         pair of the two tokens.
+/// @notice The vault's adapter to Uniswap V2: the exact input paid in, everything the pair gives for it out (at
+///         least the caller's minimum), on the factory's pair of the two tokens.
 /// @dev Settlement: the vault transfers `amountIn` straight to the pair (this adapter's {inputRecipient}), then
-///      calls {swap}, which calls `pair.swap` for exactly `amountOut` to the vault. No token ever sits in the
-///      adapter and no allowance is needed. The pair enforces its constant product with the 0.3 % fee; the
-///      adapter checks the same bound first so that an infeasible trade fails with a typed error
-///      ({ExcessiveOutput}) rather than the pair's "UniswapV2: K" string. Only the vault may call {swap}.
+///      calls {swap}, which quotes the input the pair has received (its balance above its reserve) with the
+///      constant-product formula and the 0.3 % fee, from the pair's reserves, and calls `pair.swap` for exactly
+///      that quote to the recipient. The quote is the largest output the pair accepts, so nothing is left in the
+///      pair beyond its fee: no slippage tolerance is donated to the pool (where a back-runner would take it).
+///      An output below the caller's minimum fails with a typed error ({InsufficientOutput}). No token ever sits
+///      in the adapter and no allowance is needed. Only the vault may call {swap}.
 ///
 ///      The pair's address is derived as the factory derives it (CREATE2 from the factory, salt
 ///      `keccak256(token0, token1)`, the pair's init code hash), like Uniswap's own router library, rather than read
@@ -83,10 +85,13 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
     }
 
     /// @inheritdoc IVenue
-    /// @dev On every gated trade, so the pair's calls are made in assembly, without the ABI coder: each bubbles up
-    ///      the pair's or token's revert data (the pair's "UniswapV2: K", say), and a reply too short to decode
-    ///      reverts with {MalformedReturnData}.
-    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 amountOut, address recipient) external {
+    /// @dev Swaps everything the pair has received since its last update (at least `amountIn`, else
+    ///      {InputNotPaid}): a donation sitting in the pair goes to the recipient too, so nothing stays behind. On
+    ///      every gated trade, so the pair's calls are made in assembly, without the ABI coder: each bubbles up the
+    ///      pair's or token's revert data, and a reply too short to decode reverts with {MalformedReturnData}.
+    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 minAmountOut, address recipient)
+        external
+    {
         if (msg.sender != VAULT) revert UnauthorizedCaller(msg.sender);
         IUniswapV2Pair pair = _pair(tokenIn, tokenOut);
         bool inIsToken0 = address(tokenIn) < address(tokenOut);
@@ -97,8 +102,8 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
             paid = balanceIn > reserveIn ? balanceIn - reserveIn : 0;
         }
         if (paid < amountIn) revert InputNotPaid(paid, amountIn);
-        uint256 maxAmountOut = getAmountOut(paid, reserveIn, reserveOut);
-        if (amountOut > maxAmountOut) revert ExcessiveOutput(amountOut, maxAmountOut);
+        uint256 amountOut = getAmountOut(paid, reserveIn, reserveOut);
+        if (amountOut < minAmountOut || amountOut == 0) revert InsufficientOutput(amountOut, minAmountOut);
         (uint256 amount0Out, uint256 amount1Out) = inIsToken0 ? (uint256(0), amountOut) : (amountOut, uint256(0));
         bytes4 selector = IUniswapV2Pair.swap.selector;
         assembly ("memory-safe") {
