@@ -32,9 +32,12 @@ import {IVenue} from "./venues/IVenue.sol";
 ///
 ///      USD values are at 1e8 and computed in one division, whatever the feed's decimals:
 ///      `value = amount · answer · 10^8 / 10^(tokenDecimals + feedDecimals)`, rounded DOWN for holdings and for the
-///      bought value `valueOut`, and UP for debts and for the sold value `valueIn` (as Aave values collateral down
-///      and debt up: every rounding makes the statement more conservative). The Rust prover values the same way
-///      (prover/src/valuation.rs, for 8-decimal feeds); the fixture tests check that both give identical inputs.
+///      bought value `valueOut`, and UP for debts (as Aave values collateral down and debt up). The sold value is
+///      the difference of two rounded-down values, `valueIn = value(H) - value(H - amountIn)` with `H` the accounted
+///      holding of the sold asset: the value left after the trade is then exactly the rounded-down value of what
+///      remains, and selling the whole holding gives `valueIn` = the holding's value (a full exit is provable). The
+///      Rust prover values the same way (prover/src/valuation.rs, for 8-decimal feeds); the fixture tests check that
+///      both give identical inputs.
 ///
 ///      The venue and every asset's token, feed, heartbeat and decimals live in an {AssetTable} (the code of a
 ///      data contract, rewritten by each configuration change and read with one EXTCODECOPY per trade); the
@@ -413,7 +416,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev Reads every asset's feed and puts its holding (rounded down) and debt (rounded up), in USD at 1e8, into
-    ///      `inputs`; returns the trade's values (sold rounded up, bought rounded down). See the contract's notes.
+    ///      `inputs`; returns the trade's values (sold: `value(H) - value(H - amountIn)`, both rounded down; bought:
+    ///      rounded down). See the contract's notes.
     ///
     ///      The vault's hottest code (n feed calls and 2n + 2 values on every trade) is one assembly loop. Per asset,
     ///      in this order: the feed's `latestRoundData` (a feed that reverts makes this revert with its revert
@@ -504,8 +508,27 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                 put(inputs_, add(n_, k), value)
             }
 
+            // The trade's values when asset k is sold or bought (the trade's words: sellAsset, buyAsset, amountIn,
+            // amountOut), into scratch words 9 and 10.
+            function tradeValues(k, holding, price, divisor, multiplier, trade_, s) {
+                if eq(k, calldataload(trade_)) {
+                    // value(H) - value(H - amountIn), both rounded down (_checkTrade: amountIn <= H); at most the
+                    // holding's value, which fits its field.
+                    mstore(
+                        add(s, 0x120),
+                        sub(
+                            usd(holding, price, divisor, multiplier, 0),
+                            usd(sub(holding, calldataload(add(trade_, 0x40))), price, divisor, multiplier, 0)
+                        )
+                    )
+                }
+                if eq(k, calldataload(add(trade_, 0x20))) {
+                    mstore(add(s, 0x140), usd(calldataload(add(trade_, 0x60)), price, divisor, multiplier, 0))
+                }
+            }
+
             scratch := mload(0x40)
-            mstore(0x40, add(scratch, 0x120))
+            mstore(0x40, add(scratch, 0x160))
             mstore(scratch, shl(224, 0xfeaf968c)) // latestRoundData()
             mstore(add(scratch, 0xc0), _VALUATION_OK)
             let entry := add(add(table, 0x20), _TABLE_HEADER_BYTES)
@@ -518,15 +541,11 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                 }
                 let price, divisor, multiplier := valueAsset(k, entry, holding, inputs, n, scratch)
                 if iszero(price) { break }
-                // The trade's words: sellAsset, buyAsset, amountIn, amountOut.
-                if eq(k, calldataload(trade)) {
-                    valueIn := usd(calldataload(add(trade, 0x40)), price, divisor, multiplier, 1)
-                }
-                if eq(k, calldataload(add(trade, 0x20))) {
-                    valueOut := usd(calldataload(add(trade, 0x60)), price, divisor, multiplier, 0)
-                }
+                tradeValues(k, holding, price, divisor, multiplier, trade, scratch)
                 entry := add(entry, _TABLE_ENTRY_BYTES)
             }
+            valueIn := mload(add(scratch, 0x120))
+            valueOut := mload(add(scratch, 0x140))
         }
         _checkValuation(scratch);
     }

@@ -301,16 +301,16 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
 
     function test_RevertExecute_WhenTradeBreaksTheRiskLimits() public {
         // No proof of a trade the risk checks refuse can exist; what an agent can submit is the proof of another
-        // trade. Here: selling the whole WETH holding, whose value (rounded up) exceeds the holding's value (rounded
-        // down), which the circuit refuses (SellExceedsHolding). A "limit_breaking" fixture case is used when the
-        // generator provides one.
+        // trade. Here: handing the whole WETH holding away for one unit of USDC, which the circuit's price bound
+        // refuses (value_out far below value_in · (1 - max_slippage)). A "limit_breaking" fixture case is used when
+        // the generator provides one.
         IProofGateVault.Trade memory refused = _tradeSpec(FIRST).trade;
         refused.amountIn = assetSpecs[refused.sellAsset].balance;
-        refused.amountOut = venue.quote(tokens[refused.sellAsset], tokens[refused.buyAsset], refused.amountIn);
+        refused.amountOut = 1;
         uint256[] memory inputs = vault.publicInputs(agent, refused, deadline);
         uint256 valueIn = (inputs[4] >> 0) & ((1 << 63) - 1); // value field 16: element 4, bit 0
         uint256 holding = inputs[0] & ((1 << 63) - 1); // value field 0: holding of WETH
-        assertTrue(valueIn > holding, "sold value exceeds the holding's value");
+        assertEq(valueIn, holding, "a full exit sells exactly the holding's value");
         string memory name = bytes(_caseKey("limit_breaking")).length != 0 ? "limit_breaking" : FIRST;
         uint256[8] memory proof = _proofCase(name).proof;
         _assertRefused(agent, refused, proof, _invalidProof());

@@ -71,6 +71,8 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         uint256 valueOut = _valueField(inputs, 2 * 8 + 1);
         uint256 received = venue.quote(tokens[sell], tokens[buy], trade.amountIn);
         assertTrue(received > trade.amountOut, "the pool gives more than the proven minimum");
+        // Rounding: the sold value is the drop of the holding's rounded-down value.
+        assertEq(valueIn, _soldValue(sell, trade.amountIn), "valueIn: value(H) - value(H - amountIn)");
 
         vm.expectEmit(true, true, true, true, address(vault));
         emit TradeExecuted(
@@ -98,11 +100,18 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         assertEq(afterTrade.agentNonce, 1, "nonce consumed");
         assertEq(afterTrade.otherAgentNonce, 0, "other agent's nonce untouched");
         assertEq(tokens[sell].balanceOf(address(pairs[0])), before.pairReserves[_reserveIndex(sell)] + trade.amountIn);
-        // Rounding: the sold value counts fully (up), the bought value conservatively (down).
-        uint256 price = uint256(assetSpecs[sell].price);
-        assertEq(valueIn, Math.mulDiv(trade.amountIn, price, 1e18, Math.Rounding.Ceil), "valueIn rounds up");
-        price = uint256(assetSpecs[buy].price);
+        // The bought value rounds down.
+        uint256 price = uint256(assetSpecs[buy].price);
         assertEq(valueOut, Math.mulDiv(trade.amountOut, price, 1e6, Math.Rounding.Floor), "valueOut rounds down");
+    }
+
+    /// @dev The vault's rule for the sold value: value(H) - value(H - amountIn), both rounded down, for an asset of
+    ///      the scenario with an 8-decimal feed at its scenario price.
+    function _soldValue(uint256 asset, uint256 amountIn) internal view returns (uint256) {
+        uint256 held = vault.asset(asset).holding;
+        uint256 price = uint256(assetSpecs[asset].price);
+        uint256 unit = 10 ** assetSpecs[asset].decimals;
+        return Math.mulDiv(held, price, unit) - Math.mulDiv(held - amountIn, price, unit);
     }
 
     /// @dev Index in `State.pairReserves` of `asset`'s reserve in pair 0 (WETH/USDC).
@@ -661,7 +670,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         vault.publicInputs(stranger, trade, deadline);
     }
 
-    function testFuzz_Statement_RoundsHoldingsAndSoldValueUp_DebtsAndBoughtValueDown(
+    function testFuzz_Statement_RoundsHoldingsAndBoughtValueDown_DebtsUp_SoldValueIsTheHoldingsDrop(
         uint256 amountIn,
         uint256 amountOut,
         uint256 debt
@@ -676,8 +685,36 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         uint256 usdc = uint256(assetSpecs[1].price);
         assertEq(_valueField(inputs, 0), Math.mulDiv(assetSpecs[0].balance, weth, 1e18), "holding: down");
         assertEq(_valueField(inputs, 8), Math.mulDiv(debt, weth, 1e18, Math.Rounding.Ceil), "debt: up");
-        assertEq(_valueField(inputs, 16), Math.mulDiv(amountIn, weth, 1e18, Math.Rounding.Ceil), "valueIn: up");
+        uint256 held = assetSpecs[0].balance;
+        uint256 valueIn = Math.mulDiv(held, weth, 1e18) - Math.mulDiv(held - amountIn, weth, 1e18);
+        assertEq(_valueField(inputs, 16), valueIn, "valueIn: value(H) - value(H - amountIn)");
         assertEq(_valueField(inputs, 17), Math.mulDiv(amountOut, usdc, 1e6), "valueOut: down");
+        // Within one unit of the exact value either way, and what remains is valued exactly as a holding.
+        uint256 exact = Math.mulDiv(amountIn, weth, 1e18);
+        assertTrue(valueIn >= exact && valueIn <= exact + 1, "valueIn within a unit of the exact value");
+        assertEq(_valueField(inputs, 0) - valueIn, Math.mulDiv(held - amountIn, weth, 1e18), "remainder's value");
+    }
+
+    function test_FullExit_SellingTheWholeHoldingIsProvableAndExecutes() public {
+        // WETH's holding value has a remainder: rounded up, the old sold value exceeded the holding's value, which
+        // the circuit refuses (a position could not be closed). Now the sold value is exactly the holding's value.
+        uint256 held = assetSpecs[0].balance;
+        uint256 price = uint256(assetSpecs[0].price);
+        uint256 holdingValue = Math.mulDiv(held, price, 1e18);
+        assertTrue(Math.mulDiv(held, price, 1e18, Math.Rounding.Ceil) > holdingValue, "the value has a remainder");
+        // Sold at the oracle price (a venue with the depth for it): the loss budget is not under test here.
+        uint256 amountOut = Math.mulDiv(holdingValue, 1e6, uint256(assetSpecs[1].price));
+        IProofGateVault.Trade memory exit = IProofGateVault.Trade(0, 1, held, amountOut);
+        MockVenue deep = new MockVenue();
+        tokens[1].mint(address(deep), amountOut);
+        vault.setVenue(deep);
+        uint256[] memory inputs = vault.publicInputs(agent, exit, deadline);
+        assertEq(_valueField(inputs, 0), holdingValue, "holding value");
+        assertEq(_valueField(inputs, 16), holdingValue, "valueIn = the holding's value");
+        _execute(agent, exit, deadline, _acceptedProof(agent, exit, 7));
+        assertEq(vault.asset(0).holding, 0, "position closed");
+        assertEq(tokens[0].balanceOf(address(vault)), 0, "no WETH left");
+        assertEq(vault.asset(1).holding, assetSpecs[1].balance + amountOut, "proceeds credited");
     }
 
     // ---------------------------------------------------------------- owner: funds and configuration

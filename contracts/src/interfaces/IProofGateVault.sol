@@ -136,7 +136,7 @@ interface IVaultEvents {
     /// @param buyAsset Index of the asset bought.
     /// @param amountIn Token units sold.
     /// @param amountOut Token units bought (the proven amount; the venue may deliver more).
-    /// @param valueIn USD value sold at 1e8, rounded up.
+    /// @param valueIn USD value sold at 1e8: value(holding) - value(holding - amountIn), both rounded down.
     /// @param valueOut USD value bought at 1e8, rounded down.
     event TradeExecuted(
         address indexed agent,
