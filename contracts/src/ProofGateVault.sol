@@ -376,11 +376,12 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         v.modelCommitment = modelCommitment;
     }
 
-    /// @dev The agent's model and parameters, which must be certified, and its solvency gate; reverts for an
-    ///      unregistered or paused agent. One registry call, {IProofGateRegistry.tradingStatus}, made in assembly: a
-    ///      registry that reverts makes this revert with its revert data, a reply shorter than the seven words
-    ///      reverts without data (as the ABI decoder would), a flag counts as set only when it is exactly 1, and the
-    ///      gate's words are masked to their declared widths.
+    /// @dev The agent's model and parameters for this vault, which must be certified, and the vault's solvency
+    ///      gate; reverts for an agent not registered for this vault, or paused here. One registry call,
+    ///      {IProofGateRegistry.tradingStatus}(this, agent), made in assembly: a registry that reverts makes this
+    ///      revert with its revert data, a reply shorter than the nine words reverts without data (as the ABI decoder
+    ///      would), a flag counts as set only when it is exactly 1, and the gate's words are masked to their declared
+    ///      widths.
     function _binding(address agent)
         private
         view
@@ -395,12 +396,13 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             // Scratch memory above the free memory pointer (not allocated).
             let m := mload(0x40)
             mstore(m, selector)
-            mstore(add(m, 0x04), agent)
-            if iszero(staticcall(gas(), registry, m, 0x24, m, 0xe0)) {
+            mstore(add(m, 0x04), address())
+            mstore(add(m, 0x24), agent)
+            if iszero(staticcall(gas(), registry, m, 0x44, m, 0x120)) {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
-            if lt(returndatasize(), 0xe0) { revert(0x00, 0x00) }
+            if lt(returndatasize(), 0x120) { revert(0x00, 0x00) }
             modelCommitment := mload(m)
             paramsCommitment := mload(add(m, 0x20))
             active := eq(mload(add(m, 0x40)), 1)

@@ -24,6 +24,8 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
     address internal guardian = address(0x6A2D);
     address internal stranger = address(0xBEEF);
     address internal agent = address(0xA6E7);
+    address internal vault = address(0xFA17);
+    address internal otherVault = address(0xFA18);
 
     /// @dev Owned by this test (for the registry's own logic).
     ProofGateRegistry internal registry;
@@ -51,11 +53,11 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
     function _certifyAndRegister() internal {
         registry.certifyModel(MODEL, _metadata("risk-mlp"));
         registry.certifyParams(PARAMS, "typical", PARAMS_HASH);
-        registry.registerAgent(agent, MODEL, PARAMS);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
     }
 
     function _assertBinding(uint256 model, uint256 params, bool active) internal view {
-        (uint256 m, uint256 p, bool a) = registry.agentBinding(agent);
+        (uint256 m, uint256 p, bool a) = registry.agentBinding(vault, agent);
         assertEq(m, model, "model");
         assertEq(p, params, "params");
         assertEq(a, active, "active");
@@ -131,20 +133,20 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         }
         payloads[0] = abi.encodeCall(governed.certifyModel, (MODEL, _metadata("risk-mlp")));
         payloads[1] = abi.encodeCall(governed.certifyParams, (PARAMS, "typical", PARAMS_HASH));
-        payloads[2] = abi.encodeCall(governed.registerAgent, (agent, MODEL, PARAMS));
+        payloads[2] = abi.encodeCall(governed.registerAgent, (vault, agent, MODEL, PARAMS));
         timelock.scheduleBatch(targets, values, payloads, bytes32(0), bytes32(0), DELAY);
         vm.warp(block.timestamp + DELAY);
         timelock.executeBatch(targets, values, payloads, bytes32(0), bytes32(0));
 
         // The emergency stop needs no delay...
         vm.prank(guardian);
-        governed.pauseAgent(agent);
-        (,, bool active) = governed.agentBinding(agent);
+        governed.pauseAgent(vault, agent);
+        (,, bool active) = governed.agentBinding(vault, agent);
         assertFalse(active, "paused at once");
         // ...but the guardian cannot undo it: unpausing is governance's.
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
         vm.prank(guardian);
-        governed.unpauseAgent(agent);
+        governed.unpauseAgent(vault, agent);
     }
 
     // ---------------------------------------------------------------- models and parameters
@@ -220,13 +222,13 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         registry.certifyModel(MODEL, _metadata("risk-mlp"));
         registry.certifyParams(PARAMS, "typical", PARAMS_HASH);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit AgentBound(agent, MODEL, PARAMS);
-        registry.registerAgent(agent, MODEL, PARAMS);
+        emit AgentBound(vault, agent, MODEL, PARAMS);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
         _assertBinding(MODEL, PARAMS, true);
     }
 
     function test_AgentBinding_IsZeroForAnUnknownAgent() public view {
-        (uint256 m, uint256 p, bool a) = registry.agentBinding(stranger);
+        (uint256 m, uint256 p, bool a) = registry.agentBinding(vault, stranger);
         assertEq(m, 0, "model");
         assertEq(p, 0, "params");
         assertFalse(a, "active");
@@ -245,12 +247,12 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         registry.certifyParams(PARAMS, "typical again", PARAMS_HASH);
         _assertStatus(agent, MODEL, PARAMS, true, true, true);
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
         _assertStatus(agent, MODEL, PARAMS, false, true, true);
         registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
-        registry.rebindAgent(agent, OTHER_MODEL, PARAMS);
+        registry.rebindAgent(vault, agent, OTHER_MODEL, PARAMS);
         _assertStatus(agent, OTHER_MODEL, PARAMS, false, true, true);
-        registry.removeAgent(agent);
+        registry.removeAgent(vault, agent);
         _assertStatus(agent, 0, 0, false, false, false);
     }
 
@@ -258,9 +260,8 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         internal
         view
     {
-        (uint256 m, uint256 p, bool a, bool mc, bool pc, uint64 until, uint16 reserve) = registry.tradingStatus(who);
-        assertEq(uint256(until), type(uint64).max, "no solvency requirement: unbounded");
-        assertEq(uint256(reserve), 0, "no reserve assets");
+        _assertUnboundedGate(who);
+        (uint256 m, uint256 p, bool a, bool mc, bool pc,,,,) = registry.tradingStatus(vault, who);
         assertEq(m, model, "model");
         assertEq(p, params, "params");
         assertEq(a, active, "active");
@@ -270,9 +271,18 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         assertEq(pc, params != 0 && registry.isParamsCertified(params), "agrees with isParamsCertified");
     }
 
+    /// @dev No solvency requirement, no reserve assets, no loss budget.
+    function _assertUnboundedGate(address who) internal view {
+        (,,,,, uint64 until, uint16 reserve, uint16 budget, uint32 window) = registry.tradingStatus(vault, who);
+        assertEq(uint256(until), type(uint64).max, "no solvency requirement: unbounded");
+        assertEq(uint256(reserve), 0, "no reserve assets");
+        assertEq(uint256(budget), 0, "no loss budget until governance sets one");
+        assertEq(uint256(window), 0, "no window");
+    }
+
     // ---------------------------------------------------------------- solvency gate
 
-    function test_SolvencyGate_RecordsOnlyFromTheAttestorAndSurvivesRebindAndPause() public {
+    function test_SolvencyGate_IsPerVault_RecordsOnlyFromTheAttestor_AndSurvivesRebindAndPause() public {
         _certifyAndRegister();
         address attestor = address(0xA77E);
         vm.expectEmit(true, true, true, true, address(registry));
@@ -281,136 +291,275 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         assertEq(registry.attestor(), attestor, "attestor");
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SolvencyRequirementSet(agent, true, 0x18);
-        registry.setSolvencyRequirement(agent, true, 0x18);
-        (,,,,, uint64 until, uint16 reserve) = registry.tradingStatus(agent);
+        emit SolvencyRequirementSet(vault, true, 0x18);
+        registry.setSolvencyRequirement(vault, true, 0x18);
+        (,,,,, uint64 until, uint16 reserve,,) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), 0, "required and never attested");
         assertEq(uint256(reserve), 0x18, "reserve mask");
+        // The gate is the vault's: the same agent at another vault has none.
+        (,,,,, until, reserve,,) = registry.tradingStatus(otherVault, agent);
+        assertEq(uint256(until), type(uint64).max, "another vault's gate is its own");
 
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, stranger));
         vm.prank(stranger);
-        registry.recordSolvency(agent, 123);
+        registry.recordSolvency(vault, 123);
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, address(this)));
-        registry.recordSolvency(agent, 123);
+        registry.recordSolvency(vault, 123);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SolvencyRecorded(agent, 2_000_000_000);
+        emit SolvencyRecorded(vault, 2_000_000_000);
         vm.prank(attestor);
-        registry.recordSolvency(agent, 2_000_000_000);
-        (,,,,, until,) = registry.tradingStatus(agent);
+        registry.recordSolvency(vault, 2_000_000_000);
+        (,,,,, until,,,) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), 2_000_000_000, "recorded");
+        // Every agent of the vault sees it (a vault's liabilities are the vault's).
+        registry.registerAgent(vault, stranger, MODEL, PARAMS);
+        (,,,,, until,,,) = registry.tradingStatus(vault, stranger);
+        assertEq(uint256(until), 2_000_000_000, "the vault's other agent");
 
-        // Pausing, rebinding and unpausing keep the gate; the binding is unchanged by it.
+        // Pausing, rebinding, unpausing and removing agents keep the vault's gate.
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
         registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
-        registry.rebindAgent(agent, OTHER_MODEL, PARAMS);
-        registry.unpauseAgent(agent);
+        registry.rebindAgent(vault, agent, OTHER_MODEL, PARAMS);
+        registry.unpauseAgent(vault, agent);
+        registry.removeAgent(vault, stranger);
         _assertBinding(OTHER_MODEL, PARAMS, true);
-        (bool required, uint16 mask, uint64 validUntil) = registry.solvencyStatus(agent);
+        (bool required, uint16 mask, uint64 validUntil) = registry.solvencyStatus(vault);
         assertTrue(required, "still required");
         assertEq(uint256(mask), 0x18, "mask kept");
         assertEq(uint256(validUntil), 2_000_000_000, "validUntil kept");
 
         // Lifting the requirement leaves the record but unbounds the gate.
-        registry.setSolvencyRequirement(agent, false, 0);
-        (,,,,, until, reserve) = registry.tradingStatus(agent);
+        registry.setSolvencyRequirement(vault, false, 0);
+        (,,,,, until, reserve,,) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), type(uint64).max, "not required");
-        (,, validUntil) = registry.solvencyStatus(agent);
+        (,, validUntil) = registry.solvencyStatus(vault);
         assertEq(uint256(validUntil), 2_000_000_000, "record kept");
-
-        // Removing the agent forgets its gate; an unregistered agent's record is not kept.
-        registry.removeAgent(agent);
-        vm.prank(attestor);
-        registry.recordSolvency(agent, 5);
-        (required, mask, validUntil) = registry.solvencyStatus(agent);
-        assertFalse(required, "forgotten");
-        assertEq(uint256(validUntil), 0, "nothing kept for an unregistered agent");
     }
 
-    function test_RevertSolvencyGovernance_WhenNotOwnerOrNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, agent));
-        registry.setSolvencyRequirement(agent, true, 0);
-        _certifyAndRegister();
+    function test_RevertSolvencyGovernance_WhenNotOwnerOrVaultZero() public {
+        vm.expectRevert(IRegistryErrors.InvalidVault.selector);
+        registry.setSolvencyRequirement(address(0), true, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
         vm.prank(guardian);
-        registry.setSolvencyRequirement(agent, false, 0);
+        registry.setSolvencyRequirement(vault, false, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
         vm.prank(guardian);
         registry.setAttestor(guardian);
     }
 
+    // ---------------------------------------------------------------- per-vault authority
+
+    function test_Registration_IsPerVault() public {
+        _certifyAndRegister();
+        // Registered for `vault` only: no standing at `otherVault`.
+        (uint256 m, uint256 p, bool a) = registry.agentBinding(otherVault, agent);
+        assertEq(m, 0, "no model at the other vault");
+        assertEq(p, 0, "no params at the other vault");
+        assertFalse(a, "not active at the other vault");
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, otherVault, agent));
+        registry.pauseAgent(otherVault, agent);
+        // A registration there is independent: pausing it leaves the first one active.
+        registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
+        registry.registerAgent(otherVault, agent, OTHER_MODEL, PARAMS);
+        registry.pauseAgent(otherVault, agent);
+        _assertBinding(MODEL, PARAMS, true);
+        (m,, a) = registry.agentBinding(otherVault, agent);
+        assertEq(m, OTHER_MODEL, "its own model there");
+        assertFalse(a, "paused there only");
+        registry.removeAgent(otherVault, agent);
+        _assertBinding(MODEL, PARAMS, true);
+    }
+
+    // ---------------------------------------------------------------- loss budget
+
+    function _lossBudget(address v, address who) internal view returns (uint16 budget, uint32 window) {
+        (,,,,,,, budget, window) = registry.tradingStatus(v, who);
+    }
+
+    function test_LossBudget_SetByTheOwner_ZeroedByTheGuardianAtOnce_KeptOnRebindAndPause() public {
+        _certifyAndRegister();
+        (uint16 budget, uint32 window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 0, "a new agent has no budget");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit LossBudgetSet(vault, agent, 150, 1 days);
+        registry.setLossBudget(vault, agent, 150, 1 days);
+        (budget, window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 150, "budget");
+        assertEq(uint256(window), 1 days, "window");
+        (, uint32 otherBudget) = _lossBudget(otherVault, agent);
+        assertEq(uint256(otherBudget), 0, "per vault");
+
+        // Kept across a pause and a rebind; the binding is unchanged by it.
+        registry.pauseAgent(vault, agent);
+        registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
+        registry.rebindAgent(vault, agent, OTHER_MODEL, PARAMS);
+        registry.unpauseAgent(vault, agent);
+        _assertBinding(OTHER_MODEL, PARAMS, true);
+        (budget, window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 150, "budget kept");
+        assertEq(uint256(window), 1 days, "window kept");
+
+        // The guardian zeroes it at once; the window stays.
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit LossBudgetSet(vault, agent, 0, 1 days);
+        vm.prank(guardian);
+        registry.revokeLossBudget(vault, agent);
+        (budget, window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 0, "zeroed");
+        assertEq(uint256(window), 1 days, "window kept");
+        _assertBinding(OTHER_MODEL, PARAMS, true);
+        // But cannot restore it.
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
+        vm.prank(guardian);
+        registry.setLossBudget(vault, agent, 150, 1 days);
+
+        // Removal forgets it: a re-registered agent starts at 0 again.
+        registry.setLossBudget(vault, agent, 10_000, type(uint32).max);
+        (budget, window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 10_000, "the largest budget");
+        assertEq(uint256(window), type(uint32).max, "the longest window");
+        registry.removeAgent(vault, agent);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
+        (budget, window) = _lossBudget(vault, agent);
+        assertEq(uint256(budget), 0, "forgotten");
+        assertEq(uint256(window), 0, "forgotten window");
+    }
+
+    function test_RevertSetLossBudget_WhenOutOfRangeOrNotRegistered() public {
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, vault, agent));
+        registry.setLossBudget(vault, agent, 100, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, vault, agent));
+        registry.revokeLossBudget(vault, agent);
+        _certifyAndRegister();
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.InvalidLossBudget.selector, uint16(10_001), 1 days));
+        registry.setLossBudget(vault, agent, 10_001, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.InvalidLossBudget.selector, uint16(100), 0));
+        registry.setLossBudget(vault, agent, 100, 0);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedGuardian.selector, stranger));
+        vm.prank(stranger);
+        registry.revokeLossBudget(vault, agent);
+    }
+
+    // ---------------------------------------------------------------- owner-only surface
+
+    /// @dev (e) Every owner function refuses any other caller, the guardian included, with the exact error; and
+    ///      ownership cannot be renounced (governance would be frozen).
+    function test_RevertEveryOwnerFunction_WhenNotTheTimelock() public {
+        bytes[] memory calls = new bytes[](13);
+        calls[0] = abi.encodeCall(governed.certifyModel, (MODEL, _metadata("m")));
+        calls[1] = abi.encodeCall(governed.decertifyModel, (MODEL));
+        calls[2] = abi.encodeCall(governed.certifyParams, (PARAMS, "p", PARAMS_HASH));
+        calls[3] = abi.encodeCall(governed.decertifyParams, (PARAMS));
+        calls[4] = abi.encodeCall(governed.registerAgent, (vault, agent, MODEL, PARAMS));
+        calls[5] = abi.encodeCall(governed.rebindAgent, (vault, agent, MODEL, PARAMS));
+        calls[6] = abi.encodeCall(governed.removeAgent, (vault, agent));
+        calls[7] = abi.encodeCall(governed.unpauseAgent, (vault, agent));
+        calls[8] = abi.encodeCall(governed.setLossBudget, (vault, agent, 100, 1 days));
+        calls[9] = abi.encodeCall(governed.setGuardian, (stranger));
+        calls[10] = abi.encodeCall(governed.setAttestor, (stranger));
+        calls[11] = abi.encodeCall(governed.setSolvencyRequirement, (vault, true, 0));
+        calls[12] = abi.encodeCall(governed.transferOwnership, (stranger));
+        address[3] memory callers = [address(this), guardian, stranger];
+        for (uint256 c = 0; c < callers.length; ++c) {
+            for (uint256 i = 0; i < calls.length; ++i) {
+                vm.prank(callers[c]);
+                (bool ok, bytes memory err) = address(governed).call(calls[i]);
+                assertFalse(ok, "refused");
+                assertEq(
+                    keccak256(err),
+                    keccak256(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, callers[c])),
+                    "OwnableUnauthorizedAccount(caller)"
+                );
+            }
+        }
+        assertEq(governed.owner(), address(timelock), "still the timelock's");
+    }
+
+    function test_RevertRenounceOwnership_Always() public {
+        vm.expectRevert(IRegistryErrors.OwnershipCannotBeRenounced.selector);
+        registry.renounceOwnership();
+        vm.expectRevert(IRegistryErrors.OwnershipCannotBeRenounced.selector);
+        vm.prank(address(timelock));
+        governed.renounceOwnership();
+        assertEq(registry.owner(), address(this), "owner kept");
+        assertEq(governed.owner(), address(timelock), "timelock kept");
+    }
+
     function test_RevertRegisterAgent_WhenUncertifiedOrInvalid() public {
         registry.certifyModel(MODEL, _metadata("risk-mlp"));
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.ParamsNotCertified.selector, PARAMS));
-        registry.registerAgent(agent, MODEL, PARAMS);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
         registry.certifyParams(PARAMS, "typical", PARAMS_HASH);
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.ModelNotCertified.selector, OTHER_MODEL));
-        registry.registerAgent(agent, OTHER_MODEL, PARAMS);
+        registry.registerAgent(vault, agent, OTHER_MODEL, PARAMS);
         vm.expectRevert(IRegistryErrors.InvalidAgent.selector);
-        registry.registerAgent(address(0), MODEL, PARAMS);
-        registry.registerAgent(agent, MODEL, PARAMS);
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentAlreadyRegistered.selector, agent));
-        registry.registerAgent(agent, MODEL, PARAMS);
+        registry.registerAgent(vault, address(0), MODEL, PARAMS);
+        vm.expectRevert(IRegistryErrors.InvalidVault.selector);
+        registry.registerAgent(address(0), agent, MODEL, PARAMS);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentAlreadyRegistered.selector, vault, agent));
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
     }
 
     function test_RevertRegisterAgent_WhenNotOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
         vm.prank(guardian);
-        registry.registerAgent(agent, MODEL, PARAMS);
+        registry.registerAgent(vault, agent, MODEL, PARAMS);
     }
 
     function test_RebindAgent_ChangesModelAndKeepsPauseState() public {
         _certifyAndRegister();
         registry.certifyModel(OTHER_MODEL, _metadata("risk-mlp v2"));
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit AgentBound(agent, OTHER_MODEL, PARAMS);
-        registry.rebindAgent(agent, OTHER_MODEL, PARAMS);
+        emit AgentBound(vault, agent, OTHER_MODEL, PARAMS);
+        registry.rebindAgent(vault, agent, OTHER_MODEL, PARAMS);
         _assertBinding(OTHER_MODEL, PARAMS, false);
-        registry.unpauseAgent(agent);
-        registry.rebindAgent(agent, MODEL, PARAMS);
+        registry.unpauseAgent(vault, agent);
+        registry.rebindAgent(vault, agent, MODEL, PARAMS);
         _assertBinding(MODEL, PARAMS, true);
     }
 
     function test_RevertRebindAgent_WhenNotRegistered() public {
         registry.certifyModel(MODEL, _metadata("risk-mlp"));
         registry.certifyParams(PARAMS, "typical", PARAMS_HASH);
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, agent));
-        registry.rebindAgent(agent, MODEL, PARAMS);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, vault, agent));
+        registry.rebindAgent(vault, agent, MODEL, PARAMS);
     }
 
     function test_RemoveAgent_ForgetsIt() public {
         _certifyAndRegister();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit AgentRemoved(agent);
-        registry.removeAgent(agent);
+        emit AgentRemoved(vault, agent);
+        registry.removeAgent(vault, agent);
         _assertBinding(0, 0, false);
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, agent));
-        registry.removeAgent(agent);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, vault, agent));
+        registry.removeAgent(vault, agent);
     }
 
     function test_PauseAgent_ByGuardianOrOwner_UnpauseByOwnerOnly() public {
         _certifyAndRegister();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit AgentPaused(agent, guardian);
+        emit AgentPaused(vault, agent, guardian);
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
         _assertBinding(MODEL, PARAMS, false);
 
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentStateUnchanged.selector, agent, false));
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentStateUnchanged.selector, vault, agent, false));
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit AgentUnpaused(agent);
-        registry.unpauseAgent(agent);
+        emit AgentUnpaused(vault, agent);
+        registry.unpauseAgent(vault, agent);
         _assertBinding(MODEL, PARAMS, true);
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentStateUnchanged.selector, agent, true));
-        registry.unpauseAgent(agent);
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentStateUnchanged.selector, vault, agent, true));
+        registry.unpauseAgent(vault, agent);
 
-        registry.pauseAgent(agent); // the owner may pause too
+        registry.pauseAgent(vault, agent); // the owner may pause too
         _assertBinding(MODEL, PARAMS, false);
     }
 
@@ -418,13 +567,13 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         _certifyAndRegister();
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedGuardian.selector, stranger));
         vm.prank(stranger);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
     }
 
     function test_RevertPauseAgent_WhenNotRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, agent));
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.AgentNotRegistered.selector, vault, agent));
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(vault, agent);
     }
 
     function test_SetGuardian_OnlyOwner() public {
@@ -444,8 +593,8 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         params = bound(params, 1, R - 1);
         registry.certifyModel(model, _metadata("m"));
         if (!registry.isParamsCertified(params)) registry.certifyParams(params, "p", PARAMS_HASH);
-        registry.registerAgent(agent, model, params);
-        if (paused) registry.pauseAgent(agent);
+        registry.registerAgent(vault, agent, model, params);
+        if (paused) registry.pauseAgent(vault, agent);
         _assertBinding(model, params, !paused);
     }
 }

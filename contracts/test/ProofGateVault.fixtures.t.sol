@@ -286,7 +286,7 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         _assertRefused(agent, t, c.proof, _invalidProof());
         // Bound to the other model, which is not certified: refused before the proof is even checked.
         _govern(abi.encodeCall(registry.certifyModel, (uncertifiedModelCommitment, _modelMetadata("rogue"))));
-        _govern(abi.encodeCall(registry.rebindAgent, (agent, uncertifiedModelCommitment, paramsCommitment)));
+        _govern(abi.encodeCall(registry.rebindAgent, (address(vault), agent, uncertifiedModelCommitment, paramsCommitment)));
         _govern(abi.encodeCall(registry.decertifyModel, (uncertifiedModelCommitment)));
         _assertRefused(
             agent,

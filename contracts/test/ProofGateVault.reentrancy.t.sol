@@ -41,11 +41,11 @@ contract ProofGateVaultReentrancyTest is Test {
         ProofGateRegistry registry = new ProofGateRegistry(address(this), address(0));
         registry.certifyModel(1, IProofGateRegistry.ModelMetadata("m", "1", "mlp", bytes32(0)));
         registry.certifyParams(2, "p", bytes32(0));
-        registry.registerAgent(agent, 1, 2);
 
         verifier = new MockVerifier(5); // 2 assets: 2 packed elements + 3
         verifier.setMode(MockVerifier.Mode.AcceptAll); // the guard, not the proof, is under test
         vault = new ProofGateVault(address(this), address(0), registry, verifier, 2);
+        registry.registerAgent(address(vault), agent, 1, 2);
         vault.addAsset(evil, evilFeed, 3600);
         vault.addAsset(usdc, usdcFeed, 3600);
         venue = new MockVenue();

@@ -270,12 +270,12 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     function test_RevertExecute_WhenAgentPaused() public {
         uint256[8] memory proof = _acceptedProof(agent, trade, 1);
         vm.prank(guardian);
-        registry.pauseAgent(agent);
+        registry.pauseAgent(address(vault), agent);
         _assertRefused(
             agent, trade, deadline, proof, abi.encodeWithSelector(IVaultErrors.AgentNotActive.selector, agent)
         );
         // Governance unpauses; the same proof then passes.
-        _govern(abi.encodeCall(registry.unpauseAgent, (agent)));
+        _govern(abi.encodeCall(registry.unpauseAgent, (address(vault), agent)));
         _execute(agent, trade, deadline, proof);
     }
 
@@ -284,7 +284,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     function test_SolvencyGate_StopsOnlyRiskIncreasingTradesUntilAFreshAttestation() public {
         _govern(abi.encodeCall(registry.setAttestor, (address(this))));
         uint16 reserves = uint16((1 << 1) | (1 << 6) | (1 << 7));
-        _govern(abi.encodeCall(registry.setSolvencyRequirement, (agent, true, reserves)));
+        _govern(abi.encodeCall(registry.setSolvencyRequirement, (address(vault), true, reserves)));
         IProofGateVault.Trade memory risky = tradeSpecs[1].trade; // sell USDC, buy WBTC
         uint256[8] memory none;
 
@@ -293,7 +293,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
             agent, risky, deadline, none, abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0)
         );
         // Stale (fresh until a second ago): still refused, with when it went stale.
-        registry.recordSolvency(agent, uint64(block.timestamp - 1));
+        registry.recordSolvency(address(vault), uint64(block.timestamp - 1));
         _assertRefused(
             agent,
             risky,
@@ -304,13 +304,13 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         // A de-risking trade into a reserve asset still goes through.
         _execute(agent, trade, deadline, _acceptedProof(agent, trade, 1));
         // Fresh until now (inclusive): the risk-increasing trade goes through.
-        registry.recordSolvency(agent, uint64(block.timestamp));
+        registry.recordSolvency(address(vault), uint64(block.timestamp));
         _execute(agent, risky, deadline, _acceptedProof(agent, risky, 2));
     }
 
     function test_RevertExecute_WhenAgentRemoved() public {
         uint256[8] memory proof = _acceptedProof(agent, trade, 1);
-        _govern(abi.encodeCall(registry.removeAgent, (agent)));
+        _govern(abi.encodeCall(registry.removeAgent, (address(vault), agent)));
         _assertRefused(
             agent, trade, deadline, proof, abi.encodeWithSelector(IVaultErrors.AgentNotRegistered.selector, agent)
         );

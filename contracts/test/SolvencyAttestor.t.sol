@@ -97,9 +97,8 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         registry.setAttestor(address(attestor));
         registry.certifyModel(MODEL, IProofGateRegistry.ModelMetadata("m", "1", "mlp", bytes32(0)));
         registry.certifyParams(PARAMS, "p", bytes32(0));
-        registry.registerAgent(agent, MODEL, PARAMS);
-        registry.setSolvencyRequirement(agent, true, 1);
-        attestor.setAgentVault(agent, address(vault));
+        registry.registerAgent(address(vault), agent, MODEL, PARAMS);
+        registry.setSolvencyRequirement(address(vault), true, 1);
         attestor.setMargin(MARGIN);
         for (uint256 i = 0; i < N; ++i) {
             attestor.setHaircut(i, haircuts[i]);
@@ -158,11 +157,11 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
 
     /// @dev Attests `epoch` as the agent with a proof the mock accepts for exactly the expected inputs.
     function _attest(uint64 epoch, uint256 commitment) internal returns (uint256[] memory inputs) {
-        uint256 previous = attestor.attestation(agent).offVaultCommitment;
+        uint256 previous = attestor.attestation(address(vault)).offVaultCommitment;
         inputs = _expected(epoch, ROOT, _totals(), previous, commitment);
         verifier.accept(_proof(epoch), inputs);
         vm.prank(agent);
-        attestor.attestSolvency(epoch, ROOT, _totals(), commitment, _proof(epoch));
+        attestor.attestSolvency(address(vault), epoch, ROOT, _totals(), commitment, _proof(epoch));
     }
 
     function _assertInputs(uint256[] memory actual, uint256[] memory expected) internal pure {
@@ -173,13 +172,13 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     }
 
     function _assertNoAttestation() internal view {
-        ISolvencyAttestor.Attestation memory a = attestor.attestation(agent);
+        ISolvencyAttestor.Attestation memory a = attestor.attestation(address(vault));
         assertEq(uint256(a.epoch), 0, "epoch");
         assertEq(uint256(a.attestedAt), 0, "attestedAt");
         assertEq(a.liabilitiesRoot, 0, "root");
         assertEq(a.offVaultCommitment, 0, "commitment");
         assertEq(a.totalsHash, bytes32(0), "totals hash");
-        assertFalse(attestor.isSolvent(agent), "not solvent");
+        assertFalse(attestor.isSolvent(address(vault)), "not solvent");
     }
 
     /// @dev See {test_PublicInputs_EqualTheRustProversVector}.
@@ -199,7 +198,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     // ---------------------------------------------------------------- public inputs
 
     function test_PublicInputs_MatchTheLayoutForAKnownState() public view {
-        uint256[] memory inputs = attestor.publicInputs(agent, 7, ROOT, _totals(), COMMITMENT);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, ROOT, _totals(), COMMITMENT);
         _assertInputs(inputs, _expected(7, ROOT, _totals(), 0, COMMITMENT));
         // The packed elements written out, computed by hand from attestation.rs's layout.
         assertEq(inputs[4], 0x1f40000000000000007, "epoch | margin << 64");
@@ -221,7 +220,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     ///      `SolvencyStatement` against the prover crate (not kept in the repository) and pasted here.
     function test_PublicInputs_EqualTheRustProversVector() public view {
         assertEq(block.chainid, 31337, "chain id of the vector");
-        uint256[] memory inputs = attestor.publicInputs(agent, 7, ROOT, _totals(), COMMITMENT);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, ROOT, _totals(), COMMITMENT);
         uint256[INPUTS] memory rust = _rustVector();
         assertEq(address(vault), RUST_VAULT, "vault address of the vector");
         for (uint256 i = 0; i < INPUTS; ++i) {
@@ -252,17 +251,17 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.expectEmit(true, true, true, true, address(attestor));
         emit SolvencyAttested(agent, address(vault), 7, ROOT, 0, COMMITMENT, _totals(), keccak256(abi.encode(expected)));
         vm.prank(agent);
-        attestor.attestSolvency(7, ROOT, _totals(), COMMITMENT, _proof(7));
+        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), COMMITMENT, _proof(7));
 
-        ISolvencyAttestor.Attestation memory a = attestor.attestation(agent);
+        ISolvencyAttestor.Attestation memory a = attestor.attestation(address(vault));
         assertEq(uint256(a.epoch), 7, "epoch");
         assertEq(uint256(a.attestedAt), START, "attestedAt");
         assertEq(a.liabilitiesRoot, ROOT, "root");
         assertEq(a.offVaultCommitment, COMMITMENT, "commitment");
         assertEq(a.totalsHash, keccak256(abi.encodePacked(_totals())), "totals hash");
         assertEq(uint256(a.validUntil), START + MAX_AGE, "validUntil");
-        assertTrue(attestor.isSolvent(agent), "solvent");
-        (bool required, uint16 reserve, uint64 validUntil) = registry.solvencyStatus(agent);
+        assertTrue(attestor.isSolvent(address(vault)), "solvent");
+        (bool required, uint16 reserve, uint64 validUntil) = registry.solvencyStatus(address(vault));
         assertTrue(required, "required");
         assertEq(uint256(reserve), 1, "reserve mask");
         assertEq(uint256(validUntil), START + MAX_AGE, "mirrored to the registry");
@@ -274,15 +273,15 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         uint256[] memory second = _attest(2, NEXT_COMMITMENT);
         assertEq(second[2], COMMITMENT, "previous commitment is the stored one");
         assertEq(second[3], NEXT_COMMITMENT, "new commitment");
-        assertEq(attestor.attestation(agent).offVaultCommitment, NEXT_COMMITMENT, "stored");
-        assertEq(uint256(attestor.attestation(agent).attestedAt), START + 10, "attestedAt");
+        assertEq(attestor.attestation(address(vault)).offVaultCommitment, NEXT_COMMITMENT, "stored");
+        assertEq(uint256(attestor.attestation(address(vault)).attestedAt), START + 10, "attestedAt");
     }
 
     function test_RevertAttest_WhenProofInvalid() public {
         verifier.setMode(MockVerifier.Mode.RejectAll);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(7, ROOT, _totals(), COMMITMENT, _proof(7));
+        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), COMMITMENT, _proof(7));
         _assertNoAttestation();
     }
 
@@ -291,17 +290,17 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         verifier.accept(_proof(7), _expected(7, ROOT, _totals(), 0, COMMITMENT));
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(8, ROOT, _totals(), COMMITMENT, _proof(7));
+        attestor.attestSolvency(address(vault), 8, ROOT, _totals(), COMMITMENT, _proof(7));
         uint256[] memory totals = _totals();
         totals[2] -= 1;
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(7, ROOT, totals, COMMITMENT, _proof(7));
-        // And by another caller with a vault of its own: the binding names the agent.
-        attestor.setAgentVault(stranger, address(vault));
+        attestor.attestSolvency(address(vault), 7, ROOT, totals, COMMITMENT, _proof(7));
+        // And by another agent of the same vault: the binding names the attesting agent.
+        registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(stranger);
-        attestor.attestSolvency(7, ROOT, _totals(), COMMITMENT, _proof(7));
+        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), COMMITMENT, _proof(7));
         _assertNoAttestation();
     }
 
@@ -310,25 +309,36 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 5, 5));
         vm.prank(agent);
-        attestor.attestSolvency(5, ROOT, _totals(), COMMITMENT, _proof(5));
+        attestor.attestSolvency(address(vault), 5, ROOT, _totals(), COMMITMENT, _proof(5));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 4, 5));
         vm.prank(agent);
-        attestor.attestSolvency(4, ROOT, _totals(), COMMITMENT, _proof(4));
-        assertEq(uint256(attestor.attestation(agent).epoch), 5, "epoch kept");
+        attestor.attestSolvency(address(vault), 4, ROOT, _totals(), COMMITMENT, _proof(4));
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 5, "epoch kept");
     }
 
     function test_RevertAttest_WhenFirstEpochIsZero() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 0, 0));
         vm.prank(agent);
-        attestor.attestSolvency(0, ROOT, _totals(), COMMITMENT, _proof(0));
+        attestor.attestSolvency(address(vault), 0, ROOT, _totals(), COMMITMENT, _proof(0));
     }
 
-    function test_RevertAttest_WhenCallerHasNoVault() public {
+    function test_RevertAttest_WhenCallerIsNotRegisteredAndActiveForTheVault() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
-        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotRegistered.selector, stranger));
+        bytes memory notAuthorized =
+            abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(vault), stranger);
+        vm.expectRevert(notAuthorized);
         vm.prank(stranger);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
+        vm.expectRevert(notAuthorized);
+        attestor.publicInputs(stranger, address(vault), 1, ROOT, _totals(), COMMITMENT);
+        // Registered, but paused for the vault: refused too.
+        registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
+        registry.pauseAgent(address(vault), stranger);
+        vm.expectRevert(notAuthorized);
+        vm.prank(stranger);
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
+        _assertNoAttestation();
     }
 
     function test_RevertAttest_WhenPriceStale() public {
@@ -336,15 +346,15 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         // At exactly the heartbeat's age the prices are still good.
         vm.warp(START + HEARTBEAT);
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         // One second later asset 1's is stale (the others were refreshed).
         vm.warp(START + HEARTBEAT + 1);
         feeds[0].submit(answers[0]);
         feeds[2].submit(answers[2]);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.StalePrice.selector, 1, START));
         vm.prank(agent);
-        attestor.attestSolvency(2, ROOT, _totals(), NEXT_COMMITMENT, _proof(2));
-        assertEq(uint256(attestor.attestation(agent).epoch), 1, "nothing changed");
+        attestor.attestSolvency(address(vault), 2, ROOT, _totals(), NEXT_COMMITMENT, _proof(2));
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 1, "nothing changed");
     }
 
     function test_RevertAttest_WhenUpdatedAtZeroOrInTheFuture() public {
@@ -353,11 +363,11 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.mockCall(address(feeds[2]), call, abi.encode(uint80(1), answers[2], 0, 0, uint80(1)));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.StalePrice.selector, 2, 0));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         vm.mockCall(address(feeds[2]), call, abi.encode(uint80(1), answers[2], START + 1, START + 1, uint80(1)));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.StalePrice.selector, 2, START + 1));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
     }
 
     function test_RevertAttest_WhenPriceNotPositive() public {
@@ -365,11 +375,11 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         feeds[1].submit(0);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidPrice.selector, 1, int256(0)));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         feeds[1].submit(-1);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidPrice.selector, 1, int256(-1)));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         _assertNoAttestation();
     }
 
@@ -379,7 +389,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         feeds[1].submit(1e10 - 1);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidPrice.selector, 1, int256(1e10 - 1)));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         // A 6-decimal answer is multiplied by 100: 2^64 / 100 rounded up no longer fits 64 bits.
         uint256 wideAnswer = (uint256(1) << 64) / 100 + 1;
         // casting to 'int256' is safe because the value is below 2^58
@@ -397,13 +407,13 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
             )
         );
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         // Above the vault's largest answer (2^128 - 1).
         int256 huge = int256(uint256(type(uint128).max) + 1);
         feeds[2].submit(huge);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidPrice.selector, 2, huge));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
     }
 
     function test_RevertAttest_WhenHoldingNotBelow2To96() public {
@@ -419,7 +429,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
             )
         );
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         _assertNoAttestation();
     }
 
@@ -433,20 +443,20 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
             )
         );
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, totals, COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, totals, COMMITMENT, _proof(1));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.TotalsLengthMismatch.selector, 2, N));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, new uint256[](2), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, new uint256[](2), COMMITMENT, _proof(1));
     }
 
     function test_RevertAttest_WhenRootOrCommitmentNotBelowR() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.RootNotInField.selector, R));
         vm.prank(agent);
-        attestor.attestSolvency(1, R, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, R, _totals(), COMMITMENT, _proof(1));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.CommitmentNotInField.selector, R));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), R, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), R, _proof(1));
     }
 
     function test_RevertAttest_WhenTokenDecimalsAbove18() public {
@@ -456,32 +466,32 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.mockCall(address(vault), abi.encodeCall(IProofGateVault.asset, (0)), abi.encode(view0));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedDecimals.selector, 0, 19));
         vm.prank(agent);
-        attestor.attestSolvency(1, ROOT, _totals(), COMMITMENT, _proof(1));
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
     }
 
     // ---------------------------------------------------------------- freshness
 
     function test_IsSolvent_FollowsTheMaximumAge() public {
-        assertFalse(attestor.isSolvent(agent), "no attestation yet");
+        assertFalse(attestor.isSolvent(address(vault)), "no attestation yet");
         _attest(1, COMMITMENT);
-        assertTrue(attestor.isSolvent(agent), "fresh");
+        assertTrue(attestor.isSolvent(address(vault)), "fresh");
         vm.warp(START + MAX_AGE);
-        assertTrue(attestor.isSolvent(agent), "exactly the maximum age");
+        assertTrue(attestor.isSolvent(address(vault)), "exactly the maximum age");
         vm.warp(START + MAX_AGE + 1);
-        assertFalse(attestor.isSolvent(agent), "stale");
+        assertFalse(attestor.isSolvent(address(vault)), "stale");
         _refreshPrices();
         _attest(2, NEXT_COMMITMENT);
-        assertTrue(attestor.isSolvent(agent), "fresh again");
+        assertTrue(attestor.isSolvent(address(vault)), "fresh again");
         // A shorter maximum age applies once the agent is synced (by anyone), in the attestor and the registry.
         vm.warp(block.timestamp + 2 hours);
         attestor.setMaxAttestationAge(1 hours);
-        assertTrue(attestor.isSolvent(agent), "the age it was made under until synced");
+        assertTrue(attestor.isSolvent(address(vault)), "the age it was made under until synced");
         vm.expectEmit(true, true, true, true, address(attestor));
-        emit SolvencyValidUntil(agent, uint64(block.timestamp - 1 hours));
+        emit SolvencyValidUntil(address(vault), uint64(block.timestamp - 1 hours));
         vm.prank(stranger);
-        attestor.syncSolvency(agent);
-        assertFalse(attestor.isSolvent(agent), "stale under the new maximum age");
-        (,, uint64 validUntil) = registry.solvencyStatus(agent);
+        attestor.syncSolvency(address(vault));
+        assertFalse(attestor.isSolvent(address(vault)), "stale under the new maximum age");
+        (,, uint64 validUntil) = registry.solvencyStatus(address(vault));
         assertEq(uint256(validUntil), block.timestamp - 1 hours, "registry synced");
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, stranger));
         attestor.syncSolvency(stranger);
@@ -490,22 +500,22 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     function test_Revoke_StopsTheAgentAtOnceUntilItAttestsAgain() public {
         _attest(1, COMMITMENT);
         vm.expectEmit(true, true, true, true, address(attestor));
-        emit AttestationRevoked(agent, guardian);
+        emit AttestationRevoked(address(vault), guardian);
         vm.prank(guardian);
-        attestor.revokeAttestation(agent);
-        assertFalse(attestor.isSolvent(agent), "revoked");
-        (,, uint64 validUntil) = registry.solvencyStatus(agent);
+        attestor.revokeAttestation(address(vault));
+        assertFalse(attestor.isSolvent(address(vault)), "revoked");
+        (,, uint64 validUntil) = registry.solvencyStatus(address(vault));
         assertEq(uint256(validUntil), 0, "revoked in the registry");
         // A sync cannot bring a revoked attestation back; a second revocation has nothing to revoke.
-        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, agent));
-        attestor.syncSolvency(agent);
-        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, agent));
-        attestor.revokeAttestation(agent);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, address(vault)));
+        attestor.syncSolvency(address(vault));
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.NoAttestation.selector, address(vault)));
+        attestor.revokeAttestation(address(vault));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnauthorizedPauser.selector, stranger));
         vm.prank(stranger);
-        attestor.revokeAttestation(agent);
+        attestor.revokeAttestation(address(vault));
         _attest(2, NEXT_COMMITMENT);
-        assertTrue(attestor.isSolvent(agent), "a new attestation");
+        assertTrue(attestor.isSolvent(address(vault)), "a new attestation");
     }
 
     /// @dev The gate end to end on a real vault and registry: without an attestation, stale or fresh, the vault's
@@ -533,40 +543,47 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vault.publicInputs(agent, risky, deadline);
     }
 
-    function test_SetAgentVault_VoidsTheAttestationAndKeepsTheEpoch() public {
+    /// @dev Attestations are the vault's: another of its agents continues the epochs and the commitment chain, and
+    ///      its attestation opens the gate for every agent of the vault.
+    function test_Attest_IsPerVault_AnyOfItsAgentsContinuesTheChain() public {
         _attest(3, COMMITMENT);
-        ProofGateVault other = new ProofGateVault(address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
-        vm.expectEmit(true, true, true, true, address(attestor));
-        emit AgentVaultUpdated(agent, address(vault), address(other));
-        attestor.setAgentVault(agent, address(other));
-        assertFalse(attestor.isSolvent(agent), "voided");
-        (,, uint64 validUntil) = registry.solvencyStatus(agent);
-        assertEq(uint256(validUntil), 0, "voided in the registry");
-        assertEq(uint256(attestor.attestation(agent).epoch), 3, "epoch kept");
-        assertEq(attestor.attestation(agent).offVaultCommitment, COMMITMENT, "chain kept");
-        // Setting the same vault again voids nothing.
-        attestor.setAgentVault(agent, address(vault));
-        _attest(4, NEXT_COMMITMENT);
-        attestor.setAgentVault(agent, address(vault));
-        assertTrue(attestor.isSolvent(agent), "same vault");
-        // Zero deregisters.
-        attestor.setAgentVault(agent, address(0));
+        registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
         verifier.setMode(MockVerifier.Mode.AcceptAll);
-        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotRegistered.selector, agent));
-        vm.prank(agent);
-        attestor.attestSolvency(5, ROOT, _totals(), COMMITMENT, _proof(5));
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 3, 3));
+        vm.prank(stranger);
+        attestor.attestSolvency(address(vault), 3, ROOT, _totals(), NEXT_COMMITMENT, _proof(3));
+        uint256[] memory inputs = attestor.publicInputs(stranger, address(vault), 4, ROOT, _totals(), NEXT_COMMITMENT);
+        assertEq(inputs[0], attestor.binding(stranger, address(vault), 4), "bound to the attesting agent");
+        assertEq(inputs[2], COMMITMENT, "chained from the vault's last commitment");
+        vm.warp(block.timestamp + 5);
+        vm.prank(stranger);
+        attestor.attestSolvency(address(vault), 4, ROOT, _totals(), NEXT_COMMITMENT, _proof(4));
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 4, "the vault's epoch");
+        assertEq(attestor.attestation(address(vault)).offVaultCommitment, NEXT_COMMITMENT, "the vault's chain");
+        (,,,,, uint64 until,,,) = registry.tradingStatus(address(vault), agent);
+        assertEq(uint256(until), START + 5 + MAX_AGE, "the gate opens for the vault's other agent too");
     }
 
-    function test_RevertSetAgentVault_WhenAssetCountDiffersOrAgentZero() public {
-        ProofGateVault small = new ProofGateVault(
-            address(this), guardian, vault.REGISTRY(), new MockVerifier(PublicInputs.inputCount(2)), 2
+    /// @dev An agent registered for one vault cannot attest for another, even with the same registry and verifier;
+    ///      and a vault whose asset count is not the attestor's is refused.
+    function test_RevertAttest_WhenAgentIsRegisteredOnlyForAnotherVault_OrTheVaultsAssetCountDiffers() public {
+        verifier.setMode(MockVerifier.Mode.AcceptAll);
+        ProofGateVault other = new ProofGateVault(address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(other), agent)
         );
+        vm.prank(agent);
+        attestor.attestSolvency(address(other), 1, ROOT, _totals(), COMMITMENT, _proof(1));
+        assertEq(uint256(attestor.attestation(address(other)).epoch), 0, "nothing recorded for the other vault");
+
+        ProofGateVault small =
+            new ProofGateVault(address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2);
+        registry.registerAgent(address(small), agent, MODEL, PARAMS);
         vm.expectRevert(
             abi.encodeWithSelector(ISolvencyAttestorErrors.VaultAssetCountMismatch.selector, address(small), 2, N)
         );
-        attestor.setAgentVault(agent, address(small));
-        vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
-        attestor.setAgentVault(address(0), address(vault));
+        vm.prank(agent);
+        attestor.attestSolvency(address(small), 1, ROOT, _totals(), COMMITMENT, _proof(1));
     }
 
     // ---------------------------------------------------------------- governance and guardian
@@ -581,7 +598,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         payloads[0] = abi.encodeCall(governed.setMargin, (700));
         payloads[1] = abi.encodeCall(governed.setHaircut, (2, 9_500));
         payloads[2] = abi.encodeCall(governed.setMaxAttestationAge, (6 hours));
-        payloads[3] = abi.encodeCall(governed.setAgentVault, (agent, address(vault)));
+        payloads[3] = abi.encodeCall(governed.setGuardian, (stranger));
         timelock.scheduleBatch(targets, values, payloads, bytes32(0), bytes32(0), DELAY);
         bytes32 id = timelock.hashOperationBatch(targets, values, payloads, bytes32(0), bytes32(0));
 
@@ -598,12 +615,12 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.expectEmit(true, true, true, true, address(governed));
         emit MaxAttestationAgeUpdated(MAX_AGE, 6 hours);
         vm.expectEmit(true, true, true, true, address(governed));
-        emit AgentVaultUpdated(agent, address(0), address(vault));
+        emit GuardianUpdated(guardian, stranger);
         timelock.executeBatch(targets, values, payloads, bytes32(0), bytes32(0));
         assertEq(uint256(governed.margin()), 700, "margin");
         assertEq(uint256(governed.haircut(2)), 9_500, "haircut");
         assertEq(uint256(governed.maxAttestationAge()), 6 hours, "max age");
-        assertEq(governed.agentVault(agent), address(vault), "vault");
+        assertEq(governed.guardian(), stranger, "guardian");
     }
 
     function test_RevertGovernedCall_WhenNotThroughTheTimelock() public {
@@ -615,11 +632,16 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.expectRevert(unauthorized);
         governed.setMaxAttestationAge(1);
         vm.expectRevert(unauthorized);
-        governed.setAgentVault(agent, address(vault));
-        vm.expectRevert(unauthorized);
         governed.setGuardian(stranger);
         vm.expectRevert(unauthorized);
         governed.unpause();
+        vm.expectRevert(unauthorized);
+        governed.transferOwnership(stranger);
+        // Nobody can renounce (the timelock included): the parameters would be frozen for good.
+        vm.expectRevert(ISolvencyAttestorErrors.OwnershipCannotBeRenounced.selector);
+        vm.prank(address(timelock));
+        governed.renounceOwnership();
+        assertEq(governed.owner(), address(timelock), "still the timelock's");
     }
 
     function test_Guardian_PausesAtOnceButCannotConfigure() public {
@@ -638,8 +660,6 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.expectRevert(unauthorized);
         governed.setMaxAttestationAge(365 days);
         vm.expectRevert(unauthorized);
-        governed.setAgentVault(guardian, address(vault));
-        vm.expectRevert(unauthorized);
         governed.setGuardian(stranger);
         vm.stopPrank();
     }
@@ -650,11 +670,11 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         attestor.pause();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(agent);
-        attestor.attestSolvency(2, ROOT, _totals(), NEXT_COMMITMENT, _proof(2));
-        assertTrue(attestor.isSolvent(agent), "a stored attestation keeps its age while paused");
+        attestor.attestSolvency(address(vault), 2, ROOT, _totals(), NEXT_COMMITMENT, _proof(2));
+        assertTrue(attestor.isSolvent(address(vault)), "a stored attestation keeps its age while paused");
         attestor.unpause();
         _attest(2, NEXT_COMMITMENT);
-        assertEq(uint256(attestor.attestation(agent).epoch), 2, "attested after unpause");
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 2, "attested after unpause");
     }
 
     function test_RevertPause_WhenNeitherGuardianNorOwner() public {
@@ -685,6 +705,8 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         new SolvencyAttestor(address(this), guardian, verifier, 17, MAX_AGE, registry);
         vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
         new SolvencyAttestor(address(this), guardian, IRiskVerifier(address(0)), N, MAX_AGE, registry);
+        vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
+        new SolvencyAttestor(address(this), guardian, verifier, N, MAX_AGE, IProofGateRegistry(address(0)));
         vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
         new SolvencyAttestor(address(this), guardian, verifier, N, 0, registry);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidMaxAge.selector);
@@ -715,7 +737,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         totals[1] = bound(total1, 0, (1 << 96) - 1);
         totals[2] = bound(total2, 0, (1 << 96) - 1);
 
-        uint256[] memory inputs = attestor.publicInputs(agent, 11, ROOT, totals, COMMITMENT);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 11, ROOT, totals, COMMITMENT);
         _assertInputs(inputs, _expected(11, ROOT, totals, 0, COMMITMENT));
         for (uint256 i = 0; i < INPUTS; ++i) {
             assertTrue(inputs[i] < R, "below r");
@@ -739,7 +761,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
                 ISolvencyAttestorErrors.ValueOutOfRange.selector, ISolvencyAttestorErrors.Field.Total, 1, total, 96
             )
         );
-        attestor.publicInputs(agent, 1, ROOT, totals, COMMITMENT);
+        attestor.publicInputs(agent, address(vault), 1, ROOT, totals, COMMITMENT);
 
         // casting to 'int256' is safe because the answer is bounded below 2^128
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -753,7 +775,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
                 64
             )
         );
-        attestor.publicInputs(agent, 1, ROOT, _totals(), COMMITMENT);
+        attestor.publicInputs(agent, address(vault), 1, ROOT, _totals(), COMMITMENT);
 
         _setHolding(0, holding);
         vm.expectRevert(
@@ -761,6 +783,6 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
                 ISolvencyAttestorErrors.ValueOutOfRange.selector, ISolvencyAttestorErrors.Field.Holding, 0, holding, 96
             )
         );
-        attestor.publicInputs(agent, 1, ROOT, _totals(), COMMITMENT);
+        attestor.publicInputs(agent, address(vault), 1, ROOT, _totals(), COMMITMENT);
     }
 }

@@ -12,14 +12,15 @@ import {IRiskVerifier} from "../interfaces/IRiskVerifier.sol";
 import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 
 /// @title SolvencyAttestor
-/// @notice Records agents' Groth16-proven solvency attestations: the vault's holdings plus committed off-vault
-///         positions cover the liabilities to depositors, per asset in units and in haircut value, and in total
-///         value with the governed margin. {isSolvent} is true while an agent's last attestation is fresh.
+/// @notice Records vaults' Groth16-proven solvency attestations, made by their agents: the vault's holdings plus
+///         committed off-vault positions cover the liabilities to depositors, per asset in units and in haircut
+///         value, and in total value with the governed margin. {isSolvent} is true while a vault's last
+///         attestation is fresh.
 /// @dev The attestor computes every public input itself, in the order and packing of the prover's statement
 ///      (`prover/src/solvency/attestation.rs`, `SolvencyStatement::public_inputs`), for `n` assets:
 ///      1. `binding = keccak256(abi.encode(agent, vault, chainId, epoch)) & (2^253 - 1)`;
 ///      2. the liabilities tree's root hash (below r; depositors check inclusion against it);
-///      3. the agent's previous off-vault commitment (0 before its first attestation);
+///      3. the vault's previous off-vault commitment (0 before its first attestation);
 ///      4. the new off-vault commitment (below r);
 ///      5. `epoch | margin << 64`;
 ///      6. per asset `a`: `holding_a | price_a << 96 | haircut_a << 160 | scale_a << 176`, where `holding_a` is
@@ -37,8 +38,10 @@ import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 ///
 ///      Every external call (vault, feeds, verifier) is a view, so a STATICCALL: nothing can re-enter.
 ///
-///      An agent's vault is set by governance here (the registry binds agents to models, not to vaults). The owner
-///      is meant to be a `TimelockController`; the guardian may only pause attestations.
+///      Attestations are per vault: the registry says which agents may attest for a vault (those registered and
+///      active for it), epochs and the off-vault commitment chain are the vault's, and the registry's solvency gate
+///      of the vault follows its last attestation, whichever of its agents made it. The owner is meant to be a
+///      `TimelockController`; the guardian may only pause attestations and revoke one.
 contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @notice The BN254 scalar field order r.
     uint256 public constant SCALAR_FIELD_ORDER =
@@ -89,9 +92,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     ///      asset counts for nothing until then).
     uint16[MAX_ASSETS] private _haircuts;
 
-    /// @inheritdoc ISolvencyAttestor
-    mapping(address agent => address vault) public agentVault;
-    mapping(address agent => Attestation) private _attestations;
+    mapping(address vault => Attestation) private _attestations;
 
     /// @dev Only the guardian or the owner.
     modifier onlyPauser() {
@@ -105,8 +106,8 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @param verifier The generated solvency verifier, for `assetCount` assets.
     /// @param assetCount Number of assets (1 to 16): the vaults' asset count and the circuit's.
     /// @param maxAge The largest age of an attestation {isSolvent} accepts, seconds (nonzero).
-    /// @param registry The registry whose solvency gate the vaults read (it must name this contract its attestor);
-    ///        zero for an attestor that only answers {isSolvent}.
+    /// @param registry The registry that authorises attesting agents per vault and whose solvency gate the vaults
+    ///        read (it must name this contract its attestor).
     constructor(
         address initialOwner,
         address initialGuardian,
@@ -115,7 +116,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         uint64 maxAge,
         IProofGateRegistry registry
     ) Ownable(initialOwner) {
-        if (address(verifier) == address(0)) revert ZeroAddress();
+        if (address(verifier) == address(0) || address(registry) == address(0)) revert ZeroAddress();
         if (assetCount == 0 || assetCount > MAX_ASSETS) revert UnsupportedAssetCount(assetCount);
         uint256 layoutInputs = inputCount(assetCount);
         uint256 verifierInputs = verifier.PUBLIC_INPUT_COUNT();
@@ -126,6 +127,11 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         maxAttestationAge = maxAge;
         emit GuardianUpdated(address(0), initialGuardian);
         emit MaxAttestationAgeUpdated(0, maxAge);
+    }
+
+    /// @notice Always reverts: an owner-less attestor could never change its haircuts, margin or age again.
+    function renounceOwnership() public pure override {
+        revert OwnershipCannotBeRenounced();
     }
 
     /// @notice Number of public inputs of the solvency circuit for `assetCount` assets: `5 + n + ceil(n / 2)`.
@@ -139,18 +145,19 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     /// @inheritdoc ISolvencyAttestor
     function attestSolvency(
+        address vault,
         uint64 epoch,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
         uint256 offVaultCommitment,
         uint256[8] calldata proof
     ) external whenNotPaused {
-        (address vault, uint256 previous, uint256[] memory inputs) =
-            _statement(msg.sender, epoch, liabilitiesRoot, totals, offVaultCommitment);
+        (uint256 previous, uint256[] memory inputs) =
+            _statement(msg.sender, vault, epoch, liabilitiesRoot, totals, offVaultCommitment);
         if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
-        Attestation storage record = _attestations[msg.sender];
+        Attestation storage record = _attestations[vault];
         (record.epoch, record.attestedAt) = (epoch, uint64(block.timestamp));
-        _setValidUntil(msg.sender, record, uint64(block.timestamp) + maxAttestationAge);
+        _setValidUntil(vault, record, uint64(block.timestamp) + maxAttestationAge);
         (record.liabilitiesRoot, record.offVaultCommitment) = (liabilitiesRoot, offVaultCommitment);
         record.totalsHash = keccak256(abi.encodePacked(totals));
         emit SolvencyAttested(
@@ -168,12 +175,13 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @inheritdoc ISolvencyAttestor
     function publicInputs(
         address agent,
+        address vault,
         uint64 epoch,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
         uint256 offVaultCommitment
     ) external view returns (uint256[] memory inputs) {
-        (,, inputs) = _statement(agent, epoch, liabilitiesRoot, totals, offVaultCommitment);
+        (, inputs) = _statement(agent, vault, epoch, liabilitiesRoot, totals, offVaultCommitment);
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -182,31 +190,31 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc ISolvencyAttestor
-    function isSolvent(address agent) external view returns (bool) {
+    function isSolvent(address vault) external view returns (bool) {
         // Ages are hours to days: a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
-        return block.timestamp <= _attestations[agent].validUntil;
+        return block.timestamp <= _attestations[vault].validUntil;
     }
 
     /// @inheritdoc ISolvencyAttestor
-    function syncSolvency(address agent) external {
-        Attestation storage record = _attestations[agent];
+    function syncSolvency(address vault) external {
+        Attestation storage record = _attestations[vault];
         uint64 attestedAt = record.attestedAt;
-        if (attestedAt == 0 || record.validUntil == 0) revert NoAttestation(agent);
-        _setValidUntil(agent, record, attestedAt + maxAttestationAge);
+        if (attestedAt == 0 || record.validUntil == 0) revert NoAttestation(vault);
+        _setValidUntil(vault, record, attestedAt + maxAttestationAge);
     }
 
     /// @inheritdoc ISolvencyAttestor
-    function revokeAttestation(address agent) external onlyPauser {
-        Attestation storage record = _attestations[agent];
-        if (record.validUntil == 0) revert NoAttestation(agent);
-        _setValidUntil(agent, record, 0);
-        emit AttestationRevoked(agent, msg.sender);
+    function revokeAttestation(address vault) external onlyPauser {
+        Attestation storage record = _attestations[vault];
+        if (record.validUntil == 0) revert NoAttestation(vault);
+        _setValidUntil(vault, record, 0);
+        emit AttestationRevoked(vault, msg.sender);
     }
 
     /// @inheritdoc ISolvencyAttestor
-    function attestation(address agent) external view returns (Attestation memory) {
-        return _attestations[agent];
+    function attestation(address vault) external view returns (Attestation memory) {
+        return _attestations[vault];
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -216,25 +224,6 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     // ---------------------------------------------------------------- governance
-
-    /// @inheritdoc ISolvencyAttestor
-    function setAgentVault(address agent, address vault) external onlyOwner {
-        if (agent == address(0)) revert ZeroAddress();
-        if (vault != address(0)) {
-            uint256 vaultAssets = ProofGateVault(vault).ASSET_COUNT();
-            if (vaultAssets != ASSET_COUNT) revert VaultAssetCountMismatch(vault, vaultAssets, ASSET_COUNT);
-        }
-        address previous = agentVault[agent];
-        if (vault != previous) {
-            // The attestation was about the previous vault. The epoch and the commitment chain stay, so that no
-            // earlier proof can be replayed.
-            Attestation storage record = _attestations[agent];
-            record.attestedAt = 0;
-            if (record.validUntil != 0) _setValidUntil(agent, record, 0);
-        }
-        agentVault[agent] = vault;
-        emit AgentVaultUpdated(agent, previous, vault);
-    }
 
     /// @inheritdoc ISolvencyAttestor
     function setMargin(uint16 marginBps) external onlyOwner {
@@ -275,28 +264,31 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Stores until when `agent`'s attestation is fresh and mirrors it to the registry's solvency gate.
-    function _setValidUntil(address agent, Attestation storage record, uint64 validUntil) private {
+    /// @dev Stores until when `vault`'s attestation is fresh and mirrors it to the registry's solvency gate.
+    function _setValidUntil(address vault, Attestation storage record, uint64 validUntil) private {
         record.validUntil = validUntil;
-        emit SolvencyValidUntil(agent, validUntil);
-        IProofGateRegistry registry = REGISTRY;
-        if (address(registry) != address(0)) registry.recordSolvency(agent, validUntil);
+        emit SolvencyValidUntil(vault, validUntil);
+        REGISTRY.recordSolvency(vault, validUntil);
     }
 
-    /// @dev The checks of an attestation by `agent` before the proof, and its public inputs (see the contract's
-    ///      notes); also returns the agent's vault and its previous off-vault commitment.
+    /// @dev The checks of an attestation of `vault` by `agent` before the proof (the agent registered and active
+    ///      for the vault, the vault's asset count, the epoch, the ranges), and its public inputs (see the
+    ///      contract's notes); also returns the vault's previous off-vault commitment.
     function _statement(
         address agent,
+        address vault,
         uint64 epoch,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
         uint256 offVaultCommitment
-    ) private view returns (address vault, uint256 previous, uint256[] memory inputs) {
-        vault = agentVault[agent];
-        if (vault == address(0)) revert AgentNotRegistered(agent);
-        Attestation storage last = _attestations[agent];
-        if (epoch <= last.epoch) revert EpochNotIncreasing(epoch, last.epoch);
+    ) private view returns (uint256 previous, uint256[] memory inputs) {
+        (,, bool active) = REGISTRY.agentBinding(vault, agent);
+        if (!active) revert AgentNotAuthorized(vault, agent);
         uint256 n = ASSET_COUNT;
+        uint256 vaultAssets = ProofGateVault(vault).ASSET_COUNT();
+        if (vaultAssets != n) revert VaultAssetCountMismatch(vault, vaultAssets, n);
+        Attestation storage last = _attestations[vault];
+        if (epoch <= last.epoch) revert EpochNotIncreasing(epoch, last.epoch);
         if (totals.length != n) revert TotalsLengthMismatch(totals.length, n);
         if (liabilitiesRoot >= SCALAR_FIELD_ORDER) revert RootNotInField(liabilitiesRoot);
         if (offVaultCommitment >= SCALAR_FIELD_ORDER) revert CommitmentNotInField(offVaultCommitment);

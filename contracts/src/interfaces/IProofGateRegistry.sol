@@ -31,18 +31,32 @@ interface IRegistryErrors {
     /// @notice The agent address is zero.
     error InvalidAgent();
 
-    /// @notice The agent is already registered (use `rebindAgent`).
-    /// @param agent The agent.
-    error AgentAlreadyRegistered(address agent);
+    /// @notice The vault address is zero.
+    error InvalidVault();
 
-    /// @notice The agent is not registered.
+    /// @notice The agent is already registered for the vault (use `rebindAgent`).
+    /// @param vault The vault.
     /// @param agent The agent.
-    error AgentNotRegistered(address agent);
+    error AgentAlreadyRegistered(address vault, address agent);
 
-    /// @notice The agent is already in the requested pause state.
+    /// @notice The agent is not registered for the vault.
+    /// @param vault The vault.
+    /// @param agent The agent.
+    error AgentNotRegistered(address vault, address agent);
+
+    /// @notice The agent is already in the requested pause state for the vault.
+    /// @param vault The vault.
     /// @param agent The agent.
     /// @param active Its current `active` flag.
-    error AgentStateUnchanged(address agent, bool active);
+    error AgentStateUnchanged(address vault, address agent, bool active);
+
+    /// @notice A loss budget above 10,000 basis points, or a zero refill window.
+    /// @param budgetBps The refused budget, basis points of the vault's net asset value.
+    /// @param window The refused window, seconds.
+    error InvalidLossBudget(uint16 budgetBps, uint32 window);
+
+    /// @notice Ownership cannot be renounced: governance would be frozen for good.
+    error OwnershipCannotBeRenounced();
 
     /// @notice The caller is not the solvency attestor.
     /// @param caller The refused caller.
@@ -76,24 +90,38 @@ interface IRegistryEvents {
     /// @param commitment The parameters' commitment.
     event ParamsDecertified(uint256 indexed commitment);
 
-    /// @notice An agent was registered or rebound to a model and parameters.
+    /// @notice An agent was registered for a vault, or rebound there, to a model and parameters.
+    /// @param vault The vault.
     /// @param agent The agent.
     /// @param modelCommitment The model it must prove with.
     /// @param paramsCommitment The risk parameters it must prove against.
-    event AgentBound(address indexed agent, uint256 indexed modelCommitment, uint256 indexed paramsCommitment);
+    event AgentBound(
+        address indexed vault, address indexed agent, uint256 indexed modelCommitment, uint256 paramsCommitment
+    );
 
-    /// @notice An agent was removed.
+    /// @notice An agent was removed from a vault.
+    /// @param vault The vault.
     /// @param agent The agent.
-    event AgentRemoved(address indexed agent);
+    event AgentRemoved(address indexed vault, address indexed agent);
 
-    /// @notice An agent was paused (by the guardian or the owner).
+    /// @notice An agent was paused for a vault (by the guardian or the owner).
+    /// @param vault The vault.
     /// @param agent The agent.
     /// @param by Who paused it.
-    event AgentPaused(address indexed agent, address indexed by);
+    event AgentPaused(address indexed vault, address indexed agent, address indexed by);
 
-    /// @notice An agent was unpaused (by the owner).
+    /// @notice An agent was unpaused for a vault (by the owner).
+    /// @param vault The vault.
     /// @param agent The agent.
-    event AgentUnpaused(address indexed agent);
+    event AgentUnpaused(address indexed vault, address indexed agent);
+
+    /// @notice An agent's loss budget for a vault was set by governance, or zeroed (`budgetBps` 0) by the guardian
+    ///         or governance.
+    /// @param vault The vault.
+    /// @param agent The agent.
+    /// @param budgetBps The budget: basis points of the vault's net asset value the agent may lose per window.
+    /// @param window The refill window, seconds.
+    event LossBudgetSet(address indexed vault, address indexed agent, uint16 budgetBps, uint32 window);
 
     /// @notice The guardian changed.
     /// @param previous The previous guardian.
@@ -105,21 +133,24 @@ interface IRegistryEvents {
     /// @param attestor The new attestor (zero: no attestations are recorded).
     event AttestorUpdated(address indexed previous, address indexed attestor);
 
-    /// @notice Governance set whether an agent needs a fresh solvency attestation for risk-increasing trades.
-    /// @param agent The agent.
-    /// @param required Whether it does.
-    /// @param reserveAssets Bit mask of the vault's asset indices the agent may buy without one (de-risking).
-    event SolvencyRequirementSet(address indexed agent, bool required, uint16 reserveAssets);
+    /// @notice Governance set whether a vault's agents need a fresh solvency attestation of the vault for
+    ///         risk-increasing trades.
+    /// @param vault The vault.
+    /// @param required Whether they do.
+    /// @param reserveAssets Bit mask of the vault's asset indices its agents may buy without one (de-risking).
+    event SolvencyRequirementSet(address indexed vault, bool required, uint16 reserveAssets);
 
-    /// @notice The attestor recorded until when an agent's solvency attestation is fresh (0: revoked).
-    /// @param agent The agent.
+    /// @notice The attestor recorded until when a vault's solvency attestation is fresh (0: revoked).
+    /// @param vault The vault.
     /// @param validUntil Last second at which the attestation is fresh.
-    event SolvencyRecorded(address indexed agent, uint64 validUntil);
+    event SolvencyRecorded(address indexed vault, uint64 validUntil);
 }
 
 /// @title IProofGateRegistry
-/// @notice Certified models, certified risk parameters and the agents bound to them. Every mutation is the
-///         owner's (a `TimelockController`), except pausing an agent, which the guardian may also do.
+/// @notice Certified models, certified risk parameters, and the agents certified for each vault: an agent trades a
+///         vault only when it is registered for THAT vault, bound to a (model, parameters) pair, under a loss
+///         budget. Every mutation is the owner's (a `TimelockController`), except the guardian's emergency powers:
+///         pausing an agent and zeroing its loss budget.
 interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @notice Off-chain description of a certified model.
     /// @param name The model's name.
@@ -133,54 +164,76 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
         bytes32 artifactsHash;
     }
 
-    /// @notice Certifies a model commitment.
+    /// @notice Certifies a model commitment (owner only).
     /// @param commitment The model commitment (nonzero, below r).
     /// @param metadata Its description.
     function certifyModel(uint256 commitment, ModelMetadata calldata metadata) external;
 
-    /// @notice Withdraws a model's certification; agents bound to it can no longer trade.
+    /// @notice Withdraws a model's certification (owner only); agents bound to it can no longer trade.
     /// @param commitment The model commitment.
     function decertifyModel(uint256 commitment) external;
 
-    /// @notice Certifies a risk-parameter commitment.
+    /// @notice Certifies a risk-parameter commitment (owner only).
     /// @param commitment The parameters' commitment (nonzero, below r).
     /// @param description What the parameters are.
     /// @param documentHash Hash of the off-chain parameter file.
     function certifyParams(uint256 commitment, string calldata description, bytes32 documentHash) external;
 
-    /// @notice Withdraws a risk-parameter commitment's certification.
+    /// @notice Withdraws a risk-parameter commitment's certification (owner only).
     /// @param commitment The parameters' commitment.
     function decertifyParams(uint256 commitment) external;
 
-    /// @notice Registers an agent, active, bound to a certified model and certified parameters.
+    /// @notice Registers an agent for a vault (owner only), active, bound to a certified model and certified
+    ///         parameters, with a loss budget of 0 (only trades without a shortfall) until {setLossBudget}.
+    /// @param vault The vault the agent may trade.
     /// @param agent The agent's address.
     /// @param modelCommitment The model it must prove with.
     /// @param paramsCommitment The parameters it must prove against.
-    function registerAgent(address agent, uint256 modelCommitment, uint256 paramsCommitment) external;
+    function registerAgent(address vault, address agent, uint256 modelCommitment, uint256 paramsCommitment) external;
 
-    /// @notice Binds a registered agent to another certified model and parameters; its pause state is kept.
+    /// @notice Binds an agent registered for a vault to another certified model and parameters (owner only); its
+    ///         pause state and loss budget are kept.
+    /// @param vault The vault.
     /// @param agent The agent's address.
     /// @param modelCommitment The model it must prove with.
     /// @param paramsCommitment The parameters it must prove against.
-    function rebindAgent(address agent, uint256 modelCommitment, uint256 paramsCommitment) external;
+    function rebindAgent(address vault, address agent, uint256 modelCommitment, uint256 paramsCommitment) external;
 
-    /// @notice Removes an agent.
+    /// @notice Removes an agent from a vault (owner only), with its loss budget.
+    /// @param vault The vault.
     /// @param agent The agent's address.
-    function removeAgent(address agent) external;
+    function removeAgent(address vault, address agent) external;
 
-    /// @notice Pauses an agent: the guardian's (or the owner's) emergency stop.
+    /// @notice Pauses an agent for a vault: the guardian's (or the owner's) emergency stop.
+    /// @param vault The vault.
     /// @param agent The agent's address.
-    function pauseAgent(address agent) external;
+    function pauseAgent(address vault, address agent) external;
 
-    /// @notice Unpauses an agent (owner only).
+    /// @notice Unpauses an agent for a vault (owner only).
+    /// @param vault The vault.
     /// @param agent The agent's address.
-    function unpauseAgent(address agent) external;
+    function unpauseAgent(address vault, address agent) external;
+
+    /// @notice Sets an agent's loss budget for a vault (owner only): over any `window` seconds the vault lets the
+    ///         agent's trades fall short of their sold value (at the vault's oracle prices) by at most about
+    ///         `budgetBps` of its net asset value (the vault's token bucket).
+    /// @param vault The vault.
+    /// @param agent The agent's address (registered for the vault).
+    /// @param budgetBps The budget, basis points of the vault's net asset value (at most 10,000).
+    /// @param window The refill window, seconds (nonzero).
+    function setLossBudget(address vault, address agent, uint16 budgetBps, uint32 window) external;
+
+    /// @notice Zeroes an agent's loss budget for a vault at once (guardian or owner): its next trade with any
+    ///         shortfall reverts. The window is kept; governance restores a budget with {setLossBudget}.
+    /// @param vault The vault.
+    /// @param agent The agent's address (registered for the vault).
+    function revokeLossBudget(address vault, address agent) external;
 
     /// @notice Sets the guardian (owner only).
     /// @param newGuardian The new guardian.
     function setGuardian(address newGuardian) external;
 
-    /// @notice The guardian, who may pause agents.
+    /// @notice The guardian, who may pause agents and zero their loss budgets.
     /// @return The guardian's address.
     function guardian() external view returns (address);
 
@@ -192,51 +245,56 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @return The attestor's address (zero when none is set).
     function attestor() external view returns (address);
 
-    /// @notice Sets whether a registered agent needs a fresh solvency attestation for risk-increasing trades
-    ///         (owner only). A trade is risk-increasing unless the asset it buys is in `reserveAssets`.
-    /// @param agent The agent's address.
-    /// @param required Whether it needs one.
-    /// @param reserveAssets Bit mask of the vault's asset indices (bit i: asset i) it may buy without one.
-    function setSolvencyRequirement(address agent, bool required, uint16 reserveAssets) external;
+    /// @notice Sets whether a vault's agents need a fresh solvency attestation of the vault for risk-increasing
+    ///         trades (owner only). A trade is risk-increasing unless the asset it buys is in `reserveAssets`.
+    /// @param vault The vault.
+    /// @param required Whether they need one.
+    /// @param reserveAssets Bit mask of the vault's asset indices (bit i: asset i) they may buy without one.
+    function setSolvencyRequirement(address vault, bool required, uint16 reserveAssets) external;
 
-    /// @notice Records until when an agent's solvency attestation is fresh (attestor only; 0 revokes it). Kept for
-    ///         registered agents only.
-    /// @param agent The agent's address.
+    /// @notice Records until when a vault's solvency attestation is fresh (attestor only; 0 revokes it). A vault's
+    ///         liabilities are the vault's: whichever of its agents attested, the gate opens for all of them.
+    /// @param vault The vault.
     /// @param validUntil Last second at which the attestation is fresh.
-    function recordSolvency(address agent, uint64 validUntil) external;
+    function recordSolvency(address vault, uint64 validUntil) external;
 
-    /// @notice An agent's solvency requirement and its attestation's freshness.
-    /// @param agent The agent's address.
+    /// @notice A vault's solvency requirement and its attestation's freshness.
+    /// @param vault The vault.
     /// @return required Whether risk-increasing trades need a fresh attestation.
-    /// @return reserveAssets Bit mask of the asset indices it may buy without one.
+    /// @return reserveAssets Bit mask of the asset indices its agents may buy without one.
     /// @return validUntil Last second at which its attestation is fresh (0: none).
-    function solvencyStatus(address agent)
+    function solvencyStatus(address vault)
         external
         view
         returns (bool required, uint16 reserveAssets, uint64 validUntil);
 
-    /// @notice What the vault needs to know about an agent.
+    /// @notice What an agent is bound to for a vault.
+    /// @param vault The vault.
     /// @param agent The agent's address.
-    /// @return modelCommitment The model it must prove with (0 when not registered).
-    /// @return paramsCommitment The parameters it must prove against (0 when not registered).
-    /// @return active Whether it is registered and not paused.
-    function agentBinding(address agent)
+    /// @return modelCommitment The model it must prove with (0 when not registered for the vault).
+    /// @return paramsCommitment The parameters it must prove against (0 when not registered for the vault).
+    /// @return active Whether it is registered for the vault and not paused there.
+    function agentBinding(address vault, address agent)
         external
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active);
 
-    /// @notice Everything a vault checks about an agent before a gated trade, in one call: its binding, whether
-    ///         the model and the parameters it is bound to are certified now, and its solvency gate.
+    /// @notice Everything a vault checks about an agent before a gated trade, in one call (the vault passes itself):
+    ///         the agent's binding for the vault, whether the model and parameters it is bound to are certified now,
+    ///         the vault's solvency gate, and the agent's loss-budget terms.
+    /// @param vault The vault.
     /// @param agent The agent's address.
-    /// @return modelCommitment The model it must prove with (0 when not registered).
-    /// @return paramsCommitment The parameters it must prove against (0 when not registered).
-    /// @return active Whether it is registered and not paused.
+    /// @return modelCommitment The model it must prove with (0 when not registered for the vault).
+    /// @return paramsCommitment The parameters it must prove against (0 when not registered for the vault).
+    /// @return active Whether it is registered for the vault and not paused there.
     /// @return modelCertified Whether `modelCommitment` is certified (false when not registered).
     /// @return paramsCertified Whether `paramsCommitment` is certified (false when not registered).
-    /// @return solventUntil Last second at which risk-increasing trades are allowed: the attestation's
+    /// @return solventUntil Last second at which risk-increasing trades are allowed: the vault's attestation's
     ///         `validUntil` when a fresh attestation is required, `type(uint64).max` when it is not.
     /// @return reserveAssets Bit mask of the asset indices the agent may buy after `solventUntil`.
-    function tradingStatus(address agent)
+    /// @return lossBudgetBps The agent's loss budget, basis points of the vault's net asset value (0: none).
+    /// @return lossWindow The budget's refill window, seconds (0 until governance sets a budget).
+    function tradingStatus(address vault, address agent)
         external
         view
         returns (
@@ -246,7 +304,9 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
             bool modelCertified,
             bool paramsCertified,
             uint64 solventUntil,
-            uint16 reserveAssets
+            uint16 reserveAssets,
+            uint16 lossBudgetBps,
+            uint32 lossWindow
         );
 
     /// @notice Whether a model commitment is certified.

@@ -77,7 +77,8 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @param timestamp The current block timestamp.
     error DeadlinePassed(uint256 deadline, uint256 timestamp);
 
-    /// @notice The caller is not registered in the registry.
+    /// @notice The caller is not registered in the registry for THIS vault (a registration for another vault gives
+    ///         no standing here).
     /// @param agent The caller.
     error AgentNotRegistered(address agent);
 

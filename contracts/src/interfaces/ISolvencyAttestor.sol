@@ -48,13 +48,14 @@ interface ISolvencyAttestorErrors {
     /// @param expected The attestor's asset count.
     error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
 
-    /// @notice The agent has no vault set by governance, so it cannot attest.
+    /// @notice The caller is not registered and active for the vault in the registry, so it cannot attest for it.
+    /// @param vault The vault.
     /// @param agent The agent (the caller of an attestation).
-    error AgentNotRegistered(address agent);
+    error AgentNotAuthorized(address vault, address agent);
 
-    /// @notice The epoch is not above the agent's last attested epoch (a replayed or older attestation).
+    /// @notice The epoch is not above the vault's last attested epoch (a replayed or older attestation).
     /// @param epoch The refused epoch.
-    /// @param lastEpoch The agent's last attested epoch (0 before the first attestation).
+    /// @param lastEpoch The vault's last attested epoch (0 before the first attestation).
     error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
 
     /// @notice The number of totals is not the attestor's asset count.
@@ -96,18 +97,21 @@ interface ISolvencyAttestorErrors {
     ///         proof, or a good proof of another agent, vault, chain, epoch, state or price) is this one.
     error InvalidProof();
 
-    /// @notice The agent has no attestation to revoke or re-time.
-    /// @param agent The agent.
-    error NoAttestation(address agent);
+    /// @notice The vault has no attestation to revoke or re-time.
+    /// @param vault The vault.
+    error NoAttestation(address vault);
+
+    /// @notice Ownership cannot be renounced: the attestor's parameters would be frozen for good.
+    error OwnershipCannotBeRenounced();
 }
 
 /// @title ISolvencyAttestorEvents
 /// @notice Events of {SolvencyAttestor}: the audit trail of attestations and of every parameter change. (Pausing
 ///         emits OpenZeppelin's `Paused` and `Unpaused`.)
 interface ISolvencyAttestorEvents {
-    /// @notice An agent attested its fund's solvency.
-    /// @param agent The agent.
-    /// @param vault Its vault.
+    /// @notice An agent attested its vault's solvency.
+    /// @param agent The attesting agent (registered and active for the vault).
+    /// @param vault The vault.
     /// @param epoch The attestation's epoch.
     /// @param liabilitiesRoot The liabilities tree's root hash (depositors check inclusion against it).
     /// @param previousCommitment The off-vault commitment the new one chains from.
@@ -141,42 +145,38 @@ interface ISolvencyAttestorEvents {
     /// @param maxAge The new maximum age, seconds.
     event MaxAttestationAgeUpdated(uint64 previous, uint64 maxAge);
 
-    /// @notice An agent's vault changed (zero: the agent can no longer attest).
-    /// @param agent The agent.
-    /// @param previous The previous vault.
-    /// @param vault The new vault.
-    event AgentVaultUpdated(address indexed agent, address indexed previous, address indexed vault);
-
     /// @notice The guardian changed.
     /// @param previous The previous guardian.
     /// @param guardian The new guardian.
     event GuardianUpdated(address indexed previous, address indexed guardian);
 
-    /// @notice An agent's attestation is fresh until `validUntil` (set by an attestation, a sync after a change
-    ///         of the maximum age, a revocation or a change of vault, which set it to 0).
-    /// @param agent The agent.
+    /// @notice A vault's attestation is fresh until `validUntil` (set by an attestation, a sync after a change
+    ///         of the maximum age, or a revocation, which sets it to 0).
+    /// @param vault The vault.
     /// @param validUntil Last second at which it is fresh (0: none).
-    event SolvencyValidUntil(address indexed agent, uint64 validUntil);
+    event SolvencyValidUntil(address indexed vault, uint64 validUntil);
 
-    /// @notice The guardian or the owner revoked an agent's attestation (for example after an off-chain audit
-    ///         failed); the agent must attest again.
-    /// @param agent The agent.
+    /// @notice The guardian or the owner revoked a vault's attestation (for example after an off-chain audit
+    ///         failed); one of its agents must attest again.
+    /// @param vault The vault.
     /// @param by Who revoked it.
-    event AttestationRevoked(address indexed agent, address indexed by);
+    event AttestationRevoked(address indexed vault, address indexed by);
 }
 
 /// @title ISolvencyAttestor
-/// @notice Agents attest, with a Groth16 proof, that their fund is solvent: the vault's holdings plus committed
-///         positions held elsewhere cover the liabilities to depositors (committed in a Merkle-sum tree), per
-///         asset and in total, with governed haircuts and margin, at the feeds' prices of the attestation's block.
-///         Other contracts read {isSolvent}. Parameters are the owner's (a `TimelockController`); the guardian may
-///         only pause.
+/// @notice A vault's agents attest, with a Groth16 proof, that the vault's fund is solvent: the vault's holdings
+///         plus committed positions held elsewhere cover the liabilities to depositors (committed in a Merkle-sum
+///         tree), per asset and in total, with governed haircuts and margin, at the feeds' prices of the
+///         attestation's block. Attestations are per vault (a vault's liabilities are the vault's): any agent
+///         registered and active for the vault may attest, epochs increase per vault, and the registry's solvency
+///         gate of the vault follows the last one. Other contracts read {isSolvent}. Parameters are the owner's (a
+///         `TimelockController`); the guardian may only pause and revoke.
 interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents {
-    /// @notice An agent's last attestation.
+    /// @notice A vault's last attestation.
     /// @param epoch Its epoch (0 before the first).
-    /// @param attestedAt Its block timestamp (0 before the first, and after the agent's vault changed).
+    /// @param attestedAt Its block timestamp (0 before the first).
     /// @param validUntil Last second at which it is fresh: `attestedAt` plus the maximum age when it was made or last
-    ///        synced (0 before the first, after a revocation and after the agent's vault changed).
+    ///        synced (0 before the first and after a revocation).
     /// @param liabilitiesRoot The liabilities tree's root hash.
     /// @param offVaultCommitment The off-vault commitment (the next attestation's previous commitment).
     /// @param totalsHash `keccak256(abi.encodePacked(totals))`: the per-asset totals, one 32-byte word each.
@@ -189,13 +189,16 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
         bytes32 totalsHash;
     }
 
-    /// @notice Attests the calling agent's solvency for its vault at `epoch`.
-    /// @param epoch The epoch: above the agent's last attested epoch.
+    /// @notice Attests `vault`'s solvency at `epoch`; the caller must be registered and active for `vault` in the
+    ///         registry, and the proof is bound to it (the attesting agent).
+    /// @param vault The vault (its asset count must be the attestor's).
+    /// @param epoch The epoch: above the vault's last attested epoch.
     /// @param liabilitiesRoot The liabilities tree's root hash (below r).
     /// @param totals The liabilities' per-asset totals, token units (one per asset, each below 2^96).
-    /// @param offVaultCommitment The new off-vault commitment (below r), chained from the stored one.
+    /// @param offVaultCommitment The new off-vault commitment (below r), chained from the vault's stored one.
     /// @param proof The Groth16 proof, [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
     function attestSolvency(
+        address vault,
         uint64 epoch,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
@@ -203,9 +206,11 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
         uint256[8] calldata proof
     ) external;
 
-    /// @notice The public inputs `agent` must prove for an attestation now, with the vault's holdings and the
-    ///         feeds' prices of now; reverts as {attestSolvency} would before verifying.
-    /// @param agent The agent.
+    /// @notice The public inputs `agent` must prove for an attestation of `vault` now, with the vault's holdings and
+    ///         the feeds' prices of now; reverts as {attestSolvency} would before verifying (an agent not
+    ///         authorised for the vault included).
+    /// @param agent The attesting agent.
+    /// @param vault The vault.
     /// @param epoch The epoch.
     /// @param liabilitiesRoot The liabilities tree's root hash.
     /// @param totals The per-asset totals.
@@ -213,6 +218,7 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @return inputs The public inputs, in the circuit's order.
     function publicInputs(
         address agent,
+        address vault,
         uint64 epoch,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
@@ -220,43 +226,38 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     ) external view returns (uint256[] memory inputs);
 
     /// @notice The call-context hash an attestation is bound to, on this chain.
-    /// @param agent The agent.
-    /// @param vault Its vault.
+    /// @param agent The attesting agent.
+    /// @param vault The vault.
     /// @param epoch The epoch.
     /// @return The low 253 bits of `keccak256(abi.encode(agent, vault, block.chainid, epoch))`.
     function binding(address agent, address vault, uint64 epoch) external view returns (uint256);
 
-    /// @notice Whether `agent` has a fresh attestation (for its current vault, not revoked, at most the maximum age
-    ///         in force when it was made or last synced old).
-    /// @param agent The agent.
+    /// @notice Whether `vault` has a fresh attestation (not revoked, at most the maximum age in force when it was
+    ///         made or last synced old).
+    /// @param vault The vault.
     /// @return True when solvent by a fresh attestation.
-    function isSolvent(address agent) external view returns (bool);
+    function isSolvent(address vault) external view returns (bool);
 
-    /// @notice Re-times an agent's attestation with the maximum age in force now (anyone may call it, so that a
-    ///         change of {maxAttestationAge} reaches every agent, shorter or longer); mirrored to the registry.
-    /// @param agent The agent.
-    function syncSolvency(address agent) external;
+    /// @notice Re-times a vault's attestation with the maximum age in force now (anyone may call it, so that a
+    ///         change of {maxAttestationAge} reaches every vault, shorter or longer); mirrored to the registry.
+    /// @param vault The vault.
+    function syncSolvency(address vault) external;
 
-    /// @notice Revokes an agent's attestation at once (guardian or owner): {isSolvent} is false and the registry
-    ///         stops its risk-increasing trades until it attests again.
-    /// @param agent The agent.
-    function revokeAttestation(address agent) external;
+    /// @notice Revokes a vault's attestation at once (guardian or owner): {isSolvent} is false and the registry
+    ///         stops its agents' risk-increasing trades until one of them attests again.
+    /// @param vault The vault.
+    function revokeAttestation(address vault) external;
 
-    /// @notice The registry the attestor records freshness in (read by the vaults on every trade); zero for none.
+    /// @notice The registry that authorises attesting agents per vault and records each vault's freshness (read by
+    ///         the vaults on every trade).
     /// @return The registry.
     // forge-lint: disable-next-line(mixed-case-function)
     function REGISTRY() external view returns (IProofGateRegistry);
 
-    /// @notice An agent's last attestation.
-    /// @param agent The agent.
+    /// @notice A vault's last attestation.
+    /// @param vault The vault.
     /// @return The attestation (all zero before the first).
-    function attestation(address agent) external view returns (Attestation memory);
-
-    /// @notice Sets the vault an agent attests for (owner only). A change of vault voids the agent's current
-    ///         attestation ({isSolvent} is false until the next one); its epoch and commitment chain are kept.
-    /// @param agent The agent.
-    /// @param vault Its vault (zero: the agent can no longer attest).
-    function setAgentVault(address agent, address vault) external;
+    function attestation(address vault) external view returns (Attestation memory);
 
     /// @notice Sets the margin (owner only).
     /// @param marginBps The margin, basis points.
@@ -268,7 +269,7 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     function setHaircut(uint256 asset, uint16 haircutBps) external;
 
     /// @notice Sets the maximum attestation age (owner only); applies to attestations made from now on, and to an
-    ///         earlier one once {syncSolvency} is called for its agent.
+    ///         earlier one once {syncSolvency} is called for its vault.
     /// @param maxAge Seconds (nonzero).
     function setMaxAttestationAge(uint64 maxAge) external;
 
@@ -291,11 +292,6 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @return The count.
     // forge-lint: disable-next-line(mixed-case-function)
     function ASSET_COUNT() external view returns (uint256);
-
-    /// @notice The vault an agent attests for.
-    /// @param agent The agent.
-    /// @return The vault (zero when none).
-    function agentVault(address agent) external view returns (address);
 
     /// @notice The margin over the liabilities' value.
     /// @return Basis points.

@@ -213,8 +213,8 @@ abstract contract ProofGateBase is Test {
         payloads[0] = abi.encodeCall(registry.certifyModel, (modelCommitment, _modelMetadata("risk-mlp")));
         payloads[1] =
             abi.encodeCall(registry.certifyParams, (paramsCommitment, "typical limits", keccak256("params.json")));
-        payloads[2] = abi.encodeCall(registry.registerAgent, (agent, modelCommitment, paramsCommitment));
-        payloads[3] = abi.encodeCall(registry.registerAgent, (otherAgent, modelCommitment, paramsCommitment));
+        payloads[2] = abi.encodeCall(registry.registerAgent, (address(vault), agent, modelCommitment, paramsCommitment));
+        payloads[3] = abi.encodeCall(registry.registerAgent, (address(vault), otherAgent, modelCommitment, paramsCommitment));
         _governBatch(targets, payloads);
     }
 
