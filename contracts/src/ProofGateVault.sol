@@ -51,12 +51,20 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    /// @dev What a statement computation yields besides the public inputs.
+    /// @dev What a statement computation yields besides the public inputs: the trade's values, the vault's net
+    ///      asset value, how the bought asset is valued (to value what the venue delivers at the same price), and the
+    ///      agent's loss-budget terms.
     struct Valuation {
         uint256[] inputs;
         uint256 modelCommitment;
         uint256 valueIn;
         uint256 valueOut;
+        uint256 netAssetValue;
+        uint256 buyPrice;
+        uint256 buyDivisor;
+        uint256 buyMultiplier;
+        uint256 lossBudgetBps;
+        uint256 lossWindow;
     }
 
     /// @notice Decimals of every USD value in the statement (Chainlink's USD convention).
@@ -82,6 +90,21 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     uint256 private constant _VALUES_PER_ELEMENT = 4;
     /// @dev The largest value a value field holds: 2^63 - 1.
     uint256 private constant _VALUE_MAX = 0x7fffffffffffffff;
+
+    /// @notice Basis points in one (the loss budget's unit).
+    uint256 public constant BPS = 10_000;
+
+    // An agent's state word: its nonce (bits 0-63), its loss bucket's spent value (USD at 1e8, bits 64-191) and the
+    // bucket's last update (seconds, bits 192-255). One storage slot, written by every trade anyway for the nonce.
+
+    /// @dev Mask of the nonce in an agent's state word.
+    uint256 private constant _NONCE_MASK = 0xffffffffffffffff;
+    /// @dev Shift of the bucket's spent value.
+    uint256 private constant _SPENT_SHIFT = 64;
+    /// @dev Mask of the spent value, once shifted down.
+    uint256 private constant _SPENT_MASK = 0xffffffffffffffffffffffffffffffff;
+    /// @dev Shift of the bucket's last update.
+    uint256 private constant _UPDATED_SHIFT = 192;
 
     // What stopped the valuation loop ({_value}).
 
@@ -116,8 +139,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     bool public paused;
     /// @notice Who may pause the vault (besides the owner).
     address public guardian;
-    /// @inheritdoc IProofGateVault
-    mapping(address agent => uint256) public nonces;
+    /// @dev Agents' state words (nonce, loss bucket; see {_NONCE_MASK}).
+    mapping(address agent => uint256 word) private _agentStates;
 
     /// @dev Accounted holdings in token units, two assets per storage slot.
     uint128[MAX_ASSETS] private _holdings;
@@ -177,13 +200,17 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         (address pointer, uint256 registered, bool isPaused) = _configuration();
         if (isPaused) revert EnforcedPause();
         _checkDeadline(deadline);
-        uint256 nonce = nonces[msg.sender]++;
+        // The nonce is consumed first (the same slot is written again, warm, with the loss bucket).
+        uint256 state = _agentStates[msg.sender];
+        uint256 nonce = state & _NONCE_MASK;
+        _agentStates[msg.sender] = ++state;
         bytes memory table = AssetTable.load(pointer, registered);
         if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
         Valuation memory v = _statement(table, msg.sender, trade, nonce, deadline);
         if (!_verify(proof, v.inputs)) revert InvalidProof();
-        _swap(table, trade);
-        _emitTradeExecuted(nonce, trade, v);
+        uint256 received = _swap(table, trade);
+        uint256 shortfall = _chargeLoss(state, v, received);
+        _emitTradeExecuted(nonce, trade, v, received, shortfall);
     }
 
     /// @inheritdoc IProofGateVault
@@ -195,7 +222,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         view
         returns (uint256[] memory inputs)
     {
-        return _statement(_table(), agent, trade, nonces[agent], deadline).inputs;
+        return _statement(_table(), agent, trade, _agentStates[agent] & _NONCE_MASK, deadline).inputs;
     }
 
     /// @inheritdoc IProofGateVault
@@ -210,7 +237,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         _checkDeadline(deadline);
         bytes memory table = _table();
         if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
-        return _verify(proof, _statement(table, agent, trade, nonces[agent], deadline).inputs);
+        return _verify(proof, _statement(table, agent, trade, _agentStates[agent] & _NONCE_MASK, deadline).inputs);
     }
 
     // ---------------------------------------------------------------- configuration (owner)
@@ -347,6 +374,19 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         return IVenue(AssetTable.venue(_table()));
     }
 
+    /// @inheritdoc IProofGateVault
+    function nonces(address agent) external view returns (uint256) {
+        return _agentStates[agent] & _NONCE_MASK;
+    }
+
+    /// @inheritdoc IProofGateVault
+    function lossBucket(address agent) external view returns (uint256 spent, uint64 updatedAt) {
+        uint256 state = _agentStates[agent];
+        // casting to 'uint64' is safe because it takes exactly the top 64 bits of the word
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return ((state >> _SPENT_SHIFT) & _SPENT_MASK, uint64(state >> _UPDATED_SHIFT));
+    }
+
     // ---------------------------------------------------------------- internals
 
     /// @dev The statement of `trade` by `agent` at `nonce` with the state and prices of now.
@@ -359,8 +399,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         uint256 registered = AssetTable.count(table);
         if (registered != n) revert AssetsNotConfigured(registered, n);
         (uint256 sell, uint256 buy) = _checkTrade(trade, n);
-        (uint256 modelCommitment, uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) =
-            _binding(agent);
+        (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) = _binding(agent, v);
         // The solvency gate: past a required attestation's freshness only de-risking trades (into a reserve asset)
         // go through. Attestations are fresh for hours: a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
@@ -369,26 +408,26 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         }
 
         v.inputs = PublicInputs.allocate(n);
-        (v.valueIn, v.valueOut) = _value(v.inputs, table, n, trade);
+        _value(v, table, n, trade);
         PublicInputs.putTrade(v.inputs, n, v.valueIn, v.valueOut, sell, buy);
         uint256 binding = PublicInputs.binding(agent, address(this), block.chainid, nonce, deadline);
-        PublicInputs.putContext(v.inputs, binding, modelCommitment, paramsCommitment);
-        v.modelCommitment = modelCommitment;
+        PublicInputs.putContext(v.inputs, binding, v.modelCommitment, paramsCommitment);
     }
 
-    /// @dev The agent's model and parameters for this vault, which must be certified, and the vault's solvency
-    ///      gate; reverts for an agent not registered for this vault, or paused here. One registry call,
+    /// @dev The agent's model and parameters for this vault, which must be certified (the model into `v`), the
+    ///      vault's solvency gate, and the agent's loss-budget terms (into `v`); reverts for an agent not registered for this vault, or paused here. One registry call,
     ///      {IProofGateRegistry.tradingStatus}(this, agent), made in assembly: a registry that reverts makes this
     ///      revert with its revert data, a reply shorter than the nine words reverts without data (as the ABI decoder
     ///      would), a flag counts as set only when it is exactly 1, and the gate's words are masked to their declared
     ///      widths.
-    function _binding(address agent)
+    function _binding(address agent, Valuation memory v)
         private
         view
-        returns (uint256 modelCommitment, uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets)
+        returns (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets)
     {
         IProofGateRegistry registry = REGISTRY;
         bytes4 selector = IProofGateRegistry.tradingStatus.selector;
+        uint256 modelCommitment;
         bool active;
         bool modelCertified;
         bool paramsCertified;
@@ -410,7 +449,12 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             paramsCertified := eq(mload(add(m, 0x80)), 1)
             solventUntil := and(mload(add(m, 0xa0)), 0xffffffffffffffff)
             reserveAssets := and(mload(add(m, 0xc0)), 0xffff)
+            // Valuation's words: inputs, modelCommitment, valueIn, valueOut, netAssetValue, buyPrice, buyDivisor,
+            // buyMultiplier, lossBudgetBps, lossWindow.
+            mstore(add(v, 0x100), and(mload(add(m, 0xe0)), 0xffff))
+            mstore(add(v, 0x120), and(mload(add(m, 0x100)), 0xffffffff))
         }
+        v.modelCommitment = modelCommitment;
         if (modelCommitment == 0) revert AgentNotRegistered(agent);
         if (!active) revert AgentNotActive(agent);
         if (!modelCertified) revert ModelNotCertified(modelCommitment);
@@ -418,8 +462,9 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev Reads every asset's feed and puts its holding (rounded down) and debt (rounded up), in USD at 1e8, into
-    ///      `inputs`; returns the trade's values (sold: `value(H) - value(H - amountIn)`, both rounded down; bought:
-    ///      rounded down). See the contract's notes.
+    ///      `v.inputs`; sets the trade's values (sold: `value(H) - value(H - amountIn)`, both rounded down; bought:
+    ///      rounded down), the net asset value (the holdings' values less the debts', as in the statement; 0 when
+    ///      negative) and the bought asset's price and scaling. See the contract's notes.
     ///
     ///      The vault's hottest code (n feed calls and 2n + 2 values on every trade) is one assembly loop. Per asset,
     ///      in this order: the feed's `latestRoundData` (a feed that reverts makes this revert with its revert
@@ -433,21 +478,18 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     ///      saturates, and a saturated value fails the 63-bit check; 10^(decimals - 8) and 10^(8 - decimals) fit, as
     ///      decimals are at most 36 + 36 (checked when an asset is added). Reads the trade's words from calldata
     ///      directly: `_checkTrade` has already decoded (and so validated) them.
-    function _value(uint256[] memory inputs, bytes memory table, uint256 n, Trade calldata trade)
-        private
-        view
-        returns (uint256 valueIn, uint256 valueOut)
-    {
-        // Memory for the loop (allocated): the feed call (selector, then the five words returned), then what stopped
-        // the loop (see {_checkValuation}).
+    function _value(Valuation memory v, bytes memory table, uint256 n, Trade calldata trade) private view {
+        // Memory for the loop (allocated): the feed call (selector, then the five words returned), what stopped the
+        // loop (see {_checkValuation}), then the sums of the holdings' and the debts' values.
         uint256 scratch;
+        uint256[] memory inputs = v.inputs;
         assembly ("memory-safe") {
             // amount · price · multiplier / divisor, rounded down (roundUp 0) or up (1); multiplying saturates.
-            function usd(amount, price, divisor, multiplier, roundUp) -> v {
+            function usd(amount, price, divisor, multiplier, roundUp) -> usdValue {
                 let product := mul(amount, price)
                 let scaled := mul(product, multiplier)
                 scaled := or(scaled, sub(0, iszero(eq(div(scaled, multiplier), product))))
-                v := add(div(scaled, divisor), and(roundUp, iszero(iszero(mod(scaled, divisor)))))
+                usdValue := add(div(scaled, divisor), and(roundUp, iszero(iszero(mod(scaled, divisor)))))
             }
 
             // ORs `value` into value field i of the packed inputs: element i / 4, bit 63 · (i % 4).
@@ -501,6 +543,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                     leave
                 }
                 put(inputs_, k, value)
+                mstore(add(s, 0x120), add(mload(add(s, 0x120)), value))
                 value := usd(shr(128, shl(48, tail)), price, divisor, multiplier, 1)
                 if gt(value, _VALUE_MAX) {
                     fail(s, _DEBT_TOO_LARGE, k, value)
@@ -508,16 +551,18 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                     leave
                 }
                 put(inputs_, add(n_, k), value)
+                mstore(add(s, 0x140), add(mload(add(s, 0x140)), value))
             }
 
             // The trade's values when asset k is sold or bought (the trade's words: sellAsset, buyAsset, amountIn,
-            // amountOut), into scratch words 9 and 10.
-            function tradeValues(k, holding, price, divisor, multiplier, trade_, s) {
+            // amountOut), into the Valuation's words (inputs, modelCommitment, valueIn, valueOut, netAssetValue,
+            // buyPrice, buyDivisor, buyMultiplier, ...).
+            function tradeValues(k, holding, price, divisor, multiplier, trade_, v_) {
                 if eq(k, calldataload(trade_)) {
                     // value(H) - value(H - amountIn), both rounded down (_checkTrade: amountIn <= H); at most the
                     // holding's value, which fits its field.
                     mstore(
-                        add(s, 0x120),
+                        add(v_, 0x40),
                         sub(
                             usd(holding, price, divisor, multiplier, 0),
                             usd(sub(holding, calldataload(add(trade_, 0x40))), price, divisor, multiplier, 0)
@@ -525,12 +570,17 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                     )
                 }
                 if eq(k, calldataload(add(trade_, 0x20))) {
-                    mstore(add(s, 0x140), usd(calldataload(add(trade_, 0x60)), price, divisor, multiplier, 0))
+                    mstore(add(v_, 0x60), usd(calldataload(add(trade_, 0x60)), price, divisor, multiplier, 0))
+                    mstore(add(v_, 0xa0), price)
+                    mstore(add(v_, 0xc0), divisor)
+                    mstore(add(v_, 0xe0), multiplier)
                 }
             }
 
             scratch := mload(0x40)
             mstore(0x40, add(scratch, 0x160))
+            mstore(add(scratch, 0x120), 0)
+            mstore(add(scratch, 0x140), 0)
             mstore(scratch, shl(224, 0xfeaf968c)) // latestRoundData()
             mstore(add(scratch, 0xc0), _VALUATION_OK)
             let entry := add(add(table, 0x20), _TABLE_HEADER_BYTES)
@@ -543,11 +593,13 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
                 }
                 let price, divisor, multiplier := valueAsset(k, entry, holding, inputs, n, scratch)
                 if iszero(price) { break }
-                tradeValues(k, holding, price, divisor, multiplier, trade, scratch)
+                tradeValues(k, holding, price, divisor, multiplier, trade, v)
                 entry := add(entry, _TABLE_ENTRY_BYTES)
             }
-            valueIn := mload(add(scratch, 0x120))
-            valueOut := mload(add(scratch, 0x140))
+            // Net asset value: at most 16 values below 2^63 on each side, so neither sum overflows.
+            let holdings := mload(add(scratch, 0x120))
+            let debts := mload(add(scratch, 0x140))
+            mstore(add(v, 0x80), mul(sub(holdings, debts), gt(holdings, debts)))
         }
         _checkValuation(scratch);
     }
@@ -608,8 +660,9 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Pays the venue, swaps, and checks what the vault's balances did; then updates the holdings.
-    function _swap(bytes memory table, Trade calldata trade) private {
+    /// @dev Pays the venue, swaps, and checks what the vault's balances did; then updates the holdings. Returns what
+    ///      the vault received (at least `amountOut`).
+    function _swap(bytes memory table, Trade calldata trade) private returns (uint256 received) {
         (uint256 sell, uint256 buy) = (trade.sellAsset, trade.buyAsset);
         (uint256 amountIn, uint256 amountOut) = (trade.amountIn, trade.amountOut);
         (IERC20 sellToken, IERC20 buyToken) = (AssetTable.token(table, sell), AssetTable.token(table, buy));
@@ -621,7 +674,6 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         _venueSwap(venue_, sellToken, buyToken, amountIn, amountOut);
 
         uint256 spent;
-        uint256 received;
         unchecked {
             uint256 sellAfter = _balance(sellToken);
             spent = sellBefore > sellAfter ? sellBefore - sellAfter : 0;
@@ -729,9 +781,58 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
+    /// @dev Charges the trade's shortfall to the agent's loss bucket and stores the agent's state word (`state`: the
+    ///      word with the nonce already consumed); returns the shortfall. See {IProofGateVault-lossBucket}: the
+    ///      shortfall is `max(0, valueIn - value(received))`, the received tokens valued rounded down at the price and
+    ///      scaling the statement used for the bought asset; the capacity is `netAssetValue · lossBudgetBps /
+    ///      10^4`; the bucket first refills by `capacity · elapsed / window` (rounded down) and a trade with a
+    ///      shortfall needs `spent + shortfall <= capacity`, else {LossBudgetExceeded}. A trade without a shortfall
+    ///      is never refused here (it only refills the bucket). No arithmetic overflows: the net asset value is below
+    ///      2^67, the budget at most 10^4, the elapsed time below 2^64, and `spent` at most a capacity.
+    function _chargeLoss(uint256 state, Valuation memory v, uint256 received) private returns (uint256 shortfall) {
+        uint256 valueReceived;
+        uint256 capacity;
+        uint256 spent;
+        unchecked {
+            (uint256 price, uint256 divisor, uint256 multiplier) = (v.buyPrice, v.buyDivisor, v.buyMultiplier);
+            assembly ("memory-safe") {
+                // usd(received, price, divisor, multiplier), rounded down, saturating like {_value}'s (received is
+                // below 2^128: _settle refused more).
+                let product := mul(received, price)
+                let scaled := mul(product, multiplier)
+                scaled := or(scaled, sub(0, iszero(eq(div(scaled, multiplier), product))))
+                valueReceived := div(scaled, divisor)
+            }
+            uint256 valueIn = v.valueIn;
+            shortfall = valueIn > valueReceived ? valueIn - valueReceived : 0;
+            capacity = v.netAssetValue * v.lossBudgetBps / BPS;
+            spent = (state >> _SPENT_SHIFT) & _SPENT_MASK;
+            uint256 window = v.lossWindow;
+            if (window != 0) {
+                // forge-lint: disable-next-line(block-timestamp)
+                uint256 refill = capacity * (block.timestamp - (state >> _UPDATED_SHIFT)) / window;
+                spent = spent > refill ? spent - refill : 0;
+            }
+        }
+        if (shortfall != 0) {
+            if (spent + shortfall > capacity) {
+                revert LossBudgetExceeded(msg.sender, shortfall, capacity > spent ? capacity - spent : 0);
+            }
+            spent += shortfall;
+        }
+        _agentStates[msg.sender] =
+            (state & _NONCE_MASK) | (spent << _SPENT_SHIFT) | (block.timestamp << _UPDATED_SHIFT);
+    }
+
     /// @dev Emits {TradeExecuted}, in assembly: the statement hash `keccak256(abi.encode(inputs))` is taken over a
     ///      copy of the inputs behind their ABI offset, without the ABI encoder.
-    function _emitTradeExecuted(uint256 nonce, Trade calldata trade, Valuation memory v) private {
+    function _emitTradeExecuted(
+        uint256 nonce,
+        Trade calldata trade,
+        Valuation memory v,
+        uint256 received,
+        uint256 shortfall
+    ) private {
         bytes32 topic = TradeExecuted.selector;
         (uint256[] memory inputs, uint256 model, uint256 valueIn, uint256 valueOut) =
             (v.inputs, v.modelCommitment, v.valueIn, v.valueOut);
@@ -743,12 +844,14 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             mcopy(add(m, 0x20), inputs, size)
             let statementHash := keccak256(m, add(size, 0x20))
             // Data: modelCommitment, then the trade's four words (sellAsset, buyAsset, amountIn, amountOut; already
-            // decoded, so validated, by _checkTrade), valueIn, valueOut.
+            // decoded, so validated, by _checkTrade), valueIn, valueOut, amountReceived, shortfall.
             mstore(m, model)
             calldatacopy(add(m, 0x20), trade, 0x80)
             mstore(add(m, 0xa0), valueIn)
             mstore(add(m, 0xc0), valueOut)
-            log4(m, 0xe0, topic, caller(), nonce, statementHash)
+            mstore(add(m, 0xe0), received)
+            mstore(add(m, 0x100), shortfall)
+            log4(m, 0x120, topic, caller(), nonce, statementHash)
         }
     }
 

@@ -108,14 +108,15 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
             assertEq(logs[i].topics[1], bytes32(uint256(uint160(agent))), "event: agent");
             assertEq(logs[i].topics[2], bytes32(nonce), "event: nonce");
             assertEq(logs[i].topics[3], keccak256(abi.encode(provenInputs)), "event: statement hash = the proof's");
-            (uint256 model, uint8 s, uint8 b, uint256 amountIn, uint256 amountOut,,) =
-                abi.decode(logs[i].data, (uint256, uint8, uint8, uint256, uint256, uint256, uint256));
+            (uint256 model, uint8 s, uint8 b, uint256 amountIn, uint256 amountOut,,, uint256 got,) = abi.decode(
+                logs[i].data, (uint256, uint8, uint8, uint256, uint256, uint256, uint256, uint256, uint256)
+            );
             assertEq(model, modelCommitment, "event: model");
             assertEq(uint256(s), t.sellAsset, "event: sell");
             assertEq(uint256(b), t.buyAsset, "event: buy");
             assertEq(amountIn, t.amountIn, "event: amountIn");
             assertEq(amountOut, t.amountOut, "event: amountOut");
-            received; // checked against the event once it carries amountReceived
+            assertEq(got, received, "event: amountReceived");
         }
         assertTrue(found, "TradeExecuted emitted");
     }

@@ -67,26 +67,14 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         State memory before = _state();
         uint256 sell = trade.sellAsset;
         uint256 buy = trade.buyAsset;
-        uint256 valueIn = _valueField(inputs, 2 * 8);
-        uint256 valueOut = _valueField(inputs, 2 * 8 + 1);
         uint256 received = venue.quote(tokens[sell], tokens[buy], trade.amountIn);
         assertTrue(received > trade.amountOut, "the pool gives more than the proven minimum");
-        // Rounding: the sold value is the drop of the holding's rounded-down value.
-        assertEq(valueIn, _soldValue(sell, trade.amountIn), "valueIn: value(H) - value(H - amountIn)");
+        // Rounding: the sold value is the drop of the holding's rounded-down value, the bought value rounds down.
+        assertEq(_valueField(inputs, 16), _soldValue(sell, trade.amountIn), "valueIn: value(H) - value(H - amountIn)");
+        uint256 price = uint256(assetSpecs[buy].price);
+        assertEq(_valueField(inputs, 17), Math.mulDiv(trade.amountOut, price, 1e6), "valueOut rounds down");
 
-        vm.expectEmit(true, true, true, true, address(vault));
-        emit TradeExecuted(
-            agent,
-            0,
-            keccak256(abi.encode(inputs)),
-            modelCommitment,
-            trade.sellAsset,
-            trade.buyAsset,
-            trade.amountIn,
-            trade.amountOut,
-            valueIn,
-            valueOut
-        );
+        _expectTradeExecuted(agent, 0, trade, inputs, received);
         _execute(agent, trade, deadline, proof);
 
         State memory afterTrade = _state();
@@ -100,9 +88,36 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         assertEq(afterTrade.agentNonce, 1, "nonce consumed");
         assertEq(afterTrade.otherAgentNonce, 0, "other agent's nonce untouched");
         assertEq(tokens[sell].balanceOf(address(pairs[0])), before.pairReserves[_reserveIndex(sell)] + trade.amountIn);
-        // The bought value rounds down.
-        uint256 price = uint256(assetSpecs[buy].price);
-        assertEq(valueOut, Math.mulDiv(trade.amountOut, price, 1e6, Math.Rounding.Floor), "valueOut rounds down");
+    }
+
+    /// @dev Expects the vault's {TradeExecuted} for `t` by `who` at `nonce`, with the statement `inputs`, crediting
+    ///      `received` (valued at the scenario price of the bought asset, an 8-decimal feed) and charging the
+    ///      shortfall.
+    function _expectTradeExecuted(
+        address who,
+        uint256 nonce,
+        IProofGateVault.Trade memory t,
+        uint256[] memory inputs,
+        uint256 received
+    ) internal {
+        uint256 valueIn = _valueField(inputs, 16);
+        uint256 valueReceived =
+            Math.mulDiv(received, uint256(assetSpecs[t.buyAsset].price), 10 ** assetSpecs[t.buyAsset].decimals);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit TradeExecuted(
+            who,
+            nonce,
+            keccak256(abi.encode(inputs)),
+            modelCommitment,
+            t.sellAsset,
+            t.buyAsset,
+            t.amountIn,
+            t.amountOut,
+            valueIn,
+            _valueField(inputs, 17),
+            received,
+            valueIn > valueReceived ? valueIn - valueReceived : 0
+        );
     }
 
     /// @dev The vault's rule for the sold value: value(H) - value(H - amountIn), both rounded down, for an asset of

@@ -123,6 +123,13 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @param received The vault's balance increase.
     /// @param amountOut The proven amount.
     error VenueShortfall(uint256 received, uint256 amountOut);
+
+    /// @notice The trade's shortfall (its sold value less the value of what the vault received, at the statement's
+    ///         oracle prices) does not fit in what is left of the agent's loss budget.
+    /// @param agent The agent.
+    /// @param shortfall The trade's shortfall, USD at 1e8.
+    /// @param available What the agent's bucket had left after its refill, USD at 1e8.
+    error LossBudgetExceeded(address agent, uint256 shortfall, uint256 available);
 }
 
 /// @title IVaultEvents
@@ -136,9 +143,12 @@ interface IVaultEvents {
     /// @param sellAsset Index of the asset sold.
     /// @param buyAsset Index of the asset bought.
     /// @param amountIn Token units sold.
-    /// @param amountOut Token units bought (the proven amount; the venue may deliver more).
+    /// @param amountOut The proven minimum of token units bought.
     /// @param valueIn USD value sold at 1e8: value(holding) - value(holding - amountIn), both rounded down.
-    /// @param valueOut USD value bought at 1e8, rounded down.
+    /// @param valueOut USD value of `amountOut` at 1e8, rounded down.
+    /// @param amountReceived Token units the vault received and credited (at least `amountOut`).
+    /// @param shortfall `max(0, valueIn - value(amountReceived))`, USD at 1e8 at the statement's prices: what the
+    ///        trade charged to the agent's loss budget.
     event TradeExecuted(
         address indexed agent,
         uint256 indexed nonce,
@@ -149,7 +159,9 @@ interface IVaultEvents {
         uint256 amountIn,
         uint256 amountOut,
         uint256 valueIn,
-        uint256 valueOut
+        uint256 valueOut,
+        uint256 amountReceived,
+        uint256 shortfall
     );
 
     /// @notice An asset was registered.
@@ -222,7 +234,8 @@ interface IVaultEvents {
 /// @notice A vault whose agent trades only with a zero-knowledge proof that the exact trade passes the certified
 ///         risk model and limits on the vault's state at that moment.
 interface IProofGateVault is IVaultErrors, IVaultEvents {
-    /// @notice A trade: sell exactly `amountIn` of asset `sellAsset` for exactly `amountOut` of `buyAsset`.
+    /// @notice A trade: sell exactly `amountIn` of asset `sellAsset` for at least `amountOut` of `buyAsset` (the
+    ///         venue delivers what the pool gives; the vault credits what it received).
     /// @param sellAsset Index of the asset sold.
     /// @param buyAsset Index of the asset bought.
     /// @param amountIn Token units sold.
@@ -345,4 +358,15 @@ interface IProofGateVault is IVaultErrors, IVaultEvents {
     /// @param agent The agent.
     /// @return The nonce its next proof must be bound to.
     function nonces(address agent) external view returns (uint256);
+
+    /// @notice The agent's loss bucket as its last trade left it (not refilled since). At each trade the bucket
+    ///         first refills, `spent := spent - min(spent, capacity · elapsed / window)`, with `capacity =
+    ///         max(0, NAV) · lossBudgetBps / 10^4` (NAV: the statement's holdings' values less its debts' values) and
+    ///         the agent's terms in the registry; a trade with a shortfall then needs `spent + shortfall <= capacity`
+    ///         ({LossBudgetExceeded}) and adds it. Over any interval of length T the agent's trades lose at most about
+    ///         `capacity · (1 + T / window)` at the vault's oracle prices.
+    /// @param agent The agent.
+    /// @return spent USD at 1e8 charged and not yet refilled, as of `updatedAt`.
+    /// @return updatedAt When the agent last traded (0 before its first trade).
+    function lossBucket(address agent) external view returns (uint256 spent, uint64 updatedAt);
 }

@@ -37,6 +37,9 @@ abstract contract ProofGateBase is Test {
     uint256 internal constant PRICE_AGE = 60;
     uint32 internal constant HEARTBEAT = 1 hours;
     uint8 internal constant FEED_DECIMALS = 8;
+    /// @dev Each agent's loss budget: 1 % of the vault's net asset value (about 65,000 USD) per day.
+    uint16 internal constant LOSS_BUDGET_BPS = 100;
+    uint32 internal constant LOSS_WINDOW = 1 days;
     uint256 internal constant SCALAR_FIELD_ORDER =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -203,11 +206,12 @@ abstract contract ProofGateBase is Test {
         }
     }
 
-    /// @dev Certifies the model and parameters and registers both agents, through the timelock.
+    /// @dev Certifies the model and parameters, registers both agents for the vault and gives each a loss budget,
+    ///      through the timelock.
     function _bootstrapGovernance() private {
-        address[] memory targets = new address[](4);
-        bytes[] memory payloads = new bytes[](4);
-        for (uint256 i = 0; i < 4; ++i) {
+        address[] memory targets = new address[](6);
+        bytes[] memory payloads = new bytes[](6);
+        for (uint256 i = 0; i < 6; ++i) {
             targets[i] = address(registry);
         }
         payloads[0] = abi.encodeCall(registry.certifyModel, (modelCommitment, _modelMetadata("risk-mlp")));
@@ -215,6 +219,8 @@ abstract contract ProofGateBase is Test {
             abi.encodeCall(registry.certifyParams, (paramsCommitment, "typical limits", keccak256("params.json")));
         payloads[2] = abi.encodeCall(registry.registerAgent, (address(vault), agent, modelCommitment, paramsCommitment));
         payloads[3] = abi.encodeCall(registry.registerAgent, (address(vault), otherAgent, modelCommitment, paramsCommitment));
+        payloads[4] = abi.encodeCall(registry.setLossBudget, (address(vault), agent, LOSS_BUDGET_BPS, LOSS_WINDOW));
+        payloads[5] = abi.encodeCall(registry.setLossBudget, (address(vault), otherAgent, LOSS_BUDGET_BPS, LOSS_WINDOW));
         _governBatch(targets, payloads);
     }
 
