@@ -22,13 +22,16 @@ import {IVenue} from "./venues/IVenue.sol";
 ///         exact trade passes the certified risk model and limits, on the vault's state at that moment.
 /// @dev The vault computes every public input itself, at execution time (see {PublicInputs} for the layout):
 ///      - holdings: the vault's ACCOUNTED holding per asset (deposits, withdrawals and trades move it; tokens sent
-///        to the vault directly do not, until the owner calls {syncHolding}), so that nobody can change the
+///        to the vault directly do not, until governance calls {syncHolding}), so that nobody can change the
 ///        statement under a pending proof by donating dust to the vault;
-///      - debts: per-asset token units owed, set by the owner;
+///      - debts: per-asset token units owed, set by governance;
 ///      - prices: every asset's Chainlink-shaped USD feed, read with Chainlink semantics (answer > 0, updatedAt
 ///        nonzero, not in the future and at most `heartbeat` seconds old);
 ///      - the trade's values, the agent (the caller), this vault, the chain id, the agent's nonce, the deadline;
-///      - the model and risk-parameter commitments the registry binds the agent to, which must be certified.
+///      - the model and risk-parameter commitments the registry binds the agent to FOR THIS VAULT, which must be
+///        certified.
+///      On an L2 with a sequencer-uptime feed set, nothing is computed while the sequencer is down or inside its
+///      grace period after coming back (prices may be stale in ways the heartbeat does not catch).
 ///
 ///      USD values are at 1e8 and computed in one division, whatever the feed's decimals:
 ///      `value = amount · answer · 10^8 / 10^(tokenDecimals + feedDecimals)`, rounded DOWN for holdings and for the
@@ -39,14 +42,20 @@ import {IVenue} from "./venues/IVenue.sol";
 ///      Rust prover values the same way (prover/src/valuation.rs, for 8-decimal feeds); the fixture tests check that
 ///      both give identical inputs.
 ///
-///      The venue and every asset's token, feed, heartbeat and decimals live in an {AssetTable} (the code of a
-///      data contract, rewritten by each configuration change and read with one EXTCODECOPY per trade); the
-///      debts (token units, set by the owner) there too; only the holdings (token units) live in storage, two assets
-///      per slot.
+///      After the swap the vault values what it received at the statement's price of the bought asset and charges
+///      the trade's shortfall against the agent's loss budget (a token bucket; see {lossBucket}): the proof bounds
+///      each trade's price, the bucket bounds the loss of many.
 ///
-///      Roles: the owner (deposits, withdrawals, debts, assets, venue, guardian, unpause); the guardian (pause
-///      only); governance of models, parameters and agents lives in the registry, behind a timelock. The verifier
-///      and the registry are immutable.
+///      The venue, the sequencer feed and every asset's token, feed, heartbeat and decimals live in an
+///      {AssetTable} (the code of a data contract, rewritten by each configuration change and read with one
+///      EXTCODECOPY per trade); the debts (token units) there too; only the holdings (token units, two assets per
+///      slot) and each agent's nonce and loss bucket (one slot per agent) live in storage.
+///
+///      Roles: the owner deposits and withdraws, nothing else (ownership cannot be renounced); governance
+///      ({GOVERNANCE}, a timelock) changes everything the statement is computed from (assets, feeds, venue, debts,
+///      holdings' sync, sequencer feed), sets the guardian and unpauses; the guardian (or governance) pauses.
+///      Models, parameters, agents and loss budgets are governed in the registry, behind the same kind of timelock.
+///      The verifier, the registry and governance are immutable.
 contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -80,8 +89,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     // of {AssetTable} and {PublicInputs}, and the constructor asserts that they agree (a check folded away at
     // compile time).
 
-    /// @dev AssetTable.HEADER_BYTES: the venue before the entries.
-    uint256 private constant _TABLE_HEADER_BYTES = 20;
+    /// @dev AssetTable.HEADER_BYTES: the venue, the sequencer feed and its grace period before the entries.
+    uint256 private constant _TABLE_HEADER_BYTES = 44;
     /// @dev AssetTable.ENTRY_BYTES.
     uint256 private constant _TABLE_ENTRY_BYTES = 62;
     /// @dev PublicInputs.VALUE_BITS.
@@ -123,6 +132,10 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     IRiskVerifier public immutable VERIFIER;
     /// @notice The registry of certified models, parameters and agents.
     IProofGateRegistry public immutable REGISTRY;
+    /// @notice Governance (a `TimelockController`): the only caller of everything that changes what the statement is
+    ///         computed from (assets, feeds, venue, debts, holdings' sync, sequencer feed), of {setGuardian} and of
+    ///         {unpause}.
+    address public immutable GOVERNANCE;
     /// @notice Number of assets: the `n` of the verifier's public-input layout.
     uint256 public immutable ASSET_COUNT;
 
@@ -137,7 +150,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     uint8 public assetsRegistered;
     /// @inheritdoc IProofGateVault
     bool public paused;
-    /// @notice Who may pause the vault (besides the owner).
+    /// @notice Who may pause the vault (besides governance).
     address public guardian;
     /// @dev Agents' state words (nonce, loss bucket; see {_NONCE_MASK}).
     mapping(address agent => uint256 word) private _agentStates;
@@ -146,26 +159,35 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     uint128[MAX_ASSETS] private _holdings;
     mapping(IERC20 token => bool) private _isAsset;
 
-    /// @notice Only the guardian or the owner.
+    /// @notice Only the guardian or governance.
     modifier onlyPauser() {
-        if (msg.sender != guardian && msg.sender != owner()) revert UnauthorizedPauser(msg.sender);
+        if (msg.sender != guardian && msg.sender != GOVERNANCE) revert UnauthorizedPauser(msg.sender);
         _;
     }
 
-    /// @notice Deploys the vault; assets are then added with {addAsset} and the venue set with {setVenue}.
-    /// @param initialOwner The vault's owner.
-    /// @param initialGuardian Who may pause (may be zero: then only the owner can).
+    /// @notice Only governance (the timelock).
+    modifier onlyGovernance() {
+        if (msg.sender != GOVERNANCE) revert UnauthorizedGovernance(msg.sender);
+        _;
+    }
+
+    /// @notice Deploys the vault; governance then adds the assets with {addAsset} and sets the venue with
+    ///         {setVenue}.
+    /// @param initialOwner The vault's owner: deposits and withdraws, nothing else.
+    /// @param governance Governance (a `TimelockController`): configuration, guardian, unpause.
+    /// @param initialGuardian Who may pause (may be zero: then only governance can).
     /// @param registry The registry of models, parameters and agents.
     /// @param verifier The generated verifier; its public-input count must be the layout's for `assetCount`.
     /// @param assetCount Number of assets, 2 to 16 (8 for the default circuit).
     constructor(
         address initialOwner,
+        address governance,
         address initialGuardian,
         IProofGateRegistry registry,
         IRiskVerifier verifier,
         uint256 assetCount
     ) Ownable(initialOwner) {
-        if (address(registry) == address(0) || address(verifier) == address(0)) {
+        if (governance == address(0) || address(registry) == address(0) || address(verifier) == address(0)) {
             revert ZeroAddress();
         }
         if (assetCount < PublicInputs.MIN_ASSETS || assetCount > MAX_ASSETS) {
@@ -183,6 +205,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         REGISTRY = registry;
         VERIFIER = verifier;
         ASSET_COUNT = assetCount;
+        GOVERNANCE = governance;
         guardian = initialGuardian;
         emit GuardianUpdated(address(0), initialGuardian);
     }
@@ -240,12 +263,12 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         return _verify(proof, _statement(table, agent, trade, _agentStates[agent] & _NONCE_MASK, deadline).inputs);
     }
 
-    // ---------------------------------------------------------------- configuration (owner)
+    // ---------------------------------------------------------------- configuration (governance)
 
     /// @inheritdoc IProofGateVault
     function addAsset(IERC20 token, AggregatorV3Interface feed, uint32 heartbeat)
         external
-        onlyOwner
+        onlyGovernance
         returns (uint256 index)
     {
         index = assetsRegistered;
@@ -262,7 +285,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             entries[i] = AssetTable.entry(table, i);
         }
         entries[index] = AssetTable.Entry(token, feed, heartbeat, tokenDecimals, feedDecimals, 0);
-        assetTable = AssetTable.store(AssetTable.venue(table), entries);
+        assetTable = AssetTable.store(AssetTable.header(table), entries);
         // casting to 'uint8' is safe because index < ASSET_COUNT <= 16
         // forge-lint: disable-next-line(unsafe-typecast)
         assetsRegistered = uint8(index + 1);
@@ -270,27 +293,38 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IProofGateVault
-    function setFeed(uint256 index, AggregatorV3Interface feed, uint32 heartbeat) external onlyOwner {
+    function setFeed(uint256 index, AggregatorV3Interface feed, uint32 heartbeat) external onlyGovernance {
         _checkAsset(index);
         uint8 feedDecimals = _checkFeed(feed, heartbeat);
         bytes memory table = _table();
         AssetTable.Entry[] memory entries = AssetTable.entries(table);
         AssetTable.Entry memory entry = entries[index];
         (entry.feed, entry.heartbeat, entry.feedDecimals) = (feed, heartbeat, feedDecimals);
-        assetTable = AssetTable.store(AssetTable.venue(table), entries);
+        assetTable = AssetTable.store(AssetTable.header(table), entries);
         emit FeedUpdated(index, address(feed), heartbeat, feedDecimals);
     }
 
     /// @inheritdoc IProofGateVault
-    function setVenue(IVenue newVenue) external onlyOwner {
+    function setVenue(IVenue newVenue) external onlyGovernance {
         if (address(newVenue) == address(0)) revert ZeroAddress();
         bytes memory table = _table();
-        emit VenueUpdated(AssetTable.venue(table), address(newVenue));
-        assetTable = AssetTable.store(address(newVenue), AssetTable.entries(table));
+        AssetTable.Header memory header = AssetTable.header(table);
+        emit VenueUpdated(header.venue, address(newVenue));
+        header.venue = address(newVenue);
+        assetTable = AssetTable.store(header, AssetTable.entries(table));
     }
 
     /// @inheritdoc IProofGateVault
-    function setGuardian(address newGuardian) external onlyOwner {
+    function setSequencerFeed(AggregatorV3Interface feed, uint32 gracePeriod) external onlyGovernance {
+        bytes memory table = _table();
+        AssetTable.Header memory header = AssetTable.header(table);
+        (header.sequencerFeed, header.gracePeriod) = (feed, gracePeriod);
+        assetTable = AssetTable.store(header, AssetTable.entries(table));
+        emit SequencerFeedUpdated(address(feed), gracePeriod);
+    }
+
+    /// @inheritdoc IProofGateVault
+    function setGuardian(address newGuardian) external onlyGovernance {
         emit GuardianUpdated(guardian, newGuardian);
         guardian = newGuardian;
     }
@@ -303,13 +337,18 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IProofGateVault
-    function unpause() external onlyOwner {
+    function unpause() external onlyGovernance {
         if (!paused) revert ExpectedPause();
         paused = false;
         emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------- funds (owner)
+
+    /// @notice Always reverts: an owner-less vault could never release its funds (withdrawals are the owner's).
+    function renounceOwnership() public pure override {
+        revert OwnershipCannotBeRenounced();
+    }
 
     /// @inheritdoc IProofGateVault
     /// @dev Credits what the vault actually received (a fee-charging token credits less than `amount`).
@@ -336,17 +375,17 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
 
     /// @inheritdoc IProofGateVault
     /// @dev Debts live in the asset table (read on every trade, changed rarely): this writes a new table.
-    function setDebt(uint256 index, uint256 debt) external onlyOwner {
+    function setDebt(uint256 index, uint256 debt) external onlyGovernance {
         _checkAsset(index);
         bytes memory table = _table();
         AssetTable.Entry[] memory entries = AssetTable.entries(table);
         emit DebtSet(index, entries[index].debt, debt);
         entries[index].debt = debt.toUint128();
-        assetTable = AssetTable.store(AssetTable.venue(table), entries);
+        assetTable = AssetTable.store(AssetTable.header(table), entries);
     }
 
     /// @inheritdoc IProofGateVault
-    function syncHolding(uint256 index) external nonReentrant onlyOwner {
+    function syncHolding(uint256 index) external nonReentrant onlyGovernance {
         uint256 balance = _token(index).balanceOf(address(this));
         emit HoldingSynced(index, _holdings[index], balance);
         _holdings[index] = balance.toUint128();
@@ -375,6 +414,14 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IProofGateVault
+    function sequencerFeed() external view returns (address feed, uint32 gracePeriod) {
+        (address feed_, uint256 grace) = AssetTable.sequencer(_table());
+        // casting to 'uint32' is safe because the table stores the grace period in 4 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return (feed_, uint32(grace));
+    }
+
+    /// @inheritdoc IProofGateVault
     function nonces(address agent) external view returns (uint256) {
         return _agentStates[agent] & _NONCE_MASK;
     }
@@ -398,6 +445,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         uint256 n = ASSET_COUNT;
         uint256 registered = AssetTable.count(table);
         if (registered != n) revert AssetsNotConfigured(registered, n);
+        _checkSequencer(table);
         (uint256 sell, uint256 buy) = _checkTrade(trade, n);
         (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) = _binding(agent, v);
         // The solvency gate: past a required attestation's freshness only de-risking trades (into a reserve asset)
@@ -622,6 +670,22 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         if (failure == _STALE_ANSWER) revert StalePrice(index, detail);
         if (failure == _HOLDING_TOO_LARGE) revert FieldOutOfRange(Field.Holding, index, detail, _VALUE_BITS);
         revert FieldOutOfRange(Field.Debt, index, detail, _VALUE_BITS);
+    }
+
+    /// @dev When the table names a sequencer-uptime feed: reverts while the L2 sequencer is down ({SequencerDown}:
+    ///      the feed's answer is not 0) or has been up for at most the grace period ({SequencerGracePeriod}; also
+    ///      when `startedAt` is 0 or in the future: nothing says for how long it has been up). Chainlink's
+    ///      sequencer-uptime feed semantics. Nothing is read on L1 (no feed).
+    function _checkSequencer(bytes memory table) private view {
+        (address feed, uint256 gracePeriod) = AssetTable.sequencer(table);
+        if (feed == address(0)) return;
+        (, int256 answer, uint256 startedAt,,) = AggregatorV3Interface(feed).latestRoundData();
+        if (answer != 0) revert SequencerDown();
+        // The grace period is an hour or so: a validator's few seconds of drift do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (startedAt == 0 || startedAt > block.timestamp || block.timestamp - startedAt <= gracePeriod) {
+            revert SequencerGracePeriod(startedAt, gracePeriod);
+        }
     }
 
     /// @dev Checks the trade's shape and that the vault holds what it sells; returns the sold and bought assets.

@@ -9,17 +9,23 @@ import {Test} from "./utils/Test.sol";
 
 /// @dev Exposes the library (a table is written by the contract that calls `store`).
 contract AssetTableHarness {
-    function store(address venue, AssetTable.Entry[] memory entries) external returns (address) {
-        return AssetTable.store(venue, entries);
+    function store(AssetTable.Header memory header, AssetTable.Entry[] memory entries) external returns (address) {
+        return AssetTable.store(header, entries);
     }
 
     function load(address pointer, uint256 count)
         external
         view
-        returns (address venue, AssetTable.Entry[] memory entries, uint256[] memory decimals, uint256[] memory debts)
+        returns (
+            AssetTable.Header memory header,
+            AssetTable.Entry[] memory entries,
+            uint256[] memory decimals,
+            uint256[] memory debts
+        )
     {
         bytes memory table = AssetTable.load(pointer, count);
-        venue = AssetTable.venue(table);
+        header = AssetTable.header(table);
+        require(AssetTable.venue(table) == header.venue, "venue disagrees with header");
         entries = AssetTable.entries(table);
         decimals = new uint256[](count);
         debts = new uint256[](count);
@@ -57,15 +63,22 @@ contract AssetTableTest is Test {
             });
             // forge-lint: disable-end(unsafe-typecast)
         }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        address venue = address(uint160(seed));
-        address pointer = harness.store(venue, entries);
+        // forge-lint: disable-start(unsafe-typecast)
+        AssetTable.Header memory header = AssetTable.Header({
+            venue: address(uint160(seed)),
+            sequencerFeed: AggregatorV3Interface(address(uint160(seed >> 80))),
+            gracePeriod: uint32(seed >> 224)
+        });
+        // forge-lint: disable-end(unsafe-typecast)
+        address pointer = harness.store(header, entries);
         assertEq(pointer.code.length, 1 + AssetTable.HEADER_BYTES + count * AssetTable.ENTRY_BYTES, "code size");
         assertEq(uint8(pointer.code[0]), 0, "starts with STOP");
 
-        (address v, AssetTable.Entry[] memory got, uint256[] memory decimals, uint256[] memory debts) =
+        (AssetTable.Header memory h, AssetTable.Entry[] memory got, uint256[] memory decimals, uint256[] memory debts) =
             harness.load(pointer, count);
-        assertEq(v, venue, "venue");
+        assertEq(h.venue, header.venue, "venue");
+        assertEq(address(h.sequencerFeed), address(header.sequencerFeed), "sequencer feed");
+        assertEq(uint256(h.gracePeriod), header.gracePeriod, "grace period");
         assertEq(got.length, count, "count");
         for (uint256 i = 0; i < count; ++i) {
             assertEq(address(got[i].token), address(entries[i].token), "token");
@@ -80,8 +93,10 @@ contract AssetTableTest is Test {
     }
 
     function test_Load_OfNoTable_IsEmptyWithZeroVenue() public view {
-        (address v, AssetTable.Entry[] memory got,,) = harness.load(address(0), 0);
-        assertEq(v, address(0), "venue");
+        (AssetTable.Header memory h, AssetTable.Entry[] memory got,,) = harness.load(address(0), 0);
+        assertEq(h.venue, address(0), "venue");
+        assertEq(address(h.sequencerFeed), address(0), "sequencer feed");
+        assertEq(uint256(h.gracePeriod), 0, "grace period");
         assertEq(got.length, 0, "entries");
     }
 }

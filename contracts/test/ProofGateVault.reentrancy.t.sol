@@ -44,7 +44,7 @@ contract ProofGateVaultReentrancyTest is Test {
 
         verifier = new MockVerifier(5); // 2 assets: 2 packed elements + 3
         verifier.setMode(MockVerifier.Mode.AcceptAll); // the guard, not the proof, is under test
-        vault = new ProofGateVault(address(this), address(0), registry, verifier, 2);
+        vault = new ProofGateVault(address(this), address(this), address(0), registry, verifier, 2);
         registry.registerAgent(address(vault), agent, 1, 2);
         vault.addAsset(evil, evilFeed, 3600);
         vault.addAsset(usdc, usdcFeed, 3600);

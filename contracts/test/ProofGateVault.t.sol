@@ -225,6 +225,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
 
     function test_RevertExecute_WhenStateChangedSinceTheProof() public {
         uint256[8] memory proof = _acceptedProof(agent, trade, 1);
+        vm.prank(address(timelock));
         vault.setDebt(3, assetSpecs[3].debt + 1);
         _assertRefused(agent, trade, deadline, proof, _err(IVaultErrors.InvalidProof.selector));
     }
@@ -244,6 +245,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         }
         vm.expectEmit(true, true, true, true, address(vault));
         emit HoldingSynced(1, assetSpecs[1].balance, assetSpecs[1].balance + 1);
+        vm.prank(address(timelock));
         vault.syncHolding(1);
         assertTrue(vault.publicInputs(agent, trade, deadline)[0] != before[0], "adopted by the owner");
     }
@@ -342,26 +344,33 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         assertTrue(vault.paused(), "paused");
         _assertRefused(agent, trade, deadline, proof, _err(IVaultErrors.EnforcedPause.selector));
 
-        // The guardian cannot unpause; the owner can, and the proof then passes.
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
+        // The guardian cannot unpause; governance can, and the proof then passes.
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.UnauthorizedGovernance.selector, guardian));
         vm.prank(guardian);
         vault.unpause();
         vm.expectEmit(true, true, true, true, address(vault));
-        emit Unpaused(address(this));
+        emit Unpaused(address(timelock));
+        vm.prank(address(timelock));
         vault.unpause();
         _execute(agent, trade, deadline, proof);
     }
 
-    function test_RevertPause_WhenNeitherGuardianNorOwner() public {
+    function test_RevertPause_WhenNeitherGuardianNorGovernance() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultErrors.UnauthorizedPauser.selector, stranger));
         vm.prank(stranger);
         vault.pause();
-        vault.pause(); // the owner may
+        // The owner (a depositor) may not pause.
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.UnauthorizedPauser.selector, address(this)));
+        vault.pause();
+        vm.prank(address(timelock)); // governance may
+        vault.pause();
         vm.expectRevert(IVaultErrors.EnforcedPause.selector);
         vm.prank(guardian);
         vault.pause();
+        vm.prank(address(timelock));
         vault.unpause();
         vm.expectRevert(IVaultErrors.ExpectedPause.selector);
+        vm.prank(address(timelock));
         vault.unpause();
     }
 
@@ -478,6 +487,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         PriceFeed feed18 = new PriceFeed(18, "WETH / USD (18)", assetSpecs[0].price * 1e10);
         vm.expectEmit(true, true, true, true, address(vault));
         emit FeedUpdated(0, address(feed18), 600, 18);
+        vm.prank(address(timelock));
         vault.setFeed(0, feed18, 600);
         uint256[] memory after18 = vault.publicInputs(agent, trade, deadline);
         for (uint256 i = 0; i < before.length; ++i) {
@@ -493,6 +503,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         mock = new MockVenue();
         tokens[trade.buyAsset].mint(address(mock), trade.amountOut);
         mock.setMisbehaviour(shortfall, refund);
+        vm.prank(address(timelock));
         vault.setVenue(mock);
     }
 
@@ -542,7 +553,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     }
 
     function test_RevertExecute_WhenVenueNotSet() public {
-        ProofGateVault bare = new ProofGateVault(address(this), guardian, registry, verifier, 8);
+        ProofGateVault bare = new ProofGateVault(address(this), address(this), guardian, registry, verifier, 8);
         uint256[8] memory proof;
         vm.expectRevert(IVaultErrors.VenueNotSet.selector);
         vm.prank(agent);
@@ -627,6 +638,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         mockVerifier.setMode(MockVerifier.Mode.AcceptAll);
         uint256[8] memory proof;
         uint256 debt = type(uint128).max; // WBTC (asset 2), rounded up
+        vm.prank(address(timelock));
         vault.setDebt(2, debt);
         uint256 value = Math.mulDiv(debt, uint256(assetSpecs[2].price), 1e8, Math.Rounding.Ceil);
         _assertRefused(
@@ -643,6 +655,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     function test_Statement_ScalesUp_WhenTokenAndFeedHaveFewerThan8Decimals() public {
         // USDC (6 decimals) through a 0-decimal feed answering 1 (USD 1): values are amount · 1 · 10^2.
         PriceFeed feed0 = new PriceFeed(0, "USDC / USD (0)", 1);
+        vm.prank(address(timelock));
         vault.setFeed(1, feed0, 600);
         IProofGateVault.Trade memory t = IProofGateVault.Trade(1, 0, 25_000e6, 8e18); // sell USDC
         uint256[] memory inputs = vault.publicInputs(agent, t, deadline);
@@ -664,6 +677,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
             abi.encodeWithSelector(IVaultErrors.DeadlinePassed.selector, block.timestamp - 1, block.timestamp)
         );
         vault.checkTrade(agent, trade, block.timestamp - 1, proof);
+        vm.prank(guardian);
         vault.pause();
         vm.expectRevert(IVaultErrors.EnforcedPause.selector);
         vault.checkTrade(agent, trade, deadline, proof);
@@ -693,6 +707,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         amountIn = bound(amountIn, 1, assetSpecs[0].balance);
         amountOut = bound(amountOut, 1, 1e15);
         debt = bound(debt, 0, 1e24);
+        vm.prank(address(timelock));
         vault.setDebt(0, debt);
         IProofGateVault.Trade memory t = IProofGateVault.Trade(0, 1, amountIn, amountOut);
         uint256[] memory inputs = vault.publicInputs(agent, t, deadline);
@@ -722,6 +737,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         IProofGateVault.Trade memory exit = IProofGateVault.Trade(0, 1, held, amountOut);
         MockVenue deep = new MockVenue();
         tokens[1].mint(address(deep), amountOut);
+        vm.prank(address(timelock));
         vault.setVenue(deep);
         uint256[] memory inputs = vault.publicInputs(agent, exit, deadline);
         assertEq(_valueField(inputs, 0), holdingValue, "holding value");
@@ -749,6 +765,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     }
 
     function test_Withdraw_WorksWhilePaused() public {
+        vm.prank(guardian);
         vault.pause();
         vault.withdraw(0, 1e18, address(0xCAFE));
         assertEq(tokens[0].balanceOf(address(0xCAFE)), 1e18, "emergency exit");
@@ -767,26 +784,22 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         vault.deposit(0, 1);
         vm.expectRevert(notOwner);
         vault.withdraw(0, 1, agent);
-        vm.expectRevert(notOwner);
-        vault.setDebt(0, 0);
-        vm.expectRevert(notOwner);
-        vault.syncHolding(0);
-        vm.expectRevert(notOwner);
-        vault.setVenue(venue);
-        vm.expectRevert(notOwner);
-        vault.setFeed(0, feeds[0], 1);
-        vm.expectRevert(notOwner);
-        vault.addAsset(tokens[0], feeds[0], 1);
-        vm.expectRevert(notOwner);
-        vault.setGuardian(agent);
-        vm.expectRevert(notOwner);
-        vault.unpause();
+        vm.stopPrank();
+        // Governance has no access to the funds either.
+        bytes memory notOwnerTimelock =
+            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(timelock));
+        vm.startPrank(address(timelock));
+        vm.expectRevert(notOwnerTimelock);
+        vault.deposit(0, 1);
+        vm.expectRevert(notOwnerTimelock);
+        vault.withdraw(0, 1, address(timelock));
         vm.stopPrank();
     }
 
     function test_SetDebt_ChangesTheStatementAndEmits() public {
         vm.expectEmit(true, true, true, true, address(vault));
         emit DebtSet(4, assetSpecs[4].debt, 123e18);
+        vm.prank(address(timelock));
         vault.setDebt(4, 123e18);
         assertEq(vault.asset(4).debt, 123e18, "debt");
         uint256[] memory inputs = vault.publicInputs(agent, trade, deadline);
@@ -798,13 +811,16 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         MockVenue other = new MockVenue();
         vm.expectEmit(true, true, true, true, address(vault));
         emit VenueUpdated(address(venue), address(other));
+        vm.prank(address(timelock));
         vault.setVenue(other);
         assertEq(address(vault.venue()), address(other), "venue");
         vm.expectEmit(true, true, true, true, address(vault));
         emit GuardianUpdated(guardian, stranger);
+        vm.prank(address(timelock));
         vault.setGuardian(stranger);
         assertEq(vault.guardian(), stranger, "guardian");
         vm.expectRevert(IVaultErrors.ZeroAddress.selector);
+        vm.prank(address(timelock));
         vault.setVenue(MockVenue(address(0)));
     }
 
@@ -826,6 +842,7 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         vm.expectRevert(abi.encodeWithSelector(IVaultErrors.UnknownAsset.selector, 8));
         vault.asset(8);
         vm.expectRevert(abi.encodeWithSelector(IVaultErrors.UnknownAsset.selector, 9));
+        vm.prank(address(timelock));
         vault.setDebt(9, 1);
     }
 
@@ -833,18 +850,18 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
 
     function test_RevertConstructor_WhenArgumentsInvalid() public {
         vm.expectRevert(IVaultErrors.ZeroAddress.selector);
-        new ProofGateVault(address(this), guardian, registry, IRiskVerifier(address(0)), 8);
+        new ProofGateVault(address(this), address(this), guardian, registry, IRiskVerifier(address(0)), 8);
         vm.expectRevert(abi.encodeWithSelector(IPublicInputsErrors.UnsupportedAssetCount.selector, 17));
-        new ProofGateVault(address(this), guardian, registry, verifier, 17);
+        new ProofGateVault(address(this), address(this), guardian, registry, verifier, 17);
         vm.expectRevert(abi.encodeWithSelector(IPublicInputsErrors.UnsupportedAssetCount.selector, 1));
-        new ProofGateVault(address(this), guardian, registry, verifier, 1);
+        new ProofGateVault(address(this), address(this), guardian, registry, verifier, 1);
         // The verifier has 8 inputs: the layout for 4 assets has 6.
         vm.expectRevert(abi.encodeWithSelector(IVaultErrors.VerifierInputCountMismatch.selector, 8, 6));
-        new ProofGateVault(address(this), guardian, registry, verifier, 4);
+        new ProofGateVault(address(this), address(this), guardian, registry, verifier, 4);
     }
 
     function test_AddAsset_RegistersInOrderAndRefusesDuplicatesAndExtras() public {
-        ProofGateVault two = new ProofGateVault(address(this), guardian, registry, new MockVerifier(5), 2);
+        ProofGateVault two = new ProofGateVault(address(this), address(this), guardian, registry, new MockVerifier(5), 2);
         vm.expectEmit(true, true, true, true, address(two));
         emit AssetAdded(0, address(tokens[0]), address(feeds[0]), 3600, 18, 8);
         assertEq(two.addAsset(tokens[0], feeds[0], 3600), 0, "index 0");

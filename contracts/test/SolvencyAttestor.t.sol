@@ -83,7 +83,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         timelock = new TimelockController(DELAY, governors, governors, address(0));
         registry = new ProofGateRegistry(address(this), guardian);
         MockVerifier vaultVerifier = new MockVerifier(PublicInputs.inputCount(N));
-        vault = new ProofGateVault(address(this), guardian, registry, vaultVerifier, N);
+        vault = new ProofGateVault(address(this), address(this), guardian, registry, vaultVerifier, N);
         for (uint256 i = 0; i < N; ++i) {
             tokens.push(new MockERC20("Token", "TKN", tokenDecimals[i]));
             feeds.push(new PriceFeed(feedDecimals[i], "TKN / USD", answers[i]));
@@ -568,7 +568,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     ///      and a vault whose asset count is not the attestor's is refused.
     function test_RevertAttest_WhenAgentIsRegisteredOnlyForAnotherVault_OrTheVaultsAssetCountDiffers() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
-        ProofGateVault other = new ProofGateVault(address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
+        ProofGateVault other = new ProofGateVault(address(this), address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
         vm.expectRevert(
             abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(other), agent)
         );
@@ -577,7 +577,7 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         assertEq(uint256(attestor.attestation(address(other)).epoch), 0, "nothing recorded for the other vault");
 
         ProofGateVault small =
-            new ProofGateVault(address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2);
+            new ProofGateVault(address(this), address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2);
         registry.registerAgent(address(small), agent, MODEL, PARAMS);
         vm.expectRevert(
             abi.encodeWithSelector(ISolvencyAttestorErrors.VaultAssetCountMismatch.selector, address(small), 2, N)

@@ -24,9 +24,24 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @notice The vault is not paused (same error as OpenZeppelin's `Pausable`).
     error ExpectedPause();
 
-    /// @notice The caller may not pause: it is neither the guardian nor the owner.
+    /// @notice The caller may not pause: it is neither the guardian nor governance.
     /// @param caller The refused caller.
     error UnauthorizedPauser(address caller);
+
+    /// @notice The caller is not governance (the timelock).
+    /// @param caller The refused caller.
+    error UnauthorizedGovernance(address caller);
+
+    /// @notice Ownership cannot be renounced: nobody could withdraw the vault's funds again.
+    error OwnershipCannotBeRenounced();
+
+    /// @notice The L2 sequencer is down (its uptime feed answers 1).
+    error SequencerDown();
+
+    /// @notice The L2 sequencer came back up at most `gracePeriod` seconds ago (or its feed gives no start time).
+    /// @param startedAt When the sequencer's current status began (the uptime feed's `startedAt`).
+    /// @param gracePeriod The vault's grace period, seconds.
+    error SequencerGracePeriod(uint256 startedAt, uint256 gracePeriod);
 
     /// @notice Every asset slot is already registered.
     /// @param assetCount The vault's asset count.
@@ -205,6 +220,11 @@ interface IVaultEvents {
     /// @param guardian The new guardian.
     event GuardianUpdated(address indexed previous, address indexed guardian);
 
+    /// @notice The L2 sequencer-uptime feed or its grace period changed.
+    /// @param feed The new feed (zero: none, as on L1).
+    /// @param gracePeriod The new grace period, seconds.
+    event SequencerFeedUpdated(address indexed feed, uint32 gracePeriod);
+
     /// @notice The owner deposited tokens.
     /// @param asset The asset.
     /// @param from The payer.
@@ -217,13 +237,13 @@ interface IVaultEvents {
     /// @param amount Token units sent.
     event Withdrawn(uint256 indexed asset, address indexed to, uint256 amount);
 
-    /// @notice The owner set an asset's debt.
+    /// @notice Governance set an asset's debt.
     /// @param asset The asset.
     /// @param previous The previous debt, in token units.
     /// @param debt The new debt, in token units.
     event DebtSet(uint256 indexed asset, uint256 previous, uint256 debt);
 
-    /// @notice The owner set an asset's accounted holding to the vault's token balance.
+    /// @notice Governance set an asset's accounted holding to the vault's token balance.
     /// @param asset The asset.
     /// @param previous The previous accounted holding.
     /// @param holding The new accounted holding.
@@ -293,31 +313,43 @@ interface IProofGateVault is IVaultErrors, IVaultEvents {
         view
         returns (bool);
 
-    /// @notice Registers the next asset (owner only); its index is the number of assets registered before.
+    /// @notice Registers the next asset (governance only); its index is the number of assets registered before.
     /// @param token The ERC-20 token; its decimals are read now.
     /// @param feed Its USD feed; its decimals are read now.
     /// @param heartbeat Largest accepted age of the feed's answer, in seconds.
     /// @return index The asset's index.
     function addAsset(IERC20 token, AggregatorV3Interface feed, uint32 heartbeat) external returns (uint256 index);
 
-    /// @notice Replaces an asset's feed and heartbeat (owner only).
+    /// @notice Replaces an asset's feed and heartbeat (governance only).
     /// @param index The asset.
     /// @param feed The new USD feed; its decimals are read now.
     /// @param heartbeat Largest accepted age of the feed's answer, in seconds.
     function setFeed(uint256 index, AggregatorV3Interface feed, uint32 heartbeat) external;
 
-    /// @notice Sets the venue (owner only).
+    /// @notice Sets the venue (governance only).
     /// @param newVenue The venue.
     function setVenue(IVenue newVenue) external;
 
-    /// @notice Sets the guardian, who may pause the vault (owner only).
+    /// @notice Sets the L2 sequencer-uptime feed and its grace period (governance only). While a feed is set,
+    ///         trades, {checkTrade} and {publicInputs} revert with {SequencerDown} while its answer is not 0, and
+    ///         with {SequencerGracePeriod} while `block.timestamp - startedAt <= gracePeriod`.
+    /// @param feed The Chainlink sequencer-uptime feed (zero: none, as on L1).
+    /// @param gracePeriod Seconds after the sequencer comes back up during which trades are still refused.
+    function setSequencerFeed(AggregatorV3Interface feed, uint32 gracePeriod) external;
+
+    /// @notice The L2 sequencer-uptime feed and its grace period.
+    /// @return feed The feed (zero: none).
+    /// @return gracePeriod The grace period, seconds.
+    function sequencerFeed() external view returns (address feed, uint32 gracePeriod);
+
+    /// @notice Sets the guardian, who may pause the vault (governance only).
     /// @param newGuardian The guardian.
     function setGuardian(address newGuardian) external;
 
-    /// @notice Pauses trading (guardian or owner).
+    /// @notice Pauses trading (guardian or governance).
     function pause() external;
 
-    /// @notice Resumes trading (owner only).
+    /// @notice Resumes trading (governance only).
     function unpause() external;
 
     /// @notice Whether trading is paused.
@@ -335,13 +367,13 @@ interface IProofGateVault is IVaultErrors, IVaultEvents {
     /// @param to The recipient.
     function withdraw(uint256 index, uint256 amount, address to) external;
 
-    /// @notice Sets an asset's debt, in token units (owner only).
+    /// @notice Sets an asset's debt, in token units (governance only).
     /// @param index The asset.
     /// @param debt Token units owed.
     function setDebt(uint256 index, uint256 debt) external;
 
-    /// @notice Sets an asset's accounted holding to the vault's token balance (owner only): adopts tokens sent
-    ///         to the vault directly, or follows a balance that fell.
+    /// @notice Sets an asset's accounted holding to the vault's token balance (governance only): adopts tokens
+    ///         sent to the vault directly, or follows a balance that fell.
     /// @param index The asset.
     function syncHolding(uint256 index) external;
 

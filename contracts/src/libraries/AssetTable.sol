@@ -6,14 +6,15 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 
 /// @title AssetTable
-/// @notice What the vault reads for every asset on every trade but changes only by an owner's decision (venue and,
-///         per asset, token, feed, heartbeat, decimals and debt), kept as the code of a small data contract:
-///         written rarely (each change deploys a new table), read with one EXTCODECOPY (about 2.7k gas for 8
-///         assets, where 17 cold storage slots would cost 36k).
-/// @dev Code layout: a STOP byte (so the table can never run as code), then the venue (20 bytes), then one
-///      62-byte entry per asset: token (20), feed (20), heartbeat (4, big-endian), token decimals (1), feed
-///      decimals (1), debt (16, big-endian). The table's address is the only thing the vault stores. A loaded
-///      table is the raw bytes after the STOP byte; the accessors below read them in place.
+/// @notice What the vault reads on every trade but changes only by governance's decision (the venue, the L2
+///         sequencer-uptime feed and its grace period, and per asset token, feed, heartbeat, decimals and debt),
+///         kept as the code of a small data contract: written rarely (each change deploys a new table), read with
+///         one EXTCODECOPY (about 2.7k gas for 8 assets, where 17 cold storage slots would cost 36k).
+/// @dev Code layout: a STOP byte (so the table can never run as code), then the 44-byte header: venue (20),
+///      sequencer-uptime feed (20; zero on L1), grace period (4, big-endian, seconds); then one 62-byte entry per
+///      asset: token (20), feed (20), heartbeat (4, big-endian), token decimals (1), feed decimals (1), debt (16,
+///      big-endian). The table's address is the only thing the vault stores. A loaded table is the raw bytes after
+///      the STOP byte; the accessors below read them in place.
 library AssetTable {
     /// @notice One asset's configuration.
     /// @param token The ERC-20 token.
@@ -31,25 +32,36 @@ library AssetTable {
         uint128 debt;
     }
 
-    /// @notice Bytes of the venue header.
-    uint256 internal constant HEADER_BYTES = 20;
+    /// @notice What the table holds besides the assets.
+    /// @param venue The venue trades are executed on (zero until set).
+    /// @param sequencerFeed The Chainlink L2 sequencer-uptime feed (zero: none, as on L1).
+    /// @param gracePeriod Seconds after the sequencer comes back up during which trades are still refused.
+    struct Header {
+        address venue;
+        AggregatorV3Interface sequencerFeed;
+        uint32 gracePeriod;
+    }
+
+    /// @notice Bytes of the header: venue, sequencer feed, grace period.
+    uint256 internal constant HEADER_BYTES = 44;
     /// @notice Bytes of one entry.
     uint256 internal constant ENTRY_BYTES = 62;
 
     /// @notice Deploying the table failed.
     error TableDeploymentFailed();
 
-    /// @notice Deploys a table of `venue_` and `entries_` as a data contract.
+    /// @notice Deploys a table of `header_` and `entries_` as a data contract.
     /// @return pointer The data contract's address.
-    function store(address venue_, Entry[] memory entries_) internal returns (address pointer) {
-        bytes memory data = abi.encodePacked(bytes1(0x00), venue_);
+    function store(Header memory header_, Entry[] memory entries_) internal returns (address pointer) {
+        bytes memory data =
+            abi.encodePacked(bytes1(0x00), header_.venue, header_.sequencerFeed, header_.gracePeriod);
         for (uint256 i = 0; i < entries_.length; ++i) {
             Entry memory e = entries_[i];
             data = abi.encodePacked(data, e.token, e.feed, e.heartbeat, e.tokenDecimals, e.feedDecimals, e.debt);
         }
         // Init code: PUSH2 len, DUP1, PUSH1 10, PUSH0, CODECOPY (copy the `len` bytes after this 10-byte prefix to
         // memory 0), PUSH0, RETURN (return them as the runtime code).
-        // casting to 'uint16' is safe because a table is at most 1 + 20 + 16 * 62 bytes
+        // casting to 'uint16' is safe because a table is at most 1 + 44 + 16 * 62 bytes
         // forge-lint: disable-next-line(unsafe-typecast)
         bytes memory init =
             abi.encodePacked(bytes1(0x61), uint16(data.length), bytes4(0x80600a5f), bytes3(0x395ff3), data);
@@ -59,7 +71,7 @@ library AssetTable {
         if (pointer == address(0)) revert TableDeploymentFailed();
     }
 
-    /// @notice The raw table at `pointer`, which holds `size` entries (just a zero venue when `pointer` is zero).
+    /// @notice The raw table at `pointer`, which holds `size` entries (just a zero header when `pointer` is zero).
     function load(address pointer, uint256 size) internal view returns (bytes memory table) {
         if (pointer == address(0)) return new bytes(HEADER_BYTES + size * ENTRY_BYTES);
         // On every trade: allocated by hand, without zeroing what EXTCODECOPY overwrites (bytes past the code's end
@@ -93,6 +105,25 @@ library AssetTable {
         assembly ("memory-safe") {
             venue_ := shr(96, mload(add(table, 0x20)))
         }
+    }
+
+    /// @notice The sequencer-uptime feed (zero when none) and its grace period of a loaded table.
+    function sequencer(bytes memory table) internal pure returns (address feed, uint256 gracePeriod) {
+        assembly ("memory-safe") {
+            let word := mload(add(table, 0x34))
+            feed := shr(96, word)
+            gracePeriod := and(shr(64, word), 0xffffffff)
+        }
+    }
+
+    /// @notice The header of a loaded table.
+    function header(bytes memory table) internal pure returns (Header memory h) {
+        (address feed, uint256 gracePeriod) = sequencer(table);
+        h.venue = venue(table);
+        h.sequencerFeed = AggregatorV3Interface(feed);
+        // casting to 'uint32' is safe because `sequencer` masks the grace period to 32 bits
+        // forge-lint: disable-next-line(unsafe-typecast)
+        h.gracePeriod = uint32(gracePeriod);
     }
 
     /// @notice The token of entry `i` of a loaded table.

@@ -19,13 +19,15 @@ import {UniswapV2Deployer} from "./UniswapV2Deployer.sol";
 
 /// @title ProofGateBase
 /// @notice Deploys the whole system from `test/fixtures/scenario.json`: 8 tokens with their feeds, the real
-///         Uniswap V2 factory with seeded pairs, a `TimelockController` owning the registry, the verifier (the
-///         generated one, or a mock), the vault with its deposits and debts, and the Uniswap V2 venue.
+///         Uniswap V2 factory with seeded pairs, a `TimelockController` owning the registry and governing the vault,
+///         the verifier (the generated one, or a mock), the vault with its deposits and debts, and the Uniswap V2
+///         venue.
 /// @dev The scenario is the input of the Rust fixture generator, which proves its trades bound to the vault
 ///      address it names; so the CREATE order below is part of the fixtures' contract. `setUp` checks that the
 ///      vault lands at the scenario's address. Timeline (all relative to the scenario's `timestamp` T):
-///      deployments and pair seeding at T - 2 days; governance bootstrap scheduled then and executed after the
-///      timelock's delay; fresh prices at T - 60 s; trades at T.
+///      deployments and pair seeding at T - 2 days; the governance bootstrap (the vault's assets, venue and debts;
+///      the registry's model, parameters, agents and loss budgets) scheduled then and executed after the
+///      timelock's delay; the owner's deposits; fresh prices at T - 60 s; trades at T.
 abstract contract ProofGateBase is Test {
     string internal constant SCENARIO_PATH = "test/fixtures/scenario.json";
     string internal constant PROOFS_PATH = "test/fixtures/proofs.json";
@@ -133,8 +135,8 @@ abstract contract ProofGateBase is Test {
         vm.warp(tradeTime - SETUP_LEAD);
         _deployContracts();
         _seedPairs();
-        _configureVault();
         _bootstrapGovernance();
+        _fundVault();
         // A live pool has nonzero price accumulators: sync once after time has passed, so that the first
         // trade's gas is not inflated by the accumulators' zero-to-nonzero writes.
         for (uint256 i = 0; i < pairs.length; ++i) {
@@ -170,7 +172,7 @@ abstract contract ProofGateBase is Test {
             scenarioVault,
             string.concat("vault address: ", STALE_FIXTURES)
         );
-        vault = new ProofGateVault(address(this), guardian, registry, verifier, n);
+        vault = new ProofGateVault(address(this), address(timelock), guardian, registry, verifier, n);
         venue = new UniswapV2Venue(factory, address(vault), UniswapV2Deployer.pairInitCodeHash(vm));
         vm.label(address(vault), "ProofGateVault");
         vm.label(address(venue), "UniswapV2Venue");
@@ -191,36 +193,46 @@ abstract contract ProofGateBase is Test {
         }
     }
 
-    /// @dev Registers the assets, sets the venue, deposits the balances and sets the debts.
-    function _configureVault() private {
+    /// @dev The owner deposits the scenario's balances.
+    function _fundVault() private {
         for (uint256 i = 0; i < tokens.length; ++i) {
-            vault.addAsset(tokens[i], feeds[i], HEARTBEAT);
-        }
-        vault.setVenue(venue);
-        for (uint256 i = 0; i < tokens.length; ++i) {
-            AssetSpec storage spec = assetSpecs[i];
-            tokens[i].mint(address(this), spec.balance);
-            tokens[i].approve(address(vault), spec.balance);
-            vault.deposit(i, spec.balance);
-            vault.setDebt(i, spec.debt);
+            uint256 balance = assetSpecs[i].balance;
+            tokens[i].mint(address(this), balance);
+            tokens[i].approve(address(vault), balance);
+            vault.deposit(i, balance);
         }
     }
 
-    /// @dev Certifies the model and parameters, registers both agents for the vault and gives each a loss budget,
-    ///      through the timelock.
+    /// @dev Through the timelock, in one batch: registers the vault's assets, sets its venue and debts; certifies
+    ///      the model and parameters, registers both agents for the vault and gives each a loss budget.
     function _bootstrapGovernance() private {
-        address[] memory targets = new address[](6);
-        bytes[] memory payloads = new bytes[](6);
-        for (uint256 i = 0; i < 6; ++i) {
+        uint256 n = tokens.length;
+        uint256 count = 2 * n + 7;
+        address[] memory targets = new address[](count);
+        bytes[] memory payloads = new bytes[](count);
+        uint256 k = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            (targets[k], payloads[k]) =
+                (address(vault), abi.encodeCall(vault.addAsset, (tokens[i], feeds[i], HEARTBEAT)));
+            ++k;
+        }
+        (targets[k], payloads[k]) = (address(vault), abi.encodeCall(vault.setVenue, (venue)));
+        ++k;
+        for (uint256 i = 0; i < n; ++i) {
+            (targets[k], payloads[k]) = (address(vault), abi.encodeCall(vault.setDebt, (i, assetSpecs[i].debt)));
+            ++k;
+        }
+        for (uint256 i = k; i < count; ++i) {
             targets[i] = address(registry);
         }
-        payloads[0] = abi.encodeCall(registry.certifyModel, (modelCommitment, _modelMetadata("risk-mlp")));
-        payloads[1] =
+        address v = address(vault);
+        payloads[k] = abi.encodeCall(registry.certifyModel, (modelCommitment, _modelMetadata("risk-mlp")));
+        payloads[k + 1] =
             abi.encodeCall(registry.certifyParams, (paramsCommitment, "typical limits", keccak256("params.json")));
-        payloads[2] = abi.encodeCall(registry.registerAgent, (address(vault), agent, modelCommitment, paramsCommitment));
-        payloads[3] = abi.encodeCall(registry.registerAgent, (address(vault), otherAgent, modelCommitment, paramsCommitment));
-        payloads[4] = abi.encodeCall(registry.setLossBudget, (address(vault), agent, LOSS_BUDGET_BPS, LOSS_WINDOW));
-        payloads[5] = abi.encodeCall(registry.setLossBudget, (address(vault), otherAgent, LOSS_BUDGET_BPS, LOSS_WINDOW));
+        payloads[k + 2] = abi.encodeCall(registry.registerAgent, (v, agent, modelCommitment, paramsCommitment));
+        payloads[k + 3] = abi.encodeCall(registry.registerAgent, (v, otherAgent, modelCommitment, paramsCommitment));
+        payloads[k + 4] = abi.encodeCall(registry.setLossBudget, (v, agent, LOSS_BUDGET_BPS, LOSS_WINDOW));
+        payloads[k + 5] = abi.encodeCall(registry.setLossBudget, (v, otherAgent, LOSS_BUDGET_BPS, LOSS_WINDOW));
         _governBatch(targets, payloads);
     }
 
@@ -235,13 +247,19 @@ abstract contract ProofGateBase is Test {
         timelock.executeBatch(targets, values, payloads, bytes32(0), salt);
     }
 
-    /// @dev One governance call through the timelock, keeping the current time (for tests after set-up).
+    /// @dev One governance call to the registry through the timelock, keeping the current time (for tests after
+    ///      set-up).
     function _govern(bytes memory payload) internal {
+        _govern(address(registry), payload);
+    }
+
+    /// @dev One governance call to `target` through the timelock, keeping the current time.
+    function _govern(address target, bytes memory payload) internal {
         uint256 start = block.timestamp;
         bytes32 salt = keccak256(abi.encode(++governanceNonce, payload));
-        timelock.schedule(address(registry), 0, payload, bytes32(0), salt, GOVERNANCE_DELAY);
+        timelock.schedule(target, 0, payload, bytes32(0), salt, GOVERNANCE_DELAY);
         vm.warp(start + GOVERNANCE_DELAY);
-        timelock.execute(address(registry), 0, payload, bytes32(0), salt);
+        timelock.execute(target, 0, payload, bytes32(0), salt);
         vm.warp(start);
     }
 
