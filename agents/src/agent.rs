@@ -26,7 +26,7 @@ use crate::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors, Trade
 use crate::chain::ChainProvider;
 use crate::config::{AgentConfig, GasPolicy};
 use crate::deploy::DeploymentFile;
-use crate::journal::{Entry, Journal, NewDecision, ProvedTrade, Status};
+use crate::journal::{Entry, Journal, NewDecision, ProvedTrade, Settlement, Status};
 use crate::market::{self, MarketState};
 use crate::metrics::Metrics;
 use crate::solvency::{self, Attester, SolvencyGate};
@@ -121,6 +121,9 @@ pub struct Faults {
     pub crash: Crash,
     /// Submit every `n`-th decision as a deliberately invalid trade (0: never).
     pub force_invalid_every: u64,
+    /// Start agents whose `slippage_bps` is above the governed bound (for tests that watch the
+    /// chain refuse what such an agent forces through).
+    pub skip_slippage_check: bool,
 }
 
 /// Shared by every agent of a daemon.
@@ -290,6 +293,7 @@ impl Agent {
                                     receipt.transaction_hash,
                                     receipt.gas_used,
                                     block,
+                                    settlement(&receipt, self.shared.deployment.vault),
                                 )
                                 .map_err(journal_error)?;
                             info!(target: "proofgate::agent", agent = %name, entry = entry.id, nonce, tx = %receipt.transaction_hash, "recovery: the trade had executed");
@@ -440,7 +444,9 @@ impl Agent {
             }
             Sizing::Refused { largest, violations } => {
                 if forced {
-                    return self.force_unproved(largest, deadline, decision, observed).await;
+                    return self
+                        .force_unproved(largest, &violations, deadline, decision, observed)
+                        .await;
                 }
                 let reason =
                     format!("{}; refused by the risk reference: {violations}", proposal.reason);
@@ -612,10 +618,19 @@ impl Agent {
                 market::statement_for(deployment, state, self.address, trade.clone(), deadline)?;
             let evaluation = evaluate(&self.shared.circuit, &self.model, &self.params, &statement)
                 .map_err(|e| Error::Config(format!("reference: {e}")))?;
-            if evaluation.passes() {
+            // The vault charges what the trade gives away at its oracle prices to the agent's
+            // loss budget, and reverts a trade that would overdraw it: checked here on the
+            // quote (a smaller trade gives away less).
+            let shortfall = market::expected_shortfall(&statement, state, quoted);
+            let available = state.loss_budget.available(state.net_asset_value(), state.timestamp);
+            if evaluation.passes() && shortfall <= available {
                 return Ok(Sizing::Passes { trade, statement, refused_larger: refused.is_some() });
             }
-            let violations = format!("{:?}", evaluation.violations);
+            let violations = if evaluation.passes() {
+                format!("[LossBudget {{ shortfall: {shortfall}, available: {available} }}]")
+            } else {
+                format!("{:?}", evaluation.violations)
+            };
             if refused.is_none() {
                 refused = Some((trade, violations));
             }
@@ -743,7 +758,13 @@ impl Agent {
         if receipt.status() {
             self.shared
                 .journal
-                .mark_executed(id, tx_hash, receipt.gas_used, block)
+                .mark_executed(
+                    id,
+                    tx_hash,
+                    receipt.gas_used,
+                    block,
+                    settlement(&receipt, self.shared.deployment.vault),
+                )
                 .map_err(journal_error)?;
             self.shared.metrics.update(&name, |c| {
                 c.executed += 1;
@@ -809,11 +830,13 @@ impl Agent {
     async fn force_unproved(
         &mut self,
         claimed: TradeAmounts,
+        violations: &str,
         deadline: u64,
         decision: impl Fn(&TradeAmounts, String) -> NewDecision,
         observed: Instant,
     ) -> Result<bool> {
-        let reason = "FORCED: a trade the reference refuses, with no valid proof".to_string();
+        let reason =
+            format!("FORCED: a trade the reference refuses ({violations}), with no valid proof");
         let id = self
             .shared
             .journal
@@ -917,4 +940,15 @@ pub fn chain_of(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// What the vault reported in the receipt's `TradeExecuted` (from `vault`): the amount received
+/// and the loss-budget charge.
+pub fn settlement(receipt: &TransactionReceipt, vault: Address) -> Option<Settlement> {
+    receipt.inner.logs().iter().filter(|log| log.address() == vault).find_map(|log| {
+        log.log_decode::<TradeExecuted>().ok().map(|decoded| Settlement {
+            amount_received: decoded.inner.data.amountReceived,
+            shortfall: decoded.inner.data.shortfall,
+        })
+    })
 }

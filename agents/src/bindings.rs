@@ -43,6 +43,11 @@ pub mod vault {
             error InvalidProof();
             error VenueSpentMismatch(uint256 spent, uint256 amountIn);
             error VenueShortfall(uint256 received, uint256 amountOut);
+            error LossBudgetExceeded(address agent, uint256 shortfall, uint256 available);
+            error UnauthorizedGovernance(address caller);
+            error OwnershipCannotBeRenounced();
+            error SequencerDown();
+            error SequencerGracePeriod(uint256 startedAt, uint256 gracePeriod);
             error FieldOutOfRange(uint8 field, uint256 index, uint256 value, uint256 bits);
             error AssetCountMismatch(uint256 holdings, uint256 debts);
             error UnsupportedAssetCount(uint256 assetCount);
@@ -60,7 +65,9 @@ pub mod vault {
                 uint256 amountIn,
                 uint256 amountOut,
                 uint256 valueIn,
-                uint256 valueOut
+                uint256 valueOut,
+                uint256 amountReceived,
+                uint256 shortfall
             );
             event Deposited(uint256 indexed asset, address indexed from, uint256 amount);
             event Withdrawn(uint256 indexed asset, address indexed to, uint256 amount);
@@ -97,6 +104,13 @@ pub mod vault {
             function asset(uint256 index) external view returns (AssetView memory);
             function venue() external view returns (address);
             function nonces(address agent) external view returns (uint256);
+            function lossBucket(address agent) external view returns (uint256 spent, uint64 updatedAt);
+            function setFeed(uint256 index, address feed, uint32 heartbeat) external;
+            function setSequencerFeed(address feed, uint32 gracePeriod) external;
+            function sequencerFeed() external view returns (address feed, uint32 gracePeriod);
+            function syncHolding(uint256 index) external;
+            function setGuardian(address newGuardian) external;
+            function GOVERNANCE() external view returns (address);
             function REGISTRY() external view returns (address);
             function VERIFIER() external view returns (address);
             function ASSET_COUNT() external view returns (uint256);
@@ -128,7 +142,7 @@ pub mod attestor {
             error UnknownAsset(uint256 index);
             error InvalidHaircut(uint256 asset, uint256 haircutBps);
             error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
-            error AgentNotRegistered(address agent);
+            error AgentNotAuthorized(address vault, address agent);
             error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
             error TotalsLengthMismatch(uint256 given, uint256 expected);
             error RootNotInField(uint256 root);
@@ -138,7 +152,7 @@ pub mod attestor {
             error StalePrice(uint256 asset, uint256 updatedAt);
             error UnsupportedDecimals(uint256 asset, uint8 tokenDecimals);
             error InvalidProof();
-            error NoAttestation(address agent);
+            error NoAttestation(address vault);
             error EnforcedPause();
 
             event SolvencyAttested(
@@ -151,7 +165,7 @@ pub mod attestor {
                 uint256[] totals,
                 bytes32 statementHash
             );
-            event SolvencyValidUntil(address indexed agent, uint64 validUntil);
+            event SolvencyValidUntil(address indexed vault, uint64 validUntil);
 
             struct Attestation {
                 uint64 epoch;
@@ -162,17 +176,15 @@ pub mod attestor {
                 bytes32 totalsHash;
             }
 
-            function attestSolvency(uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment, uint256[8] calldata proof) external;
-            function publicInputs(address agent, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment) external view returns (uint256[] memory inputs);
-            function isSolvent(address agent) external view returns (bool);
-            function attestation(address agent) external view returns (Attestation memory);
-            function syncSolvency(address agent) external;
-            function revokeAttestation(address agent) external;
-            function setAgentVault(address agent, address vault) external;
+            function attestSolvency(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment, uint256[8] calldata proof) external;
+            function publicInputs(address agent, address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment) external view returns (uint256[] memory inputs);
+            function isSolvent(address vault) external view returns (bool);
+            function attestation(address vault) external view returns (Attestation memory);
+            function syncSolvency(address vault) external;
+            function revokeAttestation(address vault) external;
             function setMargin(uint16 marginBps) external;
             function setHaircut(uint256 asset, uint16 haircutBps) external;
             function setMaxAttestationAge(uint64 maxAge) external;
-            function agentVault(address agent) external view returns (address);
             function margin() external view returns (uint16);
             function haircut(uint256 asset) external view returns (uint16);
             function maxAttestationAge() external view returns (uint64);
@@ -248,7 +260,7 @@ pub mod constructors {
             constructor(address timelock, address guardian);
         }
         contract ProofGateVault {
-            constructor(address owner, address guardian, address registry, address verifier, uint256 assetCount);
+            constructor(address owner, address governance, address guardian, address registry, address verifier, uint256 assetCount);
         }
         contract SolvencyAttestor {
             constructor(address owner, address guardian, address verifier, uint256 assetCount, uint64 maxAge, address registry);

@@ -197,6 +197,7 @@ pub async fn start_with_signers(
         let params: RiskParams = files::read_json(&agent_config.params)
             .map_err(|e| config_error(&agent_config.params, e))?;
         params.check_against(&circuit).map_err(|e| config_error(&agent_config.params, e))?;
+        check_slippage(agent_config, &params, &shared.faults)?;
         let certified = &shared.deployment;
         let model_commitment =
             model.commitment(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
@@ -251,4 +252,23 @@ pub async fn start_with_signers(
         tasks.spawn(agent.run(shutdown_rx.clone()));
     }
     Ok(DaemonHandle { shutdown, tasks, journal, metrics, metrics_addr, agents: names })
+}
+
+/// Refuses an agent whose venue slippage allowance is above the governed execution-price bound:
+/// every trade it sized would ask the venue for less than the circuit lets it prove, so it
+/// could only ever be refused. (`faults.skip_slippage_check` lets tests force such an agent
+/// through, to watch the chain refuse its trades.)
+fn check_slippage(agent: &AgentConfig, params: &RiskParams, faults: &Faults) -> Result<()> {
+    let (asked, bound) = (u64::from(agent.slippage_bps), params.max_slippage_bps);
+    if asked <= bound || faults.skip_slippage_check {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "agent {:?}: slippage_bps = {asked} is above the governed max_slippage_bps = {bound} of \
+         its risk parameters ({}): the vault refuses any trade that sells for less than \
+         {} bps below its oracle value, so lower slippage_bps to at most {bound}",
+        agent.name,
+        agent.params.display(),
+        bound,
+    )))
 }

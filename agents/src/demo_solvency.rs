@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::Address;
 use alloy::providers::Provider;
 use proofgate_prover::solvency::{Depositor, Depositors, DepositorsFile, SolvencyKeys};
 use rand::rngs::StdRng;
@@ -15,7 +14,6 @@ use tracing::info;
 
 use crate::deploy::{self, AssetPlan, DeploymentFile, SystemPlan};
 use crate::solvency::{self, BookFile, SolvencyPlan, BOOK_VERSION};
-use crate::system_demo::Endpoint;
 use crate::{Error, Result};
 
 /// Depth of the demo's liabilities trees: 2^4 = 16 depositors per agent (a small development
@@ -29,9 +27,8 @@ pub const DEMO_MAX_AGE: u64 = 6 * 3_600;
 const RESERVE_SYMBOLS: [&str; 2] = ["USDC", "DAI"];
 
 /// Governance's solvency set-up for the demo's assets: 5 % margin, a 2 % haircut on the
-/// stablecoins and 20 % on everything else, the stablecoins as reserves, except for the agents
-/// in `no_reserves`, every one of whose trades needs a fresh attestation.
-pub fn demo_plan(assets: &[AssetPlan], no_reserves: &[Address]) -> SolvencyPlan {
+/// stablecoins and 20 % on everything else, the stablecoins as the vault's reserves.
+pub fn demo_plan(assets: &[AssetPlan]) -> SolvencyPlan {
     let is_reserve = |a: &AssetPlan| RESERVE_SYMBOLS.contains(&a.feed.symbol.as_str());
     let reserve_assets = assets
         .iter()
@@ -43,7 +40,6 @@ pub fn demo_plan(assets: &[AssetPlan], no_reserves: &[Address]) -> SolvencyPlan 
         margin_bps: 500,
         haircuts: assets.iter().map(|a| if is_reserve(a) { 9_800 } else { 8_000 }).collect(),
         reserve_assets,
-        reserve_overrides: no_reserves.iter().map(|&agent| (agent, 0)).collect(),
     }
 }
 
@@ -101,24 +97,22 @@ fn write<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
-/// The demo's solvency set-up: where the solvency key and the agents' books are.
+/// The demo's solvency set-up: where the solvency key and the vault's book are.
 pub struct DemoSolvency {
     /// The solvency proving key file.
     pub key_path: PathBuf,
-    /// The books of the scheduled agent (first) and of the on-demand one.
-    pub books: [PathBuf; 2],
+    /// The vault's book (its depositors and off-vault positions), which both agents attest
+    /// from: the liabilities are the vault's, whichever of its agents attests.
+    pub book: PathBuf,
 }
 
 /// A development setup of the solvency circuit, the attestor deployed and governed (recorded
-/// in `deployment`), feeds refreshed after governance, and the two agents' books. The second
-/// agent (on demand) has no reserve assets: while its attestation is stale it does not trade at
-/// all, so the vault's holdings hold still while the first one re-attests.
+/// in `deployment`), feeds refreshed after governance, and the vault's book.
 pub async fn set_up<P: Provider>(
     provider: &P,
     deployment: &mut DeploymentFile,
     plan: &SystemPlan,
     dir: &Path,
-    endpoint: &Endpoint,
     seed: u64,
 ) -> Result<DemoSolvency> {
     let started = std::time::Instant::now();
@@ -128,13 +122,10 @@ pub async fn set_up<P: Provider>(
     let bytes = keys.encode().map_err(|e| Error::Config(format!("solvency key: {e}")))?;
     proofgate_prover::files::write_atomic(&key_path, &bytes)
         .map_err(|e| Error::Config(format!("{}: {e}", key_path.display())))?;
-    let solvency_plan = demo_plan(&plan.assets, &[endpoint.agents[1].address()]);
+    let solvency_plan = demo_plan(&plan.assets);
     deployment.attestor =
         Some(solvency::deploy_attestor(provider, deployment, &keys, &solvency_plan).await?);
     deploy::refresh_feeds(provider, &deployment.assets, plan).await?;
-    let books = [
-        write_book(dir, "rebalancer", &plan.assets, seed + 1)?,
-        write_book(dir, "momentum", &plan.assets, seed + 2)?,
-    ];
-    Ok(DemoSolvency { key_path, books })
+    let book = write_book(dir, "vault", &plan.assets, seed + 1)?;
+    Ok(DemoSolvency { key_path, book })
 }

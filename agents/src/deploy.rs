@@ -168,8 +168,26 @@ pub struct SystemPlan {
     pub verifier_key_hash: B256,
     /// The model and parameters to certify.
     pub certification: Certification,
-    /// The agents to register, bound to the certified model and parameters.
+    /// The agents to register for the vault, bound to the certified model and parameters.
     pub agents: Vec<Address>,
+    /// Each agent's loss budget in the vault.
+    pub loss_budget: LossBudget,
+}
+
+/// An agent's loss budget in a vault: the vault charges each trade's shortfall (what it sold
+/// minus what it received, both at its oracle prices) against a bucket of `budget_bps` of its
+/// net asset value, refilled linearly over `window_s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LossBudget {
+    /// Capacity, basis points of the vault's net asset value.
+    pub budget_bps: u16,
+    /// Seconds over which an empty bucket refills.
+    pub window_s: u32,
+}
+
+impl LossBudget {
+    /// The demo's and the deploy command's default: 1 % of the vault's value a day.
+    pub const DEFAULT: Self = Self { budget_bps: 100, window_s: 86_400 };
 }
 
 /// A deployed asset.
@@ -414,6 +432,7 @@ pub async fn deploy_system<P: Provider>(
     let registry = chain::deploy(provider, &artifacts.registry, &registry_args).await?.address;
     let vault_args = constructors::ProofGateVault::constructorCall {
         owner: deployer,
+        governance: timelock,
         guardian: plan.guardian,
         registry,
         verifier,
@@ -427,15 +446,14 @@ pub async fn deploy_system<P: Provider>(
     };
     let venue = chain::deploy(provider, &artifacts.venue, &venue_args).await?.address;
 
-    // The vault's assets, venue, deposits and debts.
+    // Governance, through the timelock: the vault's assets, venue and debts (everything its
+    // statement is computed from), the certification, and the agents' authority in this vault.
+    let mut calls = vault_configuration(vault, &assets, plan, venue)?;
+    calls.extend(certification_calls(registry, vault, plan));
+    govern(provider, timelock, calls).await?;
+
+    // The owner's deposits, once the assets exist.
     let vault_contract = IProofGateVault::new(vault, provider);
-    for asset in &assets {
-        let what = format!("addAsset({})", asset.symbol);
-        let pending =
-            vault_contract.addAsset(asset.token, asset.feed, plan.heartbeat).send().await?;
-        chain::confirm(pending, &what).await?;
-    }
-    chain::confirm(vault_contract.setVenue(venue).send().await?, "setVenue").await?;
     for (index, (asset, spec)) in assets.iter().zip(&plan.assets).enumerate() {
         let deposit = whole_tokens(spec.deposit_tokens, asset.decimals)?;
         let symbol = &asset.symbol;
@@ -445,44 +463,8 @@ pub async fn deploy_system<P: Provider>(
         send(provider, asset.token, approve, &format!("approve {symbol}")).await?;
         let pending = vault_contract.deposit(U256::from(index), deposit).send().await?;
         chain::confirm(pending, &format!("deposit {symbol}")).await?;
-        let debt = whole_tokens(spec.debt_tokens, asset.decimals)?;
-        if !debt.is_zero() {
-            let pending = vault_contract.setDebt(U256::from(index), debt).send().await?;
-            chain::confirm(pending, &format!("setDebt {symbol}")).await?;
-        }
     }
-
-    // Governance: certify and register through the timelock.
     let c = &plan.certification;
-    let mut payloads: Vec<Bytes> = vec![
-        IProofGateRegistry::certifyModelCall {
-            commitment: c.model_commitment,
-            metadata: IProofGateRegistry::ModelMetadata {
-                name: c.model_name.clone(),
-                version: c.model_version.clone(),
-                architecture: c.architecture.clone(),
-                artifactsHash: c.model_artifacts_hash,
-            },
-        }
-        .abi_encode()
-        .into(),
-        IProofGateRegistry::certifyParamsCall {
-            commitment: c.params_commitment,
-            description: c.params_description.clone(),
-            documentHash: c.params_document_hash,
-        }
-        .abi_encode()
-        .into(),
-    ];
-    for agent in &plan.agents {
-        let call = IProofGateRegistry::registerAgentCall {
-            agent: *agent,
-            modelCommitment: c.model_commitment,
-            paramsCommitment: c.params_commitment,
-        };
-        payloads.push(call.abi_encode().into());
-    }
-    govern(provider, timelock, registry, payloads).await?;
 
     // The feeds' answers may have aged while governance waited: refresh them.
     refresh_feeds(provider, &assets, plan).await?;
@@ -509,6 +491,83 @@ pub async fn deploy_system<P: Provider>(
         agents: plan.agents.clone(),
         attestor: None,
     })
+}
+
+/// The vault's configuration calls (the timelock's to make): every asset with its feed, the
+/// venue, and the debts.
+fn vault_configuration(
+    vault: Address,
+    assets: &[DeployedAsset],
+    plan: &SystemPlan,
+    venue: Address,
+) -> Result<Vec<(Address, Bytes)>> {
+    let mut calls: Vec<(Address, Bytes)> = assets
+        .iter()
+        .map(|asset| {
+            let call = IProofGateVault::addAssetCall {
+                token: asset.token,
+                feed: asset.feed,
+                heartbeat: plan.heartbeat,
+            };
+            (vault, call.abi_encode().into())
+        })
+        .collect();
+    calls.push((vault, IProofGateVault::setVenueCall { newVenue: venue }.abi_encode().into()));
+    for (index, (asset, spec)) in assets.iter().zip(&plan.assets).enumerate() {
+        let debt = whole_tokens(spec.debt_tokens, asset.decimals)?;
+        if !debt.is_zero() {
+            let call = IProofGateVault::setDebtCall { index: U256::from(index), debt };
+            calls.push((vault, call.abi_encode().into()));
+        }
+    }
+    Ok(calls)
+}
+
+/// The registry calls that certify the plan's model and parameters and give each agent
+/// authority in `vault`, with its loss budget.
+fn certification_calls(
+    registry: Address,
+    vault: Address,
+    plan: &SystemPlan,
+) -> Vec<(Address, Bytes)> {
+    let c = &plan.certification;
+    let mut payloads: Vec<Bytes> = vec![
+        IProofGateRegistry::certifyModelCall {
+            commitment: c.model_commitment,
+            metadata: IProofGateRegistry::ModelMetadata {
+                name: c.model_name.clone(),
+                version: c.model_version.clone(),
+                architecture: c.architecture.clone(),
+                artifactsHash: c.model_artifacts_hash,
+            },
+        }
+        .abi_encode()
+        .into(),
+        IProofGateRegistry::certifyParamsCall {
+            commitment: c.params_commitment,
+            description: c.params_description.clone(),
+            documentHash: c.params_document_hash,
+        }
+        .abi_encode()
+        .into(),
+    ];
+    for &agent in &plan.agents {
+        let register = IProofGateRegistry::registerAgentCall {
+            vault,
+            agent,
+            modelCommitment: c.model_commitment,
+            paramsCommitment: c.params_commitment,
+        };
+        payloads.push(register.abi_encode().into());
+        let budget = IProofGateRegistry::setLossBudgetCall {
+            vault,
+            agent,
+            budgetBps: plan.loss_budget.budget_bps,
+            window: plan.loss_budget.window_s,
+        };
+        payloads.push(budget.abi_encode().into());
+    }
+    payloads.into_iter().map(|p| (registry, p)).collect()
 }
 
 /// Submits every feed's opening answer again: governance moves the clock past the timelock's
@@ -576,17 +635,16 @@ fn index_u8(index: usize) -> Result<u8> {
     u8::try_from(index).map_err(|_| Error::Config(format!("asset index {index} exceeds 255")))
 }
 
-/// Schedules `payloads` (calls to `target`) as one batch on the timelock, waits out its delay
-/// and executes it. Nothing takes effect before the execution.
+/// Schedules `calls` (target, calldata) as one batch on the timelock, waits out its delay and
+/// executes it. Nothing takes effect before the execution, and then all of it does.
 pub async fn govern<P: Provider>(
     provider: &P,
     timelock: Address,
-    target: Address,
-    payloads: Vec<Bytes>,
+    calls: Vec<(Address, Bytes)>,
 ) -> Result<()> {
     let contract = ITimelockController::new(timelock, provider);
     let delay = contract.getMinDelay().call().await?;
-    let targets = vec![target; payloads.len()];
+    let (targets, payloads): (Vec<Address>, Vec<Bytes>) = calls.into_iter().unzip();
     let values = vec![U256::ZERO; payloads.len()];
     // A fresh salt per batch: the same calls may be governed again later.
     let mut preimage = provider.get_block_number().await?.to_be_bytes().to_vec();

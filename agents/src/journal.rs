@@ -34,7 +34,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use tracing::{debug, warn};
 
 /// The journal's schema version, kept in SQLite's `PRAGMA user_version`.
-pub const JOURNAL_SCHEMA_VERSION: i64 = 1;
+pub const JOURNAL_SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,15 +63,23 @@ CREATE TABLE entries (
     tx_hash       TEXT,
     gas_used      INTEGER,
     mined_block   INTEGER,
-    revert_reason TEXT
+    revert_reason TEXT,
+    amount_received TEXT,
+    shortfall     TEXT
 ) STRICT;
 CREATE INDEX entries_agent_status ON entries (agent, status);
+";
+
+/// Upgrades a version-1 journal (before the vault reported what a trade received).
+const UPGRADE_FROM_1: &str = "
+ALTER TABLE entries ADD COLUMN amount_received TEXT;
+ALTER TABLE entries ADD COLUMN shortfall TEXT;
 ";
 
 /// The columns [`Entry`] is read from, in its field order.
 const COLUMNS: &str = "id, agent, created_at, updated_at, strategy, block, sell_asset, buy_asset, \
      amount_in, amount_out, forced, status, reason, nonce, deadline, proof, public_inputs, \
-     prove_s, tx_hash, gas_used, mined_block, revert_reason";
+     prove_s, tx_hash, gas_used, mined_block, revert_reason, amount_received, shortfall";
 
 /// Everything that can go wrong with the journal.
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +319,16 @@ pub struct ProvedTrade {
     pub prove_s: f64,
 }
 
+/// What the vault reported for an executed trade (its `TradeExecuted` event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Settlement {
+    /// The amount of the bought asset the vault received (at least the entry's `amount_out`).
+    pub amount_received: U256,
+    /// What the trade cost the agent's loss budget: USD at 1e8 sold minus received, at the
+    /// vault's oracle prices (0 when it received at least what it sold).
+    pub shortfall: U256,
+}
+
 /// One journal entry: a decision and everything that has happened to it since.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Entry {
@@ -358,6 +376,8 @@ pub struct Entry {
     pub mined_block: Option<u64>,
     /// Why it reverted (once reverted).
     pub revert_reason: Option<String>,
+    /// What the vault received and charged to the loss budget (once executed, when known).
+    pub settlement: Option<Settlement>,
 }
 
 /// The durable journal: one SQLite database, shared between an agent's tasks (it is
@@ -460,21 +480,24 @@ impl Journal {
     }
 
     /// Records that `tx_hash` was mined in `mined_block` and succeeded (proved or submitted →
-    /// executed).
+    /// executed), with what the vault reported it received (`None` when unknown).
     pub fn mark_executed(
         &self,
         id: i64,
         tx_hash: TxHash,
         gas_used: u64,
         mined_block: u64,
+        settlement: Option<Settlement>,
     ) -> Result<(), JournalError> {
         let gas_used = int("gas_used", gas_used)?;
         let mined_block = int("mined_block", mined_block)?;
+        let received = settlement.map(|s| s.amount_received.to_string());
+        let shortfall = settlement.map(|s| s.shortfall.to_string());
         self.transition(
             id,
             Status::Executed,
-            "tx_hash = ?4, gas_used = ?5, mined_block = ?6",
-            &[&hash_text(tx_hash), &gas_used, &mined_block],
+            "tx_hash = ?4, gas_used = ?5, mined_block = ?6, amount_received = ?7, shortfall = ?8",
+            &[&hash_text(tx_hash), &gas_used, &mined_block, &received, &shortfall],
         )
     }
 
@@ -674,6 +697,11 @@ fn init(mut conn: Connection, location: &str, on_disk: bool) -> Result<Connectio
     let location_owned = || location.to_owned();
     match found {
         JOURNAL_SCHEMA_VERSION => {}
+        1 => {
+            tx.execute_batch(UPGRADE_FROM_1).map_err(sqlite(location, "upgrade the schema"))?;
+            tx.pragma_update(None, "user_version", JOURNAL_SCHEMA_VERSION)
+                .map_err(sqlite(location, "set the schema version"))?;
+        }
         0 => {
             let tables: i64 = tx
                 .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |row| {
@@ -836,6 +864,15 @@ fn parse_entry(row: &Row<'_>, id: i64) -> Result<Entry, JournalError> {
         gas_used: optional(row, id, "gas_used", uint)?,
         mined_block: optional(row, id, "mined_block", uint)?,
         revert_reason: optional(row, id, "revert_reason", ok)?,
+        settlement: match (
+            optional(row, id, "amount_received", parse_amount)?,
+            optional(row, id, "shortfall", parse_amount)?,
+        ) {
+            (Some(amount_received), Some(shortfall)) => {
+                Some(Settlement { amount_received, shortfall })
+            }
+            _ => None,
+        },
     })
 }
 

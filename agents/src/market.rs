@@ -8,7 +8,7 @@ use alloy::providers::Provider;
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
 use proofgate_prover::statement::{Binding, Statement};
-use proofgate_prover::valuation::{AssetSnapshot, TradeAmounts, VaultSnapshot};
+use proofgate_prover::valuation::{AssetSnapshot, Rounding, TradeAmounts, VaultSnapshot};
 use proofgate_prover::CircuitConfig;
 
 use crate::bindings::registry::IProofGateRegistry;
@@ -37,8 +37,67 @@ pub struct MarketState {
     pub params_commitment: U256,
     /// Whether the registry has the agent active.
     pub active: bool,
-    /// The agent's solvency gate.
+    /// The vault's solvency gate.
     pub gate: SolvencyGate,
+    /// The agent's loss budget in the vault.
+    pub loss_budget: LossBudgetState,
+}
+
+/// An agent's loss budget in the vault: the registry's terms and the vault's bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossBudgetState {
+    /// Capacity, basis points of the vault's net asset value.
+    pub budget_bps: u16,
+    /// Seconds over which a spent budget refills.
+    pub window_s: u32,
+    /// What the bucket held spent at its last charge (USD at 1e8).
+    pub spent: u128,
+    /// When it was last charged.
+    pub updated_at: u64,
+}
+
+impl LossBudgetState {
+    /// What the vault would still let the agent lose at `timestamp` when its net asset value is
+    /// `nav` (USD at 1e8): the vault's arithmetic, rounded as it rounds.
+    pub fn available(&self, nav: u128, timestamp: u64) -> u128 {
+        let capacity = nav.saturating_mul(u128::from(self.budget_bps)) / 10_000;
+        let elapsed = u128::from(timestamp.saturating_sub(self.updated_at));
+        let refill = match self.window_s {
+            0 => capacity,
+            window => capacity.saturating_mul(elapsed) / u128::from(window),
+        };
+        capacity.saturating_sub(self.spent.saturating_sub(refill))
+    }
+}
+
+impl MarketState {
+    /// The vault's net asset value as it computes it for a trade: holdings (rounded down) minus
+    /// debts (rounded up), USD at 1e8, 0 if negative.
+    pub fn net_asset_value(&self) -> u128 {
+        let value = |amount: u128, a: &AssetState, rounding: Rounding| {
+            let v =
+                proofgate_prover::valuation::value_usd(amount, a.price_1e8, a.decimals, rounding);
+            u128::from(v.unwrap_or(u64::MAX))
+        };
+        let holdings: u128 = self.assets.iter().map(|a| value(a.holding, a, Rounding::Down)).sum();
+        let debts: u128 = self.assets.iter().map(|a| value(a.debt, a, Rounding::Up)).sum();
+        holdings.saturating_sub(debts)
+    }
+}
+
+/// What the vault would charge the loss budget for `statement`'s trade if it received
+/// `received` units of the bought asset: the sold value minus the received value (rounded
+/// down, at the same price), USD at 1e8.
+pub fn expected_shortfall(statement: &Statement, state: &MarketState, received: u128) -> u128 {
+    let buy = &state.assets[usize::from(statement.trade.buy_asset)];
+    let value = proofgate_prover::valuation::value_usd(
+        received,
+        buy.price_1e8,
+        buy.decimals,
+        Rounding::Down,
+    )
+    .unwrap_or(u64::MAX);
+    u128::from(statement.trade.value_in.saturating_sub(value))
 }
 
 /// Reads the vault, its feeds and the agent's registration; `block` is the latest block number,
@@ -75,9 +134,13 @@ pub async fn read_state<P: Provider>(
     }
     let nonce = u64::try_from(vault.nonces(agent).call().await?)
         .map_err(|_| Error::Config("the agent's nonce exceeds 64 bits".into()))?;
-    // The vault's own registry read: binding, certification and the solvency gate in one call.
-    let status =
-        IProofGateRegistry::new(deployment.registry, provider).tradingStatus(agent).call().await?;
+    // The vault's own registry read: binding, certification, the solvency gate and the loss
+    // budget's terms in one call; then the agent's bucket in the vault.
+    let status = IProofGateRegistry::new(deployment.registry, provider)
+        .tradingStatus(deployment.vault, agent)
+        .call()
+        .await?;
+    let bucket = vault.lossBucket(agent).call().await?;
     Ok(MarketState {
         block,
         timestamp,
@@ -87,6 +150,12 @@ pub async fn read_state<P: Provider>(
         params_commitment: status.paramsCommitment,
         active: status.active,
         gate: SolvencyGate::from_trading_status(status.solventUntil, status.reserveAssets),
+        loss_budget: LossBudgetState {
+            budget_bps: status.lossBudgetBps,
+            window_s: status.lossWindow,
+            spent: to_u128(bucket.spent, "loss bucket")?,
+            updated_at: bucket.updatedAt,
+        },
     })
 }
 
@@ -159,4 +228,25 @@ pub fn input_words(config: &CircuitConfig, statement: &Statement) -> Result<Vec<
         .public_inputs(config)
         .map_err(|e| Error::Config(format!("public inputs: {e}")))?;
     Ok(proofgate_verifier_codegen::calldata::input_words(&inputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loss_budget_refills_linearly_and_never_beyond_its_capacity() {
+        // 1 % of a $1,000,000 vault (USD at 1e8): capacity $10,000, refilled over 100 s.
+        let nav = 1_000_000 * 100_000_000u128;
+        let capacity = 10_000 * 100_000_000u128;
+        let bucket =
+            LossBudgetState { budget_bps: 100, window_s: 100, spent: capacity, updated_at: 1_000 };
+        assert_eq!(bucket.available(nav, 1_000), 0, "just spent");
+        assert_eq!(bucket.available(nav, 1_025), capacity / 4, "a quarter of the window");
+        assert_eq!(bucket.available(nav, 1_100), capacity, "a whole window");
+        assert_eq!(bucket.available(nav, 9_999), capacity, "never beyond the capacity");
+        assert_eq!(bucket.available(0, 9_999), 0, "nothing to lose in an empty vault");
+        let revoked = LossBudgetState { budget_bps: 0, ..bucket };
+        assert_eq!(revoked.available(nav, 9_999), 0, "a revoked budget");
+    }
 }

@@ -52,11 +52,10 @@ pub struct SolvencyPlan {
     pub margin_bps: u16,
     /// Per-asset haircuts, basis points (at most 10,000), in the vault's order.
     pub haircuts: Vec<u16>,
-    /// Bit mask of the assets an agent may buy without a fresh attestation (its reserves).
+    /// Bit mask of the assets the vault's agents may buy without a fresh attestation (its
+    /// reserves; 0: every trade needs one). The gate is the vault's: whichever of its agents
+    /// attests opens it for all of them.
     pub reserve_assets: u16,
-    /// Agents with other reserve assets than `reserve_assets` (0: none, every trade needs a
-    /// fresh attestation).
-    pub reserve_overrides: Vec<(Address, u16)>,
 }
 
 /// The agent's private book file (`book.json`): where its depositors are, and what it holds
@@ -222,11 +221,9 @@ pub async fn attest<P: Provider>(
     }
     // Every read at one block, so that the statement is the chain's at that block.
     let block = BlockId::number(provider.get_block_number().await?);
-    let vault = contract.agentVault(agent).block(block).call().await?;
-    if vault == Address::ZERO {
-        return Err(Error::Config(format!("agent {agent} has no vault in the attestor")));
-    }
-    let last = contract.attestation(agent).block(block).call().await?;
+    // Attestations are the vault's: whichever of its agents attests continues its epochs.
+    let vault = deployment.vault;
+    let last = contract.attestation(vault).block(block).call().await?;
     let margin_bps = contract.margin().block(block).call().await?;
     let assets = attested_assets(provider, attester.attestor, vault, n, block).await?;
 
@@ -266,7 +263,7 @@ pub async fn attest<P: Provider>(
     let words = input_words(&inputs);
     let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
     let on_chain = contract
-        .publicInputs(agent, epoch, words[1], totals_words.clone(), words[3])
+        .publicInputs(agent, vault, epoch, words[1], totals_words.clone(), words[3])
         .block(block)
         .call()
         .await
@@ -291,7 +288,7 @@ pub async fn attest<P: Provider>(
     // is of a statement the attestor no longer computes. Checked here, so that the failure is
     // named (and retried) rather than sent to revert.
     let now = contract
-        .publicInputs(agent, epoch, words[1], totals_words.clone(), words[3])
+        .publicInputs(agent, vault, epoch, words[1], totals_words.clone(), words[3])
         .call()
         .await
         .map_err(attestor_error("the attestor's statement"))?;
@@ -299,11 +296,17 @@ pub async fn attest<P: Provider>(
         return Err(Error::AttestationRaced);
     }
 
-    let call =
-        contract.attestSolvency(epoch, words[1], totals_words, words[3], proof_words(&proof));
+    let call = contract.attestSolvency(
+        vault,
+        epoch,
+        words[1],
+        totals_words,
+        words[3],
+        proof_words(&proof),
+    );
     let pending = call.send().await.map_err(attestor_error("attestSolvency"))?;
     let receipt = chain::confirm(pending, "attestSolvency").await?;
-    let valid_until = contract.attestation(agent).call().await?.validUntil;
+    let valid_until = contract.attestation(vault).call().await?.validUntil;
     info!(target: "proofgate::solvency", %agent, epoch, valid_until, prove_s, gas = receipt.gas_used, "solvency attested");
     Ok(AttestationOutcome {
         epoch,
@@ -374,26 +377,19 @@ pub async fn deploy_attestor<P: Provider>(
             ISolvencyAttestor::setHaircutCall { asset: U256::from(asset), haircutBps: haircut };
         calls.push(call.abi_encode().into());
     }
-    for &agent in &deployment.agents {
-        let call = ISolvencyAttestor::setAgentVaultCall { agent, vault: deployment.vault };
-        calls.push(call.abi_encode().into());
-    }
-    govern(provider, deployment.timelock, attestor, calls).await?;
-    let mut calls: Vec<Bytes> =
-        vec![IProofGateRegistry::setAttestorCall { newAttestor: attestor }.abi_encode().into()];
-    for &agent in &deployment.agents {
-        let call = IProofGateRegistry::setSolvencyRequirementCall {
-            agent,
-            required: true,
-            reserveAssets: plan
-                .reserve_overrides
-                .iter()
-                .find(|(a, _)| *a == agent)
-                .map_or(plan.reserve_assets, |(_, mask)| *mask),
-        };
-        calls.push(call.abi_encode().into());
-    }
-    govern(provider, deployment.timelock, deployment.registry, calls).await?;
+    let mut calls: Vec<(Address, Bytes)> = calls.into_iter().map(|c| (attestor, c)).collect();
+    let registry = deployment.registry;
+    calls.push((
+        registry,
+        IProofGateRegistry::setAttestorCall { newAttestor: attestor }.abi_encode().into(),
+    ));
+    let requirement = IProofGateRegistry::setSolvencyRequirementCall {
+        vault: deployment.vault,
+        required: true,
+        reserveAssets: plan.reserve_assets,
+    };
+    calls.push((registry, requirement.abi_encode().into()));
+    govern(provider, deployment.timelock, calls).await?;
     info!(target: "proofgate::solvency", %attestor, %verifier, max_age = plan.max_age, "solvency attestor deployed and governed");
     Ok(attestor)
 }

@@ -28,9 +28,10 @@ use crate::chain;
 use crate::config::{AgentConfig, DaemonConfig, GasPolicy, SolvencyConfig, CONFIG_VERSION};
 use crate::daemon;
 use crate::demo_solvency;
-use crate::deploy::{self, AssetPlan, Certification, DeploymentFile, SystemPlan};
+use crate::deploy::{self, AssetPlan, Certification, DeploymentFile, LossBudget, SystemPlan};
 use crate::feeds::{self, PricePath};
 use crate::journal::{Journal, Status};
+use crate::market;
 use crate::solvency;
 use crate::strategy::StrategyConfig;
 use crate::{Error, Result};
@@ -78,6 +79,22 @@ pub struct AgentSummary {
     pub forced_reverts: Vec<String>,
     /// Risk-increasing proposals the solvency gate held back.
     pub solvency_paused: u64,
+    /// Proposals the execution-price bound refused (the venue's price was further below the
+    /// vault's oracle value than `max_slippage_bps`, at every size tried).
+    pub price_bound_refused: u64,
+    /// Its loss budget at the end.
+    pub loss_budget: LossBudgetUse,
+}
+
+/// How much of an agent's loss budget its trades used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossBudgetUse {
+    /// Sum of its executed trades' shortfalls (USD at 1e8), from the vault's events.
+    pub charged: u128,
+    /// What its bucket holds spent now, after refilling (USD at 1e8).
+    pub spent_now: u128,
+    /// The bucket's capacity at the vault's net asset value now (USD at 1e8).
+    pub capacity: u128,
 }
 
 /// What the demo measured.
@@ -257,16 +274,16 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
             Some(&onnx_file),
         )?,
         agents: endpoint.agents.iter().map(PrivateKeySigner::address).collect(),
+        loss_budget: LossBudget::DEFAULT,
     };
     let root = proofgate_toolchain::repo_root();
     let mut deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
 
     // Solvency: the attestor, governed through the timelock, and each agent's private book.
     let solvency = match options.solvency {
-        true => Some(
-            demo_solvency::set_up(&provider, &mut deployment, &plan, dir, endpoint, options.seed)
-                .await?,
-        ),
+        true => {
+            Some(demo_solvency::set_up(&provider, &mut deployment, &plan, dir, options.seed).await?)
+        }
         false => None,
     };
     let deployment_path = DeploymentFile::path_in(&dir.join("deployments"), chain_id);
@@ -297,7 +314,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
             force_invalid_every: force,
             strategy,
             solvency: solvency.as_ref().map(|set_up| SolvencyConfig {
-                book: set_up.books[usize::from(!scheduled)].clone(),
+                book: set_up.book.clone(),
                 schedule: scheduled,
                 refresh_before_s: 600,
                 // A failure in the demo is a feed left stale by the jump in time: cleared by the
@@ -347,7 +364,8 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                 // Aggressive and hardly shrunk: the risk reference refuses some of its trades.
                 1,
                 options.force_invalid_every,
-                // Attests only on demand: a stale attestation pauses it.
+                // Attests only on demand (the vault's gate is shared: the rebalancer's scheduled
+                // attestations keep it open for both).
                 false,
             ),
         ],
@@ -525,6 +543,8 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
                 statuses,
                 forced_reverts: forced_reverts.remove(name).unwrap_or_default(),
                 solvency_paused: solvency_paused.get(name).copied().unwrap_or(0),
+                price_bound_refused: journal_refusals(&journal, *address, "Slippage")?,
+                loss_budget: loss_budget_use(&prepared, *address, &journal).await?,
             },
         );
     }
@@ -544,6 +564,38 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         journal_path: prepared.journal_path.clone(),
         solvency_log,
     })
+}
+
+/// How many of `agent`'s journaled refusals name `violation`.
+fn journal_refusals(journal: &Journal, agent: Address, violation: &str) -> Result<u64> {
+    let entries = journal.history(Some(agent), usize::MAX).map_err(prover("journal"))?;
+    Ok(entries
+        .iter()
+        .filter(|e| e.status == Status::Refused && e.reason.contains(violation))
+        .count() as u64)
+}
+
+/// `agent`'s loss budget: what its trades were charged (journal), and its bucket and capacity
+/// now as the vault would compute them (chain).
+async fn loss_budget_use(
+    prepared: &Prepared,
+    agent: Address,
+    journal: &Journal,
+) -> Result<LossBudgetUse> {
+    let charged = journal
+        .history(Some(agent), usize::MAX)
+        .map_err(prover("journal"))?
+        .iter()
+        .filter_map(|e| e.settlement)
+        .map(|s| u128::try_from(s.shortfall).unwrap_or(u128::MAX))
+        .fold(0u128, u128::saturating_add);
+    let block = alloy::providers::Provider::get_block_number(&prepared.provider).await?;
+    let state = market::read_state(&prepared.provider, &prepared.deployment, agent, block).await?;
+    let nav = state.net_asset_value();
+    let budget = state.loss_budget;
+    let capacity = nav * u128::from(budget.budget_bps) / 10_000;
+    let spent_now = capacity - budget.available(nav, state.timestamp);
+    Ok(LossBudgetUse { charged, spent_now, capacity })
 }
 
 /// Agent `index`'s operator attests its solvency now (what `proofgate-agent attest` does);
@@ -590,7 +642,8 @@ pub async fn journal_matches_chain<P: alloy::providers::Provider>(
             if entry.status == Status::Executed {
                 let (sell, buy) = (usize::from(entry.sell_asset), usize::from(entry.buy_asset));
                 expected[sell] -= entry.amount_in;
-                expected[buy] += entry.amount_out;
+                // The vault credits what the venue delivered (at least the least amount out).
+                expected[buy] += entry.settlement.map_or(entry.amount_out, |s| s.amount_received);
             }
         }
     }
@@ -646,6 +699,17 @@ impl fmt::Display for DemoReport {
                 count(Status::Reverted),
                 count(Status::Abandoned),
                 count(Status::Skipped),
+            )?;
+            let usd = |v: u128| v as f64 / 1e8;
+            let budget = &agent.loss_budget;
+            writeln!(
+                f,
+                "    loss budget: charged {:.2} USD over the run; {:.2} of {:.2} USD spent now ({:.1} %); refused by the execution-price bound: {}",
+                usd(budget.charged),
+                usd(budget.spent_now),
+                usd(budget.capacity),
+                if budget.capacity == 0 { 0.0 } else { 100.0 * budget.spent_now as f64 / budget.capacity as f64 },
+                agent.price_bound_refused,
             )?;
             if agent.solvency_paused > 0 {
                 writeln!(

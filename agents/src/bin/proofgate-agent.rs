@@ -16,7 +16,7 @@ use proofgate_agents::agent::{Crash, Faults};
 use proofgate_agents::chain::{self, PRIVATE_KEY_VAR};
 use proofgate_agents::config::DaemonConfig;
 use proofgate_agents::daemon;
-use proofgate_agents::deploy::{self, Certification, DeploymentFile, SystemPlan};
+use proofgate_agents::deploy::{self, Certification, DeploymentFile, LossBudget, SystemPlan};
 use proofgate_agents::journal::{format_history, Journal};
 use proofgate_agents::solvency::{self, SolvencyPlan};
 use proofgate_prover::files::{self, VerifyingKeyFile};
@@ -155,6 +155,16 @@ struct DeployArgs {
     /// A reserve asset's index: agents may buy it without a fresh attestation (repeat).
     #[arg(long = "reserve-asset", value_name = "INDEX")]
     reserve_assets: Vec<u8>,
+    /// Each agent's loss budget: the most the vault lets it lose to execution (what it sells
+    /// minus what it receives, at the vault's oracle prices), basis points of the vault's net
+    /// asset value.
+    #[arg(long, value_name = "BPS", default_value_t = LossBudget::DEFAULT.budget_bps,
+          value_parser = clap::value_parser!(u16).range(0..=10_000))]
+    loss_budget_bps: u16,
+    /// Seconds over which a spent loss budget refills.
+    #[arg(long, value_name = "SECONDS", default_value_t = LossBudget::DEFAULT.window_s,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    loss_window: u32,
 }
 
 fn main() -> ExitCode {
@@ -194,6 +204,7 @@ async fn run_daemon(args: RunArgs) -> Result<()> {
             Some(other) => bail!("{FAULT_VAR}={other:?}: the only fault is exit-after-prove"),
         },
         force_invalid_every: u64::from(args.force_invalid),
+        skip_slippage_check: false,
     };
     let handle = daemon::start(&config, faults, None).await?;
     if let Some(addr) = handle.metrics_addr {
@@ -305,6 +316,7 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
             onnx.as_deref(),
         )?,
         agents: args.agents.clone(),
+        loss_budget: LossBudget { budget_bps: args.loss_budget_bps, window_s: args.loss_window },
     };
     let solvency_keys = match &args.solvency_key {
         Some(path) => {
@@ -337,7 +349,6 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
             margin_bps: args.solvency_margin_bps,
             haircuts: vec![args.haircut_bps; plan.assets.len()],
             reserve_assets,
-            reserve_overrides: Vec::new(),
         };
         deployment.attestor =
             Some(solvency::deploy_attestor(&provider, &deployment, keys, &solvency_plan).await?);

@@ -55,7 +55,7 @@ fn apply(journal: &Journal, id: i64, to: Status) -> TestResult {
     match to {
         Status::Proved => journal.mark_proved(id, &proved(5)),
         Status::Submitted => journal.mark_submitted(id, hash(9)),
-        Status::Executed => journal.mark_executed(id, hash(9), 90_000, 101),
+        Status::Executed => journal.mark_executed(id, hash(9), 90_000, 101, None),
         Status::Reverted => journal.mark_reverted(id, Some(hash(9)), Some(30_000), "NonceUsed"),
         Status::Expired => journal.mark_expired(id),
         Status::Abandoned => journal.mark_abandoned(id, "shutdown"),
@@ -139,9 +139,12 @@ fn full_lifecycle() -> TestResult {
     assert_eq!(journal.get(id)?.tx_hash, Some(hash(2)));
     assert_eq!(journal.pending(AGENT)?.len(), 1);
 
-    journal.mark_executed(id, hash(2), 151_000, 107)?;
+    let settled =
+        Settlement { amount_received: U256::from(123_456_999u64), shortfall: U256::from(42u8) };
+    journal.mark_executed(id, hash(2), 151_000, 107, Some(settled))?;
     let entry = journal.get(id)?;
     assert_eq!(entry.status, Status::Executed);
+    assert_eq!(entry.settlement, Some(settled));
     assert!(entry.status.is_final());
     assert_eq!(
         (entry.tx_hash, entry.gas_used, entry.mined_block),
@@ -291,7 +294,7 @@ fn pending_entries_survive_a_restart() -> TestResult {
     assert_eq!(pending[2].tx_hash, Some(hash(9)));
     assert_eq!(journal.pending(OTHER)?.len(), 1);
     // Recovery goes on from there.
-    journal.mark_executed(submitted, hash(9), 80_000, 200)?;
+    journal.mark_executed(submitted, hash(9), 80_000, 200, None)?;
     journal.mark_abandoned(proving, "restart")?;
     drop(journal);
     let journal = Journal::open(&path)?;
@@ -340,7 +343,7 @@ fn corrupt_values_are_reported_with_their_row_and_column() -> TestResult {
         .conn()
         .execute("UPDATE entries SET status = 'lost' WHERE id = ?1", [id])
         .expect("corrupt");
-    let result = journal.mark_executed(id, hash(1), 1, 1);
+    let result = journal.mark_executed(id, hash(1), 1, 1, None);
     assert!(matches!(result, Err(JournalError::Corrupt { column: "status", .. })), "{result:?}");
     assert!(matches!(journal.counts(None), Err(JournalError::Corrupt { column: "status", .. })));
     Ok(())
@@ -357,9 +360,9 @@ fn other_schema_versions_and_foreign_files_are_refused() -> TestResult {
     };
     set_version(JOURNAL_SCHEMA_VERSION + 1);
     let err = Journal::open(&path).expect_err("newer schema");
-    assert!(matches!(err, JournalError::SchemaTooNew { found: 2, supported: 1, .. }), "{err:?}");
+    assert!(matches!(err, JournalError::SchemaTooNew { found: 3, supported: 2, .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("schema version 2") && message.contains("newer one"), "{message}");
+    assert!(message.contains("schema version 3") && message.contains("newer one"), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
     set_version(-1);
     let err = Journal::open(&path).expect_err("unknown schema");
@@ -380,6 +383,31 @@ fn other_schema_versions_and_foreign_files_are_refused() -> TestResult {
     let err = Journal::open(&garbage).expect_err("not a database");
     assert!(matches!(err, JournalError::Sqlite { .. }), "{err:?}");
     assert!(err.to_string().contains("garbage.sqlite"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_version_1_journal_is_upgraded_and_keeps_its_entries() -> TestResult {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.sqlite");
+    {
+        // A journal as version 1 wrote it: no settlement columns.
+        let conn = Connection::open(&path).expect("raw open");
+        let v1 = SCHEMA.replace(",\n    amount_received TEXT,\n    shortfall     TEXT", "");
+        assert_ne!(v1, SCHEMA, "the version-1 schema differs");
+        conn.execute_batch(&v1).expect("v1 schema");
+        conn.pragma_update(None, "user_version", 1).expect("set version");
+    }
+    {
+        let journal = Journal::open(&path)?;
+        let id = journal.record(&decision(AGENT, 1), Status::Proving)?;
+        journal.mark_proved(id, &proved(0))?;
+        journal.mark_executed(id, hash(1), 1, 2, None)?;
+        assert_eq!(journal.get(id)?.settlement, None);
+    }
+    let conn = Connection::open(&path).expect("raw open");
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("v");
+    assert_eq!(version, JOURNAL_SCHEMA_VERSION);
     Ok(())
 }
 
@@ -435,7 +463,7 @@ fn threads_share_one_journal() -> TestResult {
                     let id = journal.record(&decision(agent, i), Status::Proving)?;
                     journal.mark_proved(id, &proved(i))?;
                     journal.mark_submitted(id, hash(t))?;
-                    journal.mark_executed(id, hash(t), 21_000, i)?;
+                    journal.mark_executed(id, hash(t), 21_000, i, None)?;
                     ids.push(id);
                 }
                 Ok(ids)

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use proofgate_agents::agent::{AgentEvent, Crash, EventKind, Faults};
@@ -29,7 +29,7 @@ const DEV_KEYS: [&str; 3] = [
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ];
 
-fn options(dir: &Path, steps: u32, force_invalid_every: u64) -> DemoOptions {
+pub(crate) fn options(dir: &Path, steps: u32, force_invalid_every: u64) -> DemoOptions {
     DemoOptions {
         steps,
         seed: 7,
@@ -56,7 +56,7 @@ async fn start_rebalancer(
     let mut config = prepared.daemon_config.clone();
     config.agents.truncate(1);
     let (events_tx, events) = mpsc::unbounded_channel();
-    let faults = Faults { crash, force_invalid_every: 0 };
+    let faults = Faults { crash, ..Faults::default() };
     let signers = vec![endpoint.agents[0].clone()];
     let handle = daemon::start_with_signers(&config, signers, faults, Some(events_tx)).await?;
     Ok((handle, events))
@@ -321,40 +321,26 @@ async fn the_daemon_retries_through_an_rpc_outage_and_resumes() -> TestResult {
 
 #[test]
 fn the_vault_bindings_match_forges_abi() -> TestResult {
-    use alloy::sol_types::{SolCall, SolError, SolEvent};
+    use IProofGateVault::{IProofGateVaultCalls, IProofGateVaultErrors, IProofGateVaultEvents};
     let artifact = Artifact::forge(&repo_root(), "ProofGateVault.sol", "ProofGateVault")?;
     let abi = &artifact.abi;
-    let selectors: Vec<[u8; 4]> = abi.functions().map(|f| f.selector().0).collect();
-    for (name, selector) in [
-        ("executeTrade", IProofGateVault::executeTradeCall::SELECTOR),
-        ("publicInputs", IProofGateVault::publicInputsCall::SELECTOR),
-        ("checkTrade", IProofGateVault::checkTradeCall::SELECTOR),
-        ("addAsset", IProofGateVault::addAssetCall::SELECTOR),
-        ("setVenue", IProofGateVault::setVenueCall::SELECTOR),
-        ("deposit", IProofGateVault::depositCall::SELECTOR),
-        ("setDebt", IProofGateVault::setDebtCall::SELECTOR),
-        ("asset", IProofGateVault::assetCall::SELECTOR),
-        ("nonces", IProofGateVault::noncesCall::SELECTOR),
-    ] {
-        assert!(
-            selectors.contains(&selector),
-            "{name}: the binding's selector is not in forge's ABI"
-        );
+    // Every call, error and event of the hand-kept mirror is in the contract's ABI.
+    let calls: Vec<[u8; 4]> = abi.functions().map(|f| f.selector().0).collect();
+    for selector in IProofGateVaultCalls::SELECTORS {
+        assert!(calls.contains(selector), "call {selector:02x?} is not in forge's ABI");
     }
     let errors: Vec<[u8; 4]> = abi.errors().map(|e| e.selector().0).collect();
-    for (name, selector) in [
-        ("InvalidProof", IProofGateVault::InvalidProof::SELECTOR),
-        ("DeadlinePassed", IProofGateVault::DeadlinePassed::SELECTOR),
-        ("StalePrice", IProofGateVault::StalePrice::SELECTOR),
-        ("InsufficientHolding", IProofGateVault::InsufficientHolding::SELECTOR),
-        ("AgentNotActive", IProofGateVault::AgentNotActive::SELECTOR),
-        ("AgentNotSolvent", IProofGateVault::AgentNotSolvent::SELECTOR),
-        ("FieldOutOfRange", IProofGateVault::FieldOutOfRange::SELECTOR),
-    ] {
-        assert!(errors.contains(&selector), "{name}: the binding's selector is not in forge's ABI");
+    for selector in IProofGateVaultErrors::SELECTORS {
+        assert!(errors.contains(selector), "error {selector:02x?} is not in forge's ABI");
     }
-    let topics: Vec<_> = abi.events().map(|e| e.selector()).collect();
-    assert!(topics.contains(&IProofGateVault::TradeExecuted::SIGNATURE_HASH));
-    let _ = U256::ZERO;
+    let topics: Vec<[u8; 32]> = abi.events().map(|e| e.selector().0).collect();
+    for topic in IProofGateVaultEvents::SELECTORS {
+        assert!(topics.contains(topic), "event {topic:02x?} is not in forge's ABI");
+    }
+    // And the errors a hostile agent meets are mirrored (decoded in the journal by name).
+    for name in ["LossBudgetExceeded", "AgentNotRegistered", "SequencerDown", "InvalidProof"] {
+        let error = abi.errors.get(name).and_then(|e| e.first()).ok_or(name)?;
+        assert!(IProofGateVaultErrors::SELECTORS.contains(&error.selector().0), "{name}");
+    }
     Ok(())
 }

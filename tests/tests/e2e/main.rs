@@ -8,5 +8,6 @@ mod agents;
 mod compiler;
 mod feeds;
 mod fixtures;
+mod hostile;
 mod solvency;
 mod verifier;

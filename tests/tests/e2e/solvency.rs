@@ -1,8 +1,9 @@
 //! Solvency attestations with real Groth16 proofs on anvil: the system deployed with the
 //! generated solvency verifier and the attestor governed through the timelock (as the demo does
-//! it); an agent without an attestation, and with a stale one, is refused risk-increasing trades
-//! by the vault and allowed trades into its reserve assets; a fresh attestation resumes it; a
-//! replayed epoch reverts; an insolvent book gets no proof and nothing is sent.
+//! it); while the vault has no attestation, or a stale one, its agents are refused
+//! risk-increasing trades and allowed trades into its reserve assets; a fresh attestation (by
+//! any of its agents) resumes them; a replayed epoch reverts; an insolvent book gets no proof and
+//! nothing is sent.
 
 use std::sync::Arc;
 
@@ -71,7 +72,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
     let config = &prepared.daemon_config;
     let keys = daemon::load_solvency_key(config, deployment)?;
-    // The rebalancer: USDC and DAI are its reserve assets.
+    // USDC and DAI are the vault's reserve assets.
     let attester = daemon::attester_for(&config.agents[0], deployment, &keys)?.ok_or("a book")?;
     let agent = endpoint.agents[0].address();
     let as_agent = chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone());
@@ -97,22 +98,32 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     };
 
     // No attestation yet: risk-increasing trades are refused, de-risking ones are not.
-    assert!(!contract.isSolvent(agent).call().await?);
+    assert!(!contract.isSolvent(deployment.vault).call().await?);
     assert!(not_solvent(&gate(&vault, agent, &risky).await?, 0), "missing attestation");
     assert!(gate(&vault, agent, &derisk).await?.is_ok(), "into a reserve asset");
 
     // A real attestation (the statement checked against the attestor's before sending).
     let first = solvency::attest(&as_agent, deployment, agent, &attester).await?;
     assert_eq!(first.epoch, 1);
-    assert!(contract.isSolvent(agent).call().await?, "solvent after a valid attestation");
+    assert!(
+        contract.isSolvent(deployment.vault).call().await?,
+        "solvent after a valid attestation"
+    );
     assert!(gate(&vault, agent, &risky).await?.is_ok(), "fresh: the gate is open");
-    let stored = contract.attestation(agent).call().await?;
+    let stored = contract.attestation(deployment.vault).call().await?;
     assert_eq!(stored.validUntil, stored.attestedAt + DEMO_MAX_AGE);
     assert_eq!(first.valid_until, stored.validUntil);
 
     // The same epoch again reverts before any proof is looked at.
     let replay = contract
-        .attestSolvency(1, first.root, vec![U256::ZERO; 8], U256::from(1u8), [U256::ZERO; 8])
+        .attestSolvency(
+            deployment.vault,
+            1,
+            first.root,
+            vec![U256::ZERO; 8],
+            U256::from(1u8),
+            [U256::ZERO; 8],
+        )
         .call()
         .await;
     let Err(replay) = replay else { return Err("a replayed epoch must revert".into()) };
@@ -127,7 +138,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     // Past the maximum age: stale, and the vault pauses risk-increasing trades only.
     chain::advance_time(&as_agent, DEMO_MAX_AGE + 1).await?;
     system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
-    assert!(!contract.isSolvent(agent).call().await?, "stale after the maximum age");
+    assert!(!contract.isSolvent(deployment.vault).call().await?, "stale after the maximum age");
     let stale = gate(&vault, agent, &risky).await?;
     assert!(not_solvent(&stale, first.valid_until), "stale attestation: {stale:?}");
     assert!(gate(&vault, agent, &derisk).await?.is_ok(), "de-risking still allowed");
@@ -158,15 +169,15 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
         .to_string();
     assert!(refused.contains("not solvent"), "{refused}");
     assert!(refused.contains("Units(1)"), "{refused}");
-    assert_eq!(contract.attestation(agent).call().await?.epoch, 2, "nothing was sent");
+    assert_eq!(contract.attestation(deployment.vault).call().await?.epoch, 2, "nothing was sent");
     anvil.stop();
     Ok(())
 }
 
-/// Starts the daemon with `config`'s agents, signing with `endpoint`'s keys.
+/// Starts the daemon with `config`'s agents, signing with `signers`.
 async fn start_daemon(
     config: &proofgate_agents::config::DaemonConfig,
-    endpoint: &Endpoint,
+    signers: Vec<alloy::signers::local::PrivateKeySigner>,
 ) -> Result<
     (
         daemon::DaemonHandle,
@@ -175,23 +186,23 @@ async fn start_daemon(
     Box<dyn std::error::Error>,
 > {
     let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let signers = endpoint.agents.to_vec();
     let handle =
         daemon::start_with_signers(config, signers, Faults::default(), Some(events_tx)).await?;
     Ok((handle, events))
 }
 
-/// The daemon's side: an agent that attests on a schedule attests by itself at start (its
-/// attestation is required and missing), then trades; an agent that attests only on demand, with
-/// no reserve assets, has every proposal held back (journaled as skipped) until its operator
-/// attests, and then trades.
+/// The daemon's side, and the gate being the vault's: an agent that attests only on demand has
+/// its risk-increasing proposals held back (journaled as skipped) while the vault has no
+/// attestation; an agent that attests on a schedule attests by itself at start (required and
+/// missing), and that attestation opens the vault's gate for both: the first agent trades
+/// without attesting itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> TestResult {
+async fn the_daemon_attests_on_schedule_and_the_vaults_gate_opens_for_every_agent() -> TestResult {
     let dir = tempfile::tempdir()?;
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
     let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
-    // Both agents rebalance, to different targets, so that the second always has a trade to
-    // propose; it attests on demand only, and the demo's governance gave it no reserve assets.
+    // Both agents rebalance, to different targets: the second always wants more WETH (not a
+    // reserve asset), so its proposals are risk-increasing; it attests on demand only.
     let mut config = prepared.daemon_config.clone();
     config.agents[1].strategy = StrategyConfig::Rebalance {
         target_weights_bps: vec![1_700, 1_100, 1_100, 1_200, 1_200, 1_200, 1_200, 1_300],
@@ -202,24 +213,16 @@ async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> 
     let on_demand = config.agents[1].name.clone();
     assert!(config.agents[0].solvency.as_ref().is_some_and(|s| s.schedule));
     assert!(config.agents[1].solvency.as_ref().is_some_and(|s| !s.schedule));
-    let (handle, mut events) = start_daemon(&config, &endpoint).await?;
 
-    let attested = wait_for(&mut events, "the scheduled attestation", |e| {
-        e.agent == scheduled && matches!(e.kind, EventKind::Attested { epoch: 1, .. })
-    })
-    .await?;
-    let EventKind::Attested { valid_until, .. } = attested.kind else { unreachable!() };
-    assert!(valid_until > 0);
+    // The on-demand agent alone: held back, nothing attested.
+    let mut alone = config.clone();
+    alone.agents.remove(0);
+    let (handle, mut events) = start_daemon(&alone, vec![endpoint.agents[1].clone()]).await?;
     wait_for(&mut events, "the on-demand agent held back", |e| {
         e.agent == on_demand && e.kind == EventKind::SolvencyPaused { valid_until: 0 }
     })
     .await?;
-    wait_for(&mut events, "the scheduled agent trading", |e| {
-        e.agent == scheduled && matches!(e.kind, EventKind::Executed { .. })
-    })
-    .await?;
     let counters = handle.metrics.snapshot();
-    assert_eq!(counters.get(&scheduled).map(|c| c.attestations), Some(1));
     assert!(counters.get(&on_demand).is_some_and(|c| c.solvency_paused >= 1));
     let held_back = handle.journal.history(Some(endpoint.agents[1].address()), 10)?;
     assert!(
@@ -228,23 +231,24 @@ async fn the_daemon_attests_on_schedule_and_holds_back_an_unattested_agent() -> 
             .any(|e| e.reason.contains("held back by the solvency gate (no solvency attestation)")),
         "journaled as skipped, with why: {held_back:?}"
     );
-
-    // The operator attests on demand (with the daemon stopped: its other agent's trades would
-    // move the statement while proving), and the restarted agent trades.
     handle.stop();
     handle.join().await;
-    let keys = daemon::load_solvency_key(&config, &prepared.deployment)?;
-    let attester =
-        daemon::attester_for(&config.agents[1], &prepared.deployment, &keys)?.ok_or("a book")?;
-    let operator = chain::connect(anvil.endpoint_url(), endpoint.agents[1].clone());
-    let address = endpoint.agents[1].address();
-    let outcome = solvency::attest(&operator, &prepared.deployment, address, &attester).await?;
-    assert_eq!(outcome.epoch, 1);
-    let (handle, mut events) = start_daemon(&config, &endpoint).await?;
-    wait_for(&mut events, "the on-demand agent trading after attesting", |e| {
+
+    // Both: the scheduled agent attests epoch 1 for the vault, and the on-demand one trades.
+    let (handle, mut events) = start_daemon(&config, endpoint.agents.to_vec()).await?;
+    let attested = wait_for(&mut events, "the scheduled attestation", |e| {
+        e.agent == scheduled && matches!(e.kind, EventKind::Attested { epoch: 1, .. })
+    })
+    .await?;
+    let EventKind::Attested { valid_until, .. } = attested.kind else { unreachable!() };
+    assert!(valid_until > 0);
+    wait_for(&mut events, "the on-demand agent trading on the vault's attestation", |e| {
         e.agent == on_demand && matches!(e.kind, EventKind::Executed { .. })
     })
     .await?;
+    let counters = handle.metrics.snapshot();
+    assert_eq!(counters.get(&scheduled).map(|c| c.attestations), Some(1));
+    assert_eq!(counters.get(&on_demand).map(|c| c.attestations), Some(0));
     handle.stop();
     handle.join().await;
     anvil.stop();
