@@ -209,6 +209,8 @@ pub mod venue {
         interface IQuotingVenue {
             function quote(address tokenIn, address tokenOut, uint256 amountIn) external view returns (uint256 amountOut);
             function pairFor(address tokenA, address tokenB) external view returns (address pair);
+            function FACTORY() external view returns (address);
+            function PAIR_INIT_CODE_HASH() external view returns (bytes32);
         }
     }
 }

@@ -495,7 +495,7 @@ pub async fn deploy_system<P: Provider>(
 
 /// The vault's configuration calls (the timelock's to make): every asset with its feed, the
 /// venue, and the debts.
-fn vault_configuration(
+pub fn vault_configuration(
     vault: Address,
     assets: &[DeployedAsset],
     plan: &SystemPlan,
