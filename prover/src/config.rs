@@ -9,13 +9,21 @@
 //! - Covariance of daily returns: integers at [`COV_SCALE`] = 1e12.
 //! - Model activations: signed integers at 2^`activation_frac_bits`; weights at
 //!   2^`weight_frac_bits`; biases at 2^(`activation_frac_bits` + `weight_frac_bits`).
+//!
+//! The commitments' headers bind the scales their numbers are read at (see
+//! [`crate::risk_params::params_header`] and [`crate::model::model_header`]), so committed numbers
+//! cannot be re-read at another scale under the same commitment.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// Version of every ProofGate file format and of the commitments' headers.
+/// Version of every ProofGate file format and of the model commitment's header, except the
+/// risk parameters (see [`RISK_PARAMS_VERSION`]).
 pub const FORMAT_VERSION: u64 = 1;
+/// Version of the risk-parameter file format and of the risk-parameter commitment's header.
+/// Version 2 added the committed `max_slippage_bps` and bound every scale in the header.
+pub const RISK_PARAMS_VERSION: u64 = 2;
 
 /// Fixed-point scale of USD values (1e8, as Chainlink's USD feeds).
 pub const VALUE_SCALE: u64 = 100_000_000;
@@ -57,6 +65,11 @@ pub const CONCENTRATION_MAX_BITS: usize = 16;
 pub const VAR_LIMIT_BITS: usize = 16;
 /// Bits of the VaR multiplier z²·h (at 1e4).
 pub const VAR_MULTIPLIER_BITS: usize = 24;
+/// Bits of the maximum execution-price shortfall (bps); the native side refuses values above
+/// [`MAX_SLIPPAGE_BPS`].
+pub const SLIPPAGE_BITS: usize = 14;
+/// Largest `max_slippage_bps`: 100 % (any price).
+pub const MAX_SLIPPAGE_BPS: u64 = BPS;
 /// Signed bits of a covariance entry (|cov| < 2^40 at 1e12).
 pub const COV_BITS: usize = 41;
 
@@ -86,6 +99,11 @@ pub const HF_CMP_BITS: usize = max(SUM_BITS + LT_BITS, SUM_BITS + HF_MIN_BITS) +
 pub const LEVERAGE_CMP_BITS: usize = SUM_BITS + LEVERAGE_MAX_BITS + 1;
 /// Width of the concentration comparison `|x_k|·BPS <= c_max·G`.
 pub const CONCENTRATION_CMP_BITS: usize = SUM_BITS + CONCENTRATION_MAX_BITS + 1;
+/// Width of the execution-price comparison `value_in·BPS <= value_out·BPS + value_in·s_max`:
+/// each product is below 2^(VALUE_BITS + SLIPPAGE_BITS) (BPS < 2^14), the right side a sum of two.
+pub const SLIPPAGE_CMP_BITS: usize = VALUE_BITS + SLIPPAGE_BITS + 2;
+// The slippage comparison's operands fit its width: BPS and s_max fit SLIPPAGE_BITS.
+const _: () = assert!(BPS < 1 << SLIPPAGE_BITS && MAX_SLIPPAGE_BPS < 1 << SLIPPAGE_BITS);
 /// Width of the VaR comparison.
 pub const VAR_CMP_BITS: usize =
     max(VAR_MULTIPLIER_BITS + VARIANCE_BITS, 27 + 2 * (VAR_LIMIT_BITS + SUM_BITS)) + 2;
@@ -201,7 +219,13 @@ mod tests {
     fn every_comparison_fits_far_below_the_field() {
         // BN254's scalar field has 254 bits; a comparison of width k is sound when both sides are
         // below 2^(k-1) and k < 253 (a wrapped difference then has its top bits set).
-        for bits in [HF_CMP_BITS, LEVERAGE_CMP_BITS, CONCENTRATION_CMP_BITS, VAR_CMP_BITS] {
+        for bits in [
+            HF_CMP_BITS,
+            LEVERAGE_CMP_BITS,
+            CONCENTRATION_CMP_BITS,
+            SLIPPAGE_CMP_BITS,
+            VAR_CMP_BITS,
+        ] {
             assert!(bits < 250, "{bits}");
         }
     }

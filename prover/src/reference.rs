@@ -10,6 +10,13 @@
 //! - `f_k = floor(x_k · 2^F / G)`: the signed weight of asset `k` in the portfolio (in [-1, 1]);
 //! - `g_k = floor(x_k · (Σx)_k · 2^F / V)`: asset `k`'s share of the portfolio variance (Euler
 //!   risk contribution; shares sum to 1 and hedges make them negative).
+//!
+//! # Checks, in the circuit's order
+//! The trade's assets and `value_in <= holding`; equity and variance positive; the features and
+//! activations in range; then the hard checks (score, health factor, leverage, concentration,
+//! VaR) and last the execution-price bound
+//! `value_in · BPS <= value_out · BPS + value_in · max_slippage_bps` (the trade receives, at the
+//! vault's oracle prices, at least `1 - max_slippage_bps / BPS` of what it sells).
 
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
@@ -63,6 +70,8 @@ pub enum Violation {
     },
     /// Value at risk is above the limit.
     ValueAtRisk,
+    /// The trade receives less than `1 - max_slippage_bps / BPS` of the value it sells.
+    Slippage,
 }
 
 /// One model layer's witness.
@@ -267,6 +276,12 @@ pub fn evaluate(
     let var_limit = &equity * params.var_limit_bps;
     if &variance * params.var_multiplier > &var_limit * &var_limit * VAR_RHS_SCALE {
         violations.push(Violation::ValueAtRisk);
+    }
+
+    // Execution-price bound: value_in·BPS <= value_out·BPS + value_in·s_max.
+    let value_in = big(trade.value_in);
+    if &value_in * BPS > big(trade.value_out) * BPS + &value_in * params.max_slippage_bps {
+        violations.push(Violation::Slippage);
     }
 
     let trace = Trace {

@@ -1,9 +1,17 @@
 //! The governed risk parameters (private preimage) and their commitment.
 //!
-//! Commitment: `Poseidon("proofgate.risk-params", version, n_assets, packed fields)` with the
-//! fields, in order: min health factor, max leverage, max concentration, VaR limit, VaR
-//! multiplier, max score (offset-encoded), the liquidation thresholds, then the upper triangle of
-//! the covariance matrix row by row (offset-encoded).
+//! Commitment: `Poseidon("proofgate.risk-params", header, packed fields)`. The header
+//! ([`params_header`]) is `[RISK_PARAMS_VERSION, n_assets, activation_frac_bits,
+//! weight_frac_bits, VALUE_SCALE, BPS, COV_SCALE]`: every scale that gives a committed number
+//! its meaning (`max_score` is read at 2^activation_frac_bits, limits in bps, covariance at
+//! COV_SCALE), so the same numbers re-pinned for a circuit of other scales give another
+//! commitment. The fields, in order: min health factor, max leverage, max concentration, VaR
+//! limit, VaR multiplier, max score (offset-encoded), max slippage, the liquidation thresholds,
+//! then the upper triangle of the covariance matrix row by row (offset-encoded).
+//!
+//! # File format
+//! `risk_params.json` is at [`RISK_PARAMS_VERSION`] 2. Version 1 had no `max_slippage_bps` and a
+//! header of `[version, n_assets]` only; a version-1 file is refused with an error that says so.
 
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
@@ -15,9 +23,9 @@ use crate::Error;
 
 /// A risk-parameter file (`risk_params.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RiskParamsFile")]
 pub struct RiskParams {
-    /// File format version.
+    /// File format version ([`RISK_PARAMS_VERSION`]).
     pub version: u64,
     /// Per-asset liquidation threshold (bps), e.g. 8600 for WETH.
     pub liquidation_thresholds_bps: Vec<u64>,
@@ -35,6 +43,82 @@ pub struct RiskParams {
     pub var_multiplier: u64,
     /// `s_max`: the largest risk score accepted, at 2^activation_frac_bits.
     pub max_score: i64,
+    /// The largest execution-price shortfall (bps, at most [`MAX_SLIPPAGE_BPS`]):
+    /// `value_in · BPS <= value_out · BPS + value_in · max_slippage_bps`, with both values at the
+    /// vault's oracle prices.
+    pub max_slippage_bps: u64,
+}
+
+/// `risk_params.json` as read: `max_slippage_bps` may be missing so that a file of an older
+/// format gets an error naming what changed rather than serde's "missing field".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskParamsFile {
+    version: u64,
+    liquidation_thresholds_bps: Vec<u64>,
+    covariance: Vec<Vec<i64>>,
+    min_health_factor_bps: u64,
+    max_leverage_bps: u64,
+    max_concentration_bps: u64,
+    var_limit_bps: u64,
+    var_multiplier: u64,
+    max_score: i64,
+    max_slippage_bps: Option<u64>,
+}
+
+impl TryFrom<RiskParamsFile> for RiskParams {
+    type Error = String;
+
+    fn try_from(file: RiskParamsFile) -> Result<Self, String> {
+        let RiskParamsFile {
+            version,
+            liquidation_thresholds_bps,
+            covariance,
+            min_health_factor_bps,
+            max_leverage_bps,
+            max_concentration_bps,
+            var_limit_bps,
+            var_multiplier,
+            max_score,
+            max_slippage_bps,
+        } = file;
+        if version != RISK_PARAMS_VERSION {
+            return Err(version_error(version));
+        }
+        let max_slippage_bps = max_slippage_bps.ok_or_else(|| {
+            format!(
+                "risk parameters of format version {RISK_PARAMS_VERSION} need max_slippage_bps \
+                 (the largest execution-price shortfall in bps, 0..={MAX_SLIPPAGE_BPS})"
+            )
+        })?;
+        Ok(Self {
+            version,
+            liquidation_thresholds_bps,
+            covariance,
+            min_health_factor_bps,
+            max_leverage_bps,
+            max_concentration_bps,
+            var_limit_bps,
+            var_multiplier,
+            max_score,
+            max_slippage_bps,
+        })
+    }
+}
+
+/// Why a risk-parameter file of format `version` is refused.
+fn version_error(version: u64) -> String {
+    if version == 1 {
+        format!(
+            "risk-parameter format version 1 is no longer accepted: version \
+             {RISK_PARAMS_VERSION} adds the committed max_slippage_bps (the largest \
+             execution-price shortfall at the vault's oracle prices, in bps, 0..={MAX_SLIPPAGE_BPS}) \
+             and binds the circuit's scales in the commitment; add max_slippage_bps, set version \
+             to {RISK_PARAMS_VERSION} and pin the new commitment"
+        )
+    } else {
+        format!("risk-parameter format version {version} (this build reads {RISK_PARAMS_VERSION})")
+    }
 }
 
 impl RiskParams {
@@ -47,8 +131,8 @@ impl RiskParams {
     /// must be symmetric.
     pub fn check_against(&self, config: &CircuitConfig) -> Result<(), Error> {
         let n = config.n_assets;
-        if self.version != FORMAT_VERSION {
-            return Err(Error::ParamsMismatch(format!("format version {}", self.version)));
+        if self.version != RISK_PARAMS_VERSION {
+            return Err(Error::ParamsMismatch(version_error(self.version)));
         }
         if self.n_assets() != n
             || self.covariance.len() != n
@@ -86,6 +170,12 @@ impl RiskParams {
                 Error::ValueOutOfRange(format!("{name} = {v} does not fit {bits} signed bits"))
             })
         };
+        if self.max_slippage_bps > MAX_SLIPPAGE_BPS {
+            return Err(Error::ValueOutOfRange(format!(
+                "max_slippage_bps = {} is above {MAX_SLIPPAGE_BPS} (100 %)",
+                self.max_slippage_bps
+            )));
+        }
         let mut fields = vec![
             unsigned("min_health_factor_bps", self.min_health_factor_bps, HF_MIN_BITS)?,
             unsigned("max_leverage_bps", self.max_leverage_bps, LEVERAGE_MAX_BITS)?,
@@ -93,6 +183,7 @@ impl RiskParams {
             unsigned("var_limit_bps", self.var_limit_bps, VAR_LIMIT_BITS)?,
             unsigned("var_multiplier", self.var_multiplier, VAR_MULTIPLIER_BITS)?,
             signed("max_score", self.max_score, ACTIVATION_BITS)?,
+            unsigned("max_slippage_bps", self.max_slippage_bps, SLIPPAGE_BITS)?,
         ];
         for (i, &lt) in self.liquidation_thresholds_bps.iter().enumerate() {
             fields.push(unsigned(&format!("liquidation_thresholds_bps[{i}]"), lt, LT_BITS)?);
@@ -114,7 +205,8 @@ impl RiskParams {
     }
 
     /// Typical parameters for `n` assets: LT 82.5 %, 5 % daily volatility with 0.5 correlation,
-    /// HF_min 1.1, leverage 3x, concentration 60 %, 99 % one-day VaR at most 20 % of equity.
+    /// HF_min 1.1, leverage 3x, concentration 60 %, 99 % one-day VaR at most 20 % of equity,
+    /// trades at most 1 % below the oracle value.
     pub fn typical(config: &CircuitConfig) -> Self {
         let n = config.n_assets;
         let variance = 2_500_000_000i64; // 0.05² at 1e12
@@ -122,7 +214,7 @@ impl RiskParams {
             .map(|i| (0..n).map(|j| if i == j { variance } else { variance / 2 }).collect())
             .collect();
         Self {
-            version: FORMAT_VERSION,
+            version: RISK_PARAMS_VERSION,
             liquidation_thresholds_bps: vec![8_250; n],
             covariance,
             min_health_factor_bps: 11_000,
@@ -131,13 +223,23 @@ impl RiskParams {
             var_limit_bps: 2_000,
             var_multiplier: 54_103,
             max_score: 1i64 << (config.activation_frac_bits + 4),
+            max_slippage_bps: 100,
         }
     }
 }
 
-/// Header of the risk-parameter commitment.
+/// Header of the risk-parameter commitment: the format version, the asset count and every scale
+/// the committed numbers are read at.
 pub fn params_header(config: &CircuitConfig) -> Vec<Fr> {
-    vec![Fr::from(FORMAT_VERSION), Fr::from(config.n_assets as u64)]
+    vec![
+        Fr::from(RISK_PARAMS_VERSION),
+        Fr::from(config.n_assets as u64),
+        Fr::from(u64::from(config.activation_frac_bits)),
+        Fr::from(u64::from(config.weight_frac_bits)),
+        Fr::from(VALUE_SCALE),
+        Fr::from(BPS),
+        Fr::from(COV_SCALE),
+    ]
 }
 
 /// Widths of the packed fields for `config` (same order as [`RiskParams::commitment_fields`]).
@@ -149,6 +251,7 @@ pub fn params_field_widths(config: &CircuitConfig) -> Vec<usize> {
         VAR_LIMIT_BITS,
         VAR_MULTIPLIER_BITS,
         ACTIVATION_BITS,
+        SLIPPAGE_BITS,
     ];
     widths.extend(std::iter::repeat_n(LT_BITS, config.n_assets));
     widths.extend(std::iter::repeat_n(COV_BITS, config.n_cov_entries()));
@@ -174,5 +277,66 @@ mod tests {
         let mut wide = params;
         wide.max_concentration_bps = 1 << 16;
         assert!(matches!(wide.check_against(&config), Err(Error::ValueOutOfRange(_))));
+    }
+
+    #[test]
+    fn max_slippage_is_at_most_one_hundred_percent() {
+        let config = CircuitConfig::default();
+        let mut params = RiskParams::typical(&config);
+        params.max_slippage_bps = MAX_SLIPPAGE_BPS;
+        params.commitment(&config).expect("100 % fits");
+        params.max_slippage_bps = MAX_SLIPPAGE_BPS + 1;
+        let err = params.commitment(&config).expect_err("above 100 %");
+        assert!(
+            matches!(&err, Error::ValueOutOfRange(m) if m.contains("max_slippage_bps = 10001"))
+        );
+    }
+
+    #[test]
+    fn the_header_binds_the_scales() {
+        let config = CircuitConfig::default();
+        let params = RiskParams::typical(&config);
+        let pinned = params.commitment(&config).expect("commitment");
+        let fewer_activation_bits = CircuitConfig { activation_frac_bits: 12, ..config.clone() };
+        let other_weight_bits = CircuitConfig { weight_frac_bits: 4, ..config.clone() };
+        for other in [fewer_activation_bits, other_weight_bits] {
+            // The same numbers (max_score included) fit the other circuit, and its packing is the
+            // same, so only the header tells the two commitments apart.
+            assert_eq!(params_field_widths(&other), params_field_widths(&config));
+            let repinned = params.commitment(&other).expect("fits the other circuit");
+            assert_ne!(repinned, pinned, "{other:?}");
+        }
+        assert_eq!(
+            params_header(&config),
+            [RISK_PARAMS_VERSION, 8, 16, 6, VALUE_SCALE, BPS, COV_SCALE].map(Fr::from).to_vec()
+        );
+    }
+
+    #[test]
+    fn a_file_of_format_one_is_refused_naming_what_changed() {
+        let config = CircuitConfig::with_assets(2);
+        let params = RiskParams::typical(&config);
+        let json = serde_json::to_value(&params).expect("serialise");
+        let back: RiskParams = serde_json::from_value(json.clone()).expect("round trip");
+        assert_eq!(back, params);
+
+        let mut v1 = json.clone();
+        v1["version"] = 1.into();
+        v1.as_object_mut().expect("object").remove("max_slippage_bps");
+        let err = serde_json::from_value::<RiskParams>(v1).expect_err("v1").to_string();
+        assert!(err.contains("format version 1") && err.contains("max_slippage_bps"), "{err}");
+
+        let mut missing = json.clone();
+        missing.as_object_mut().expect("object").remove("max_slippage_bps");
+        let err = serde_json::from_value::<RiskParams>(missing).expect_err("missing").to_string();
+        assert!(err.contains("need max_slippage_bps"), "{err}");
+
+        let mut unknown = json;
+        unknown["max_slipage_bps"] = 5.into();
+        assert!(serde_json::from_value::<RiskParams>(unknown).is_err());
+
+        let old = RiskParams { version: 1, ..params };
+        let err = old.check_against(&config).expect_err("v1 in memory");
+        assert!(matches!(&err, Error::ParamsMismatch(m) if m.contains("max_slippage_bps")));
     }
 }

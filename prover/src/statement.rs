@@ -26,7 +26,10 @@ use crate::serde_fr;
 use crate::Error;
 
 /// The proposed trade: sell `value_in` of asset `sell_asset` for exactly `value_out` of
-/// `buy_asset` (both USD at 1e8, valued by the vault at execution time).
+/// `buy_asset` (both USD at 1e8, valued by the vault at execution time by the rules of
+/// [`crate::valuation`]). The circuit requires `value_in <= holding[sell_asset]` and the
+/// execution-price bound `value_in · BPS <= value_out · BPS + value_in · max_slippage_bps`
+/// (a committed risk parameter).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trade {

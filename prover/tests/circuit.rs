@@ -1,10 +1,12 @@
 //! The circuit against the native reference: honest witnesses satisfy it, every constraint
-//! family rejects a witness that violates it, and the two agree on random inputs.
+//! family rejects a witness that violates it, and the two agree on random inputs and near the
+//! execution-price bound.
 
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use num_bigint::BigInt;
-use proofgate_prover::circuit::{Assignment, RiskCircuit};
+use proofgate_prover::circuit::{Assignment, RiskCircuit, EXECUTION_PRICE};
+use proofgate_prover::config::BPS;
 use proofgate_prover::fixtures::Example;
 use proofgate_prover::reference::Trace;
 use proofgate_prover::{evaluate, CircuitConfig, Violation};
@@ -192,6 +194,75 @@ fn a_forged_exposure_sign_is_unprovable() {
     assert!(!satisfied_with(&e, trace));
 }
 
+/// The example with `value_out` set and `max_slippage_bps` pinned (recommitted).
+fn with_trade(value_out: u64, max_slippage_bps: u64) -> Example {
+    with_params(|e| {
+        e.statement.trade.value_out = value_out;
+        e.params.max_slippage_bps = max_slippage_bps;
+    })
+}
+
+fn violations(e: &Example) -> Vec<Violation> {
+    evaluate(&e.config, &e.model, &e.params, &e.statement).expect("well-formed").violations
+}
+
+/// The index of the first unsatisfied constraint, and the constraint range of the
+/// execution-price bound, for the example's honest trace.
+fn first_unsatisfied_and_bound(e: &Example) -> (Option<usize>, std::ops::Range<usize>) {
+    let assignment = Assignment {
+        model: e.model.clone(),
+        params: e.params.clone(),
+        statement: e.statement.clone(),
+        trace: trace_of(e),
+    };
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    let breakdown = RiskCircuit::with_assignment(e.config.clone(), assignment)
+        .synthesize(cs.clone())
+        .expect("synthesise");
+    let position = breakdown.iter().position(|(name, _)| *name == EXECUTION_PRICE).expect("bound");
+    let start: usize = breakdown[..position].iter().map(|(_, c)| c).sum();
+    // "<predicate> - <index>" (with no tracing layer installed).
+    let first = cs.which_is_unsatisfied().expect("assigned").map(|trace| {
+        trace.rsplit(" - ").next().and_then(|i| i.parse().ok()).expect("a constraint index")
+    });
+    (first, start..start + breakdown[position].1)
+}
+
+#[test]
+fn a_trade_below_the_execution_price_bound_is_unprovable() {
+    // An honest trace of a statement whose only fault is its price: 2 % below the oracle value
+    // where 1 % is allowed; every other check passes with room to spare.
+    let value_in = example().statement.trade.value_in;
+    let e = with_trade(value_in - value_in / 50, 100);
+    assert_eq!(violations(&e), [Violation::Slippage]);
+    assert!(!satisfied(&e), "the circuit accepted a trade 2 % below the oracle value");
+    let (first, bound) = first_unsatisfied_and_bound(&e);
+    let first = first.expect("an unsatisfied constraint");
+    assert!(bound.contains(&first), "constraint {first} is not in the bound's {bound:?}");
+
+    // The same trade under a 2 % bound: nothing else was failing.
+    let allowed = with_trade(value_in - value_in / 50, 200);
+    assert_eq!(violations(&allowed), []);
+    assert!(satisfied(&allowed));
+    assert_eq!(first_unsatisfied_and_bound(&allowed).0, None);
+}
+
+#[test]
+fn the_execution_price_bound_is_exact() {
+    let value_in = example().statement.trade.value_in;
+    assert_eq!(value_in % BPS, 0, "the example's value is a whole number of dollars");
+    for max_slippage in [0, 1, 100, 9_999] {
+        // value_out·BPS == value_in·(BPS - s_max): exactly at the bound.
+        let at = value_in / BPS * (BPS - max_slippage);
+        let e = with_trade(at, max_slippage);
+        assert_eq!(violations(&e), [], "at the bound, s_max = {max_slippage}");
+        assert!(satisfied(&e), "at the bound, s_max = {max_slippage}");
+        let below = with_trade(at - 1, max_slippage);
+        assert_eq!(violations(&below), [Violation::Slippage], "s_max = {max_slippage}");
+        assert!(!satisfied(&below), "one unit below the bound, s_max = {max_slippage}");
+    }
+}
+
 mod lockstep {
     use super::*;
     use proofgate_prover::model::Model;
@@ -238,6 +309,8 @@ mod lockstep {
             e.params.max_leverage_bps = leverage;
             e.params.max_concentration_bps = concentration;
             e.params.var_limit_bps = var_limit;
+            // Above every slippage drawn here: the execution-price bound has its own test below.
+            e.params.max_slippage_bps = 300;
             e.recommit().expect("recommit");
             let score = evaluate(&e.config, &e.model, &e.params, &e.statement).expect("ok").metrics.score;
             let score = i64::try_from(score).unwrap_or(0);
@@ -245,6 +318,36 @@ mod lockstep {
             e.recommit().expect("recommit");
 
             let evaluation = evaluate(&e.config, &e.model, &e.params, &e.statement).expect("ok");
+            prop_assert_eq!(satisfied(&e), evaluation.passes(), "{:?}", evaluation.violations);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// Within a few units of the execution-price bound, the reference reports a slippage
+        /// violation exactly when `value_out·10^4 < value_in·(10^4 - s_max)`, and the circuit is
+        /// satisfied exactly when the reference passes.
+        #[test]
+        fn the_execution_price_bound_agrees_near_its_boundary(
+            seed in any::<u64>(),
+            value_in in 1u64..(50_000 * 100_000_000),
+            max_slippage in 0u64..=10_000,
+            offset in -3i64..=3,
+        ) {
+            let cfg = config();
+            let mut e = Example::passing(&cfg, seed).expect("example");
+            let floor = u128::from(value_in) * u128::from(BPS - max_slippage);
+            let least = u64::try_from(floor.div_ceil(u128::from(BPS))).expect("below value_in");
+            let value_out = least.saturating_add_signed(offset);
+            e.statement.trade.value_in = value_in;
+            e.statement.trade.value_out = value_out;
+            e.params.max_slippage_bps = max_slippage;
+            e.recommit().expect("recommit");
+
+            let evaluation = evaluate(&e.config, &e.model, &e.params, &e.statement).expect("ok");
+            let below = u128::from(value_out) * u128::from(BPS) < floor;
+            prop_assert_eq!(evaluation.violations.contains(&Violation::Slippage), below);
             prop_assert_eq!(satisfied(&e), evaluation.passes(), "{:?}", evaluation.violations);
         }
     }

@@ -1,5 +1,6 @@
 //! The risk circuit: "the certified model, evaluated on the portfolio this trade leaves, scores
-//! within the limit, and the portfolio satisfies every hard risk limit".
+//! within the limit, the portfolio satisfies every hard risk limit, and the trade receives at
+//! least `value_in · (1 - max_slippage)` at the vault's oracle prices".
 //!
 //! Public inputs follow [`crate::statement`]'s layout. The private witness is the model, the
 //! risk parameters and the trace of [`crate::reference::evaluate`]; the circuit recomputes
@@ -65,6 +66,7 @@ pub(crate) struct ParamsVars {
     pub var_limit: Fp,
     pub var_multiplier: Fp,
     pub max_score: Fp,
+    pub max_slippage: Fp,
     pub liquidation_thresholds: Vec<Fp>,
     /// Full symmetric matrix, built from the committed upper triangle.
     pub covariance: Vec<Vec<Fp>>,
@@ -72,6 +74,9 @@ pub(crate) struct ParamsVars {
 
 /// Constraints per component, in synthesis order.
 pub type Breakdown = Vec<(&'static str, usize)>;
+
+/// The [`Breakdown`] component of the execution-price bound (the last one synthesised).
+pub const EXECUTION_PRICE: &str = "execution-price bound";
 
 impl ConstraintSynthesizer<Fr> for RiskCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
@@ -139,7 +144,7 @@ impl RiskCircuit {
             &inputs[n_packed + 2],
         )?;
         checkpoint("risk-parameter commitment");
-        let upper = &p[6 + n..];
+        let upper = &p[7 + n..];
         // Full symmetric matrix from the committed upper triangle (row i holds columns i..n).
         let mut upper = upper.iter().map(|c| decode_signed(c, COV_BITS));
         let rows: Vec<Vec<Fp>> = (0..n).map(|i| upper.by_ref().take(n - i).collect()).collect();
@@ -157,7 +162,8 @@ impl RiskCircuit {
             var_limit: p[3].clone(),
             var_multiplier: p[4].clone(),
             max_score: decode_signed(&p[5], ACTIVATION_BITS),
-            liquidation_thresholds: p[6..6 + n].to_vec(),
+            max_slippage: p[6].clone(),
+            liquidation_thresholds: p[7..7 + n].to_vec(),
             covariance,
         };
 
@@ -168,6 +174,8 @@ impl RiskCircuit {
         checkpoint("model (MLP)");
         portfolio::enforce_limits(&portfolio, &params, &score)?;
         checkpoint("hard checks");
+        portfolio::enforce_execution_price(&portfolio, &params)?;
+        checkpoint(EXECUTION_PRICE);
         Ok(breakdown)
     }
 }

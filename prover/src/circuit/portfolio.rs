@@ -1,4 +1,5 @@
-//! The post-trade portfolio, the model's features and the hard risk checks, in the circuit.
+//! The post-trade portfolio, the model's features, the hard risk checks and the execution-price
+//! bound, in the circuit.
 //! Mirrors [`crate::reference::evaluate`] line by line.
 
 use ark_bn254::Fr;
@@ -12,6 +13,10 @@ use crate::reference::Trace;
 
 /// The portfolio's circuit variables that the checks need.
 pub(crate) struct Portfolio {
+    /// The trade's sold value.
+    pub value_in: Fp,
+    /// The trade's bought value.
+    pub value_out: Fp,
     pub post: Vec<Fp>,
     pub abs_exposures: Vec<Fp>,
     pub total_debt: Fp,
@@ -108,7 +113,17 @@ pub(crate) fn synthesize(
         )?);
     }
 
-    Ok(Portfolio { post, abs_exposures, total_debt, equity, gross, variance, features })
+    Ok(Portfolio {
+        value_in: value_in.clone(),
+        value_out: value_out.clone(),
+        post,
+        abs_exposures,
+        total_debt,
+        equity,
+        gross,
+        variance,
+        features,
+    })
 }
 
 /// The hard checks: score, health factor, leverage, concentration and VaR.
@@ -141,4 +156,20 @@ pub(crate) fn enforce_limits(
     // z²h·V <= 1e8·(v_max·E)²
     let var_cap = (&params.var_limit * &portfolio.equity).square()? * Fr::from(VAR_RHS_SCALE);
     enforce_le(&(&params.var_multiplier * &portfolio.variance), &var_cap, VAR_CMP_BITS)
+}
+
+/// The execution-price bound: the trade receives at least `1 - s_max` of what it sells.
+pub(crate) fn enforce_execution_price(
+    portfolio: &Portfolio,
+    params: &ParamsVars,
+) -> Result<(), SynthesisError> {
+    let bps = Fr::from(BPS);
+    let (value_in, value_out) = (&portfolio.value_in, &portfolio.value_out);
+
+    // value_in·BPS <= value_out·BPS + value_in·s_max
+    enforce_le(
+        &(value_in * bps),
+        &(value_out * bps + value_in * &params.max_slippage),
+        SLIPPAGE_CMP_BITS,
+    )
 }

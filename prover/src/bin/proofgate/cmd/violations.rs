@@ -58,6 +58,7 @@ pub fn check_name(v: &Violation) -> &'static str {
         Violation::Leverage => "leverage",
         Violation::Concentration { .. } => "concentration",
         Violation::ValueAtRisk => "value_at_risk",
+        Violation::Slippage => "slippage",
     }
 }
 
@@ -143,6 +144,18 @@ pub fn describe(v: &Violation, cx: &Context<'_>) -> String {
                 usd(var),
                 usd(limit),
                 bps(p.var_limit_bps)
+            )
+        }
+        Violation::Slippage => {
+            let (value_in, value_out) = (s.trade.value_in as f64, s.trade.value_out as f64);
+            let shortfall = if value_in == 0.0 { 0.0 } else { 1.0 - value_out / value_in };
+            format!(
+                "the trade receives {} for {} sold at the vault's oracle prices, {:.2} % below, \
+                 more than the maximum slippage {:.2} %",
+                usd(value_out),
+                usd(value_in),
+                100.0 * shortfall,
+                100.0 * p.max_slippage_bps as f64 / BPS as f64
             )
         }
     }
