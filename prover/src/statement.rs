@@ -37,7 +37,8 @@ pub struct Trade {
     pub sell_asset: u8,
     /// Index of the asset bought.
     pub buy_asset: u8,
-    /// USD value sold, at 1e8.
+    /// USD value sold, at 1e8: what the sale takes off the holding's value,
+    /// `value(H) - value(H - amount_in)`.
     pub value_in: u64,
     /// USD value bought, at 1e8.
     pub value_out: u64,

@@ -9,10 +9,16 @@
 //! The vault reads feeds of any decimals as `amount · answer · 10^8 / 10^(token + feed decimals)`,
 //! which is this rule for 8-decimal feeds (the Chainlink USD convention, and every scenario feed).
 //!
-//! # Rounding (always against the trade)
+//! # Rounding (against the trade, and exact on the holding)
 //! - holdings: [`Rounding::Down`] (collateral is never overstated);
 //! - debts: [`Rounding::Up`] (liabilities are never understated);
-//! - the trade's `value_in` (what is sold): [`Rounding::Up`];
+//! - the trade's `value_in` (what is sold): `value(H) - value(H - amount_in)`, both
+//!   [`Rounding::Down`], with `H` the vault's accounted holding of the sold asset. The post-trade
+//!   holding's value `value(H) - value_in` is then exactly the rounded-down value of what remains,
+//!   and `value_in <= value(H)` always: selling the whole holding (`amount_in == H`) gives
+//!   `value_in == value(H)`, so a full exit is provable. (`value_in` is never below
+//!   `value(amount_in)` rounded down and never above it rounded up.) Selling more than `H` is an
+//!   error;
 //! - the trade's `value_out` (what is bought): [`Rounding::Down`].
 
 use ark_bn254::Fr;
@@ -122,9 +128,11 @@ impl VaultSnapshot {
         })
     }
 
-    /// The statement the vault computes: holdings rounded down, debts rounded up, `value_in`
-    /// rounded up, `value_out` rounded down. Fails on a trade asset the vault does not have, a
-    /// non-positive price, or a value that does not fit [`VALUE_BITS`] bits.
+    /// The statement the vault computes: holdings rounded down, debts rounded up,
+    /// `value_in = value(H) - value(H - amount_in)` (both rounded down, `H` the sold asset's
+    /// balance), `value_out` rounded down. Fails on a trade asset the vault does not have, a
+    /// non-positive price, a sale above the holding, or a value that does not fit
+    /// [`VALUE_BITS`] bits.
     pub fn statement(&self) -> Result<Statement, Error> {
         if let Some(i) = self.assets.iter().position(|a| a.price_1e8 == 0) {
             return Err(Error::ValueOutOfRange(format!("asset {i} has a zero price")));
@@ -135,10 +143,17 @@ impl VaultSnapshot {
         let t = &self.trade;
         let (sold, bought) =
             (self.asset(t.sell_asset, "sold")?, self.asset(t.buy_asset, "bought")?);
+        let remaining = sold.balance.checked_sub(t.amount_in).ok_or_else(|| {
+            Error::ValueOutOfRange(format!(
+                "amount_in = {} units of asset {} is above the vault's holding of {} units",
+                t.amount_in, t.sell_asset, sold.balance
+            ))
+        })?;
+        let remaining_value = value_usd(remaining, sold.price_1e8, sold.decimals, Rounding::Down)?;
         let trade = Trade {
             sell_asset: t.sell_asset,
             buy_asset: t.buy_asset,
-            value_in: value_usd(t.amount_in, sold.price_1e8, sold.decimals, Rounding::Up)?,
+            value_in: sold.holding_value()? - remaining_value,
             value_out: value_usd(t.amount_out, bought.price_1e8, bought.decimals, Rounding::Down)?,
         };
         Ok(Statement {
@@ -283,9 +298,11 @@ mod tests {
         assert_eq!(s.holdings, vec![3_000_000_000_000, 4_999_999_950_099]);
         // Debts up: 1 WETH + 1 wei → $3,000 + one unit.
         assert_eq!(s.debts, vec![300_000_000_001, 0]);
-        // value_in up (as the debt above); value_out down: 2,999.000001 USDC at $0.99999999
+        // value_in = value(H) - value(H - amount_in): selling 1 WETH + 1 wei of 10 WETH + 1 wei
+        // leaves exactly 9 WETH ($27,000), so value_in = $3,000 (value(amount_in) rounded up would
+        // be one unit more). value_out down: 2,999.000001 USDC at $0.99999999
         // = $2,998.9999710099...99 → 299,899,997,100.
-        assert_eq!((s.trade.value_in, s.trade.value_out), (300_000_000_001, 299_899_997_100));
+        assert_eq!((s.trade.value_in, s.trade.value_out), (300_000_000_000, 299_899_997_100));
         assert_eq!((s.trade.sell_asset, s.trade.buy_asset), (0, 1));
         assert_eq!(s.binding, snapshot().binding);
         assert_eq!((s.model_commitment, s.params_commitment), (Fr::from(5u64), Fr::from(6u64)));
@@ -303,5 +320,47 @@ mod tests {
         let mut huge = snapshot();
         huge.assets[0].balance = u128::MAX;
         assert!(matches!(huge.statement(), Err(Error::ValueOutOfRange(_))));
+        let mut oversold = snapshot();
+        oversold.trade.amount_in = oversold.assets[0].balance + 1;
+        let err = oversold.statement().expect_err("sells more than the holding");
+        assert!(
+            matches!(&err, Error::ValueOutOfRange(m) if m.contains("amount_in = 10000000000000000002")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_full_exit_sells_exactly_the_holding_value() {
+        let mut exit = snapshot();
+        exit.trade.amount_in = exit.assets[0].balance; // 10 WETH + 1 wei: a remainder at $3,000
+        let s = exit.statement().expect("statement");
+        assert_eq!(s.trade.value_in, s.holdings[0]);
+        // The rule before: value(amount_in) rounded up, one unit above the holding's value.
+        let ceil = value_usd(exit.trade.amount_in, 300_000_000_000, WETH, Rounding::Up);
+        assert_eq!(ceil.expect("fits"), s.holdings[0] + 1);
+    }
+
+    proptest! {
+        #[test]
+        fn value_in_leaves_exactly_the_value_of_what_remains(
+            holding in 0u128..(1 << 80),
+            sold_share in 0u128..=1_000,
+            price in 1u64..(1 << 40),
+            decimals in 0u8..=24,
+        ) {
+            let mut snap = snapshot();
+            snap.assets[0] = AssetSnapshot { balance: holding, debt: 0, price_1e8: price, decimals };
+            snap.trade.amount_in = holding / 1_000 * sold_share;
+            let remaining = AssetSnapshot { balance: holding - snap.trade.amount_in, ..snap.assets[0].clone() };
+            match snap.statement() {
+                Ok(s) => {
+                    let value_in = s.trade.value_in;
+                    prop_assert_eq!(s.holdings[0] - value_in, remaining.holding_value().expect("fits"));
+                    let (down, up) = both(snap.trade.amount_in, price, decimals);
+                    prop_assert!(down <= value_in && value_in <= up, "{} not in [{}, {}]", value_in, down, up);
+                }
+                Err(_) => prop_assert!(snap.assets[0].holding_value().is_err()),
+            }
+        }
     }
 }

@@ -9,6 +9,9 @@ use proofgate_prover::circuit::{Assignment, RiskCircuit, EXECUTION_PRICE};
 use proofgate_prover::config::BPS;
 use proofgate_prover::fixtures::Example;
 use proofgate_prover::reference::Trace;
+use proofgate_prover::valuation::{
+    value_usd, AssetSnapshot, Rounding, TradeAmounts, VaultSnapshot,
+};
 use proofgate_prover::{evaluate, CircuitConfig, Violation};
 
 fn small_config() -> CircuitConfig {
@@ -261,6 +264,54 @@ fn the_execution_price_bound_is_exact() {
         assert_eq!(violations(&below), [Violation::Slippage], "s_max = {max_slippage}");
         assert!(!satisfied(&below), "one unit below the bound, s_max = {max_slippage}");
     }
+}
+
+#[test]
+fn a_full_exit_with_a_remainder_is_provable() {
+    let usdc = |dollars: u128| AssetSnapshot {
+        balance: dollars * 1_000_000,
+        debt: 0,
+        price_1e8: 100_000_000,
+        decimals: 6,
+    };
+    // 10 WETH + 1 wei at $3,000.00000001: the holding's value has a remainder.
+    let weth = AssetSnapshot {
+        balance: 10_000_000_000_000_000_001,
+        debt: 0,
+        price_1e8: 300_000_000_001,
+        decimals: 18,
+    };
+    let mut e = example();
+    let snapshot = VaultSnapshot {
+        assets: vec![weth.clone(), usdc(1_000_000), usdc(900_000), usdc(1_100_000)],
+        trade: TradeAmounts {
+            sell_asset: 0,
+            buy_asset: 1,
+            amount_in: weth.balance, // the whole holding
+            amount_out: 29_900_000_000,
+        },
+        binding: e.statement.binding.clone(),
+        model_commitment: e.statement.model_commitment,
+        params_commitment: e.statement.params_commitment,
+    };
+    e.statement = snapshot.statement().expect("statement");
+    let holding = e.statement.holdings[0];
+    assert_eq!(e.statement.trade.value_in, holding);
+    // The former rule, value(amount_in) rounded up, would sell one unit more than is held.
+    let ceil = value_usd(weth.balance, weth.price_1e8, weth.decimals, Rounding::Up).expect("fits");
+    assert!(ceil > holding, "{ceil} <= {holding}: the price leaves no remainder");
+
+    // A score limit one unit above this portfolio's score; the other limits are the typical ones.
+    let score = evaluate(&e.config, &e.model, &e.params, &e.statement).expect("ok").metrics.score;
+    e.params.max_score =
+        i64::try_from(score).expect("small") + (1 << e.config.activation_frac_bits);
+    e.recommit().expect("recommit");
+    assert_eq!(violations(&e), [], "the full exit");
+    assert!(satisfied(&e), "the full exit");
+
+    let mut old_rule = e.clone();
+    old_rule.statement.trade.value_in = ceil;
+    assert_rejected(&old_rule, &Violation::SellExceedsHolding);
 }
 
 mod lockstep {
