@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 import {ProofGateVault} from "../../src/ProofGateVault.sol";
@@ -14,6 +15,7 @@ import {IUniswapV2Factory, IUniswapV2Pair} from "../../src/venues/IUniswapV2.sol
 import {UniswapV2Venue} from "../../src/venues/UniswapV2Venue.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {MockVerifier} from "../mocks/MockVerifier.sol";
+import {SlippageVerifier} from "../mocks/SlippageVerifier.sol";
 import {Test} from "./Test.sol";
 import {UniswapV2Deployer} from "./UniswapV2Deployer.sol";
 
@@ -39,7 +41,7 @@ abstract contract ProofGateBase is Test {
     uint256 internal constant PRICE_AGE = 60;
     uint32 internal constant HEARTBEAT = 1 hours;
     uint8 internal constant FEED_DECIMALS = 8;
-    /// @dev Each agent's loss budget: 1 % of the vault's net asset value (about 65,000 USD) per day.
+    /// @dev Each agent's loss budget: 1 % of the vault's net asset value (about 78,000 USD) per day.
     uint16 internal constant LOSS_BUDGET_BPS = 100;
     uint32 internal constant LOSS_WINDOW = 1 days;
     uint256 internal constant SCALAR_FIELD_ORDER =
@@ -77,7 +79,8 @@ abstract contract ProofGateBase is Test {
         bool expectedValid;
     }
 
-    /// @dev Everything a refused call must leave unchanged.
+    /// @dev Everything a refused call must leave unchanged: balances, positions, reserves, and the nonce and loss
+    ///      bucket of every watched agent (both scenario agents, and any added with {_watch}).
     struct State {
         uint256[] vaultBalances;
         uint256[] holdings;
@@ -85,6 +88,9 @@ abstract contract ProofGateBase is Test {
         uint256[] pairReserves;
         uint256 agentNonce;
         uint256 otherAgentNonce;
+        uint256[] nonces;
+        uint256[] bucketSpent;
+        uint256[] bucketUpdatedAt;
     }
 
     // Scenario.
@@ -107,6 +113,9 @@ abstract contract ProofGateBase is Test {
 
     /// @dev Makes every governance operation's salt unique (the same call may be proposed twice).
     uint256 internal governanceNonce;
+
+    /// @dev Agents whose nonce and loss bucket {_state} records besides the scenario's two.
+    address[] internal watchedAgents;
 
     // Roles.
     address internal guardian = address(uint160(uint256(keccak256("proofgate.test.guardian"))));
@@ -406,6 +415,37 @@ abstract contract ProofGateBase is Test {
         }
         s.agentNonce = vault.nonces(agent);
         s.otherAgentNonce = vault.nonces(otherAgent);
+        uint256 w = watchedAgents.length;
+        (s.nonces, s.bucketSpent, s.bucketUpdatedAt) = (new uint256[](w + 2), new uint256[](w + 2), new uint256[](w + 2));
+        for (uint256 i = 0; i < w + 2; ++i) {
+            address who = i == 0 ? agent : i == 1 ? otherAgent : watchedAgents[i - 2];
+            s.nonces[i] = vault.nonces(who);
+            (uint256 spent, uint64 updatedAt) = vault.lossBucket(who);
+            (s.bucketSpent[i], s.bucketUpdatedAt[i]) = (spent, updatedAt);
+        }
+    }
+
+    /// @dev Adds `who` to the agents whose nonce and loss bucket {_state} records.
+    function _watch(address who) internal {
+        watchedAgents.push(who);
+    }
+
+    /// @dev The vault's net asset value now at its feeds' prices (8-decimal feeds): the holdings' values rounded
+    ///      down less the debts' values rounded up, as the statement values them (0 when negative).
+    function _netAssetValue() internal view returns (uint256) {
+        uint256 holdingsValue;
+        uint256 debtsValue;
+        for (uint256 i = 0; i < tokens.length; ++i) {
+            IProofGateVault.AssetView memory a = vault.asset(i);
+            (, int256 answer,,,) = feeds[i].latestRoundData();
+            // casting to 'uint256' is safe because the tests' feeds answer positive prices
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 price = uint256(answer);
+            uint256 unit = 10 ** a.tokenDecimals;
+            holdingsValue += Math.mulDiv(a.holding, price, unit);
+            debtsValue += Math.mulDiv(a.debt, price, unit, Math.Rounding.Ceil);
+        }
+        return holdingsValue > debtsValue ? holdingsValue - debtsValue : 0;
     }
 
     /// @dev Fails unless the state equals `before`.
@@ -421,6 +461,11 @@ abstract contract ProofGateBase is Test {
         }
         assertEq(now_.agentNonce, before.agentNonce, "agent nonce");
         assertEq(now_.otherAgentNonce, before.otherAgentNonce, "other agent nonce");
+        for (uint256 i = 0; i < before.nonces.length; ++i) {
+            assertEq(now_.nonces[i], before.nonces[i], _at("watched agent's nonce", i));
+            assertEq(now_.bucketSpent[i], before.bucketSpent[i], _at("watched agent's bucket: spent", i));
+            assertEq(now_.bucketUpdatedAt[i], before.bucketUpdatedAt[i], _at("watched agent's bucket: updatedAt", i));
+        }
     }
 }
 
@@ -444,6 +489,48 @@ abstract contract MockVerifierBase is ProofGateBase {
             proof[j] = uint256(keccak256(abi.encode("proof", seed, j))) % SCALAR_FIELD_ORDER;
         }
         mockVerifier.accept(proof, vault.publicInputs(who, trade, deadline));
+    }
+}
+
+/// @title SlippageVerifierBase
+/// @notice {ProofGateBase} with a {SlippageVerifier} in the verifier's place: a stand-in for the circuit's price bound
+///         that accepts any proof of exactly the statements within {MAX_SLIPPAGE_BPS}, for hostile-agent tests of what
+///         the vault does with the trades the bound admits. (The circuit's own check is tested in the prover and end
+///         to end.)
+abstract contract SlippageVerifierBase is ProofGateBase {
+    /// @dev The governed bound of the scenario's risk parameters (`RiskParams::typical`).
+    uint256 internal constant MAX_SLIPPAGE_BPS = 100;
+    SlippageVerifier internal slippageVerifier;
+
+    function _deployVerifier() internal override returns (IRiskVerifier) {
+        slippageVerifier = new SlippageVerifier(8, MAX_SLIPPAGE_BPS);
+        return slippageVerifier;
+    }
+
+    /// @dev The least `amountOut` of `t` whose statement by `who` is within the bound now (a hostile agent asks for
+    ///      exactly this: the worst price the circuit admits).
+    function _minimumAtTheBound(address who, IProofGateVault.Trade memory t) internal view returns (uint256 amountOut) {
+        IProofGateVault.Trade memory probe = t;
+        probe.amountOut = 1;
+        uint256 valueIn = _valueOf(vault.publicInputs(who, probe, block.timestamp + 1), 16);
+        (, int256 answer,,,) = feeds[t.buyAsset].latestRoundData();
+        // casting to 'uint256' is safe because the tests' feeds answer positive prices
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint256 price = uint256(answer);
+        uint256 unit = 10 ** assetSpecs[t.buyAsset].decimals;
+        uint256 minValueOut = Math.mulDiv(valueIn, 10_000 - MAX_SLIPPAGE_BPS, 10_000, Math.Rounding.Ceil);
+        amountOut = Math.mulDiv(minValueOut, unit, price, Math.Rounding.Ceil);
+        while (!slippageVerifier.withinBound(valueIn, Math.mulDiv(amountOut, price, unit))) {
+            ++amountOut;
+        }
+        while (amountOut > 1 && slippageVerifier.withinBound(valueIn, Math.mulDiv(amountOut - 1, price, unit))) {
+            --amountOut;
+        }
+    }
+
+    /// @dev Value field `i` of packed public inputs.
+    function _valueOf(uint256[] memory inputs, uint256 i) internal pure returns (uint256) {
+        return (inputs[i / 4] >> (63 * (i % 4))) & ((1 << 63) - 1);
     }
 }
 
