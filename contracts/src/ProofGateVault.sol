@@ -152,8 +152,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     bool public paused;
     /// @notice Who may pause the vault (besides governance).
     address public guardian;
-    /// @dev Agents' state words (nonce, loss bucket; see {_NONCE_MASK}).
-    mapping(address agent => uint256 word) private _agentStates;
+    /// @dev Agents' state words (nonce, loss bucket; see {_NONCE_MASK}). Internal for the tests' gas harness.
+    mapping(address agent => uint256 word) internal _agentStates;
 
     /// @dev Accounted holdings in token units, two assets per storage slot.
     uint128[MAX_ASSETS] private _holdings;
@@ -853,7 +853,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     ///      shortfall needs `spent + shortfall <= capacity`, else {LossBudgetExceeded}. A trade without a shortfall
     ///      is never refused here (it only refills the bucket). No arithmetic overflows: the net asset value is below
     ///      2^67, the budget at most 10^4, the elapsed time below 2^64, and `spent` at most a capacity.
-    function _chargeLoss(uint256 state, Valuation memory v, uint256 received) private returns (uint256 shortfall) {
+    ///      Internal (not private) for the tests' gas harness.
+    function _chargeLoss(uint256 state, Valuation memory v, uint256 received) internal returns (uint256 shortfall) {
         uint256 valueReceived;
         uint256 capacity;
         uint256 spent;
@@ -884,8 +885,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             }
             spent += shortfall;
         }
-        _agentStates[msg.sender] =
-            (state & _NONCE_MASK) | (spent << _SPENT_SHIFT) | (block.timestamp << _UPDATED_SHIFT);
+        _agentStates[msg.sender] = (state & _NONCE_MASK) | (spent << _SPENT_SHIFT) | (block.timestamp << _UPDATED_SHIFT);
     }
 
     /// @dev Emits {TradeExecuted}, in assembly: the statement hash `keccak256(abi.encode(inputs))` is taken over a

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {ProofGateVault} from "../src/ProofGateVault.sol";
 import {IProofGateVault, IVaultErrors, IVaultEvents} from "../src/interfaces/IProofGateVault.sol";
 import {RealVerifierBase} from "./utils/ProofGateBase.sol";
+import {ProofGateVaultHarness} from "./utils/ProofGateVaultHarness.sol";
 import {Vm} from "./utils/Vm.sol";
+import {console} from "./utils/console.sol";
 
 /// @notice The headline tests: the GENERATED verifier (src/verifier/RiskVerifier.sol) and REAL proofs from the Rust
 ///         prover (test/fixtures/proofs.json, made from test/fixtures/scenario.json by scripts/regen-fixtures), on
@@ -108,9 +113,8 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
             assertEq(logs[i].topics[1], bytes32(uint256(uint160(agent))), "event: agent");
             assertEq(logs[i].topics[2], bytes32(nonce), "event: nonce");
             assertEq(logs[i].topics[3], keccak256(abi.encode(provenInputs)), "event: statement hash = the proof's");
-            (uint256 model, uint8 s, uint8 b, uint256 amountIn, uint256 amountOut,,, uint256 got,) = abi.decode(
-                logs[i].data, (uint256, uint8, uint8, uint256, uint256, uint256, uint256, uint256, uint256)
-            );
+            (uint256 model, uint8 s, uint8 b, uint256 amountIn, uint256 amountOut,,, uint256 got,) =
+                abi.decode(logs[i].data, (uint256, uint8, uint8, uint256, uint256, uint256, uint256, uint256, uint256));
             assertEq(model, modelCommitment, "event: model");
             assertEq(uint256(s), t.sellAsset, "event: sell");
             assertEq(uint256(b), t.buyAsset, "event: buy");
@@ -213,6 +217,77 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         _executeFixtureTrade(LATER);
     }
 
+    /// @dev The first trade's parts, each measured on its own from cold state with gasleft() deltas and printed
+    ///      (`forge test --match-test test_Gas_Breakdown -vv`); the whole transaction is the gas report's max row of
+    ///      `executeTrade` (test_Gas_GatedTrade_FirstTradeOfTheAgent). Parts: verification (the generated verifier
+    ///      on the statement: 4 pairings, 8 scalar multiplications); valuation (the vault's statement: the asset
+    ///      table, the registry's tradingStatus, 8 feeds, the packing; measured through `publicInputs`, so with an
+    ///      external call and the ABI encoding of its return the trade does not pay); loss budget (valuing what was
+    ///      received, the shortfall, the refill, the check and the bucket's write into the already-written nonce
+    ///      slot; on a harness); swap (the vault's four balance reads, its transfer to the pair, the venue's quote
+    ///      and the pair's swap).
+    function test_Gas_Breakdown_FirstTrade() public {
+        ProofCase memory c = _proofCase(FIRST);
+        IProofGateVault.Trade memory t = _tradeSpec(FIRST).trade;
+
+        uint256 g = gasleft();
+        bool valid = verifier.isValidProof(c.proof, c.publicInputs);
+        uint256 verification = g - gasleft();
+        assertTrue(valid, "the fixture proof verifies");
+
+        g = gasleft();
+        uint256[] memory inputs = vault.publicInputs(agent, t, deadline);
+        uint256 valuation = g - gasleft();
+
+        uint256 received = venue.quote(tokens[t.sellAsset], tokens[t.buyAsset], t.amountIn);
+        ProofGateVaultHarness harness = new ProofGateVaultHarness(address(timelock), registry, verifier, 8);
+        (uint256 lossBudget, uint256 shortfall) = harness.measureChargeLoss(_valuation(inputs), received);
+        assertTrue(shortfall > 0, "a real shortfall was charged");
+
+        address pair = venue.inputRecipient(tokens[t.sellAsset], tokens[t.buyAsset]);
+        vm.startPrank(address(vault));
+        g = gasleft();
+        tokens[t.sellAsset].balanceOf(address(vault));
+        tokens[t.buyAsset].balanceOf(address(vault));
+        tokens[t.sellAsset].transfer(pair, t.amountIn);
+        venue.swap(tokens[t.sellAsset], tokens[t.buyAsset], t.amountIn, t.amountOut, address(vault));
+        tokens[t.sellAsset].balanceOf(address(vault));
+        tokens[t.buyAsset].balanceOf(address(vault));
+        uint256 swap = g - gasleft();
+        vm.stopPrank();
+
+        console.log("gas breakdown, first trade: verification", verification);
+        console.log("gas breakdown, first trade: valuation (statement, via publicInputs)", valuation);
+        console.log("gas breakdown, first trade: loss budget", lossBudget);
+        console.log("gas breakdown, first trade: swap (balances, transfer, venue, pair)", swap);
+        // Loose bounds, so that a regression in one part shows here and not only in the total.
+        assertTrue(verification < 260_000, "verification");
+        assertTrue(valuation < 110_000, "valuation");
+        assertTrue(lossBudget < 3_000, "loss budget");
+        assertTrue(swap < 110_000, "swap");
+    }
+
+    /// @dev The vault's valuation of the FIRST trade for the harness, from its public inputs and the scenario.
+    function _valuation(uint256[] memory inputs) internal view returns (ProofGateVault.Valuation memory v) {
+        uint256 nav;
+        for (uint256 k = 0; k < 8; ++k) {
+            nav += _valueField(inputs, k);
+        }
+        for (uint256 k = 0; k < 8; ++k) {
+            nav -= _valueField(inputs, 8 + k);
+        }
+        v.netAssetValue = nav;
+        v.valueIn = _valueField(inputs, 16);
+        v.valueOut = _valueField(inputs, 17);
+        // USDC: 6 token decimals and 8 feed decimals, so value = amount · price / 10^6.
+        (v.buyPrice, v.buyDivisor, v.buyMultiplier) = (uint256(assetSpecs[1].price), 1e6, 1);
+        (v.lossBudgetBps, v.lossWindow) = (LOSS_BUDGET_BPS, LOSS_WINDOW);
+    }
+
+    function _valueField(uint256[] memory inputs, uint256 i) internal pure returns (uint256) {
+        return (inputs[i / 4] >> (63 * (i % 4))) & ((1 << 63) - 1);
+    }
+
     /// @dev Submits the scenario trade `name` with its fixture proof, and nothing else (a clean gas measurement).
     function _executeFixtureTrade(string memory name) internal {
         ProofCase memory c = _proofCase(name);
@@ -287,7 +362,9 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         _assertRefused(agent, t, c.proof, _invalidProof());
         // Bound to the other model, which is not certified: refused before the proof is even checked.
         _govern(abi.encodeCall(registry.certifyModel, (uncertifiedModelCommitment, _modelMetadata("rogue"))));
-        _govern(abi.encodeCall(registry.rebindAgent, (address(vault), agent, uncertifiedModelCommitment, paramsCommitment)));
+        _govern(
+            abi.encodeCall(registry.rebindAgent, (address(vault), agent, uncertifiedModelCommitment, paramsCommitment))
+        );
         _govern(abi.encodeCall(registry.decertifyModel, (uncertifiedModelCommitment)));
         _assertRefused(
             agent,
@@ -315,6 +392,26 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
         string memory name = bytes(_caseKey("limit_breaking")).length != 0 ? "limit_breaking" : FIRST;
         uint256[8] memory proof = _proofCase(name).proof;
         _assertRefused(agent, refused, proof, _invalidProof());
+    }
+
+    /// @dev (d) With the prover's real proof: the agent's honest proof of THIS vault's state (the fixture FIRST, bound
+    ///      to this vault) is refused once the agent is certified only for another vault A sharing the registry and
+    ///      the verifier: AgentNotRegistered(agent), before the proof is looked at, with nothing changed.
+    function test_RevertExecute_WhenAgentIsCertifiedOnlyForAnotherVault_WithTheRealProof() public {
+        ProofCase memory c = _proofCase(FIRST);
+        IProofGateVault.Trade memory t = _tradeSpec(FIRST).trade;
+        assertTrue(verifier.isValidProof(c.proof, c.publicInputs), "a genuine proof");
+        assertEq(c.publicInputs[5], _bindingOf(address(vault)), "bound to this vault");
+        ProofGateVault vaultA = new ProofGateVault(address(this), address(timelock), guardian, registry, verifier, 8);
+        _govern(abi.encodeCall(registry.removeAgent, (address(vault), agent)));
+        _govern(abi.encodeCall(registry.registerAgent, (address(vaultA), agent, modelCommitment, paramsCommitment)));
+        _govern(abi.encodeCall(registry.setLossBudget, (address(vaultA), agent, LOSS_BUDGET_BPS, LOSS_WINDOW)));
+        _assertRefused(agent, t, c.proof, abi.encodeWithSelector(IVaultErrors.AgentNotRegistered.selector, agent));
+    }
+
+    /// @dev The binding of FIRST (agent, `target`, this chain, nonce 0, the scenario's deadline).
+    function _bindingOf(address target) internal view returns (uint256) {
+        return uint256(keccak256(abi.encode(agent, target, block.chainid, uint256(0), deadline))) & ((1 << 253) - 1);
     }
 
     // ---------------------------------------------------------------- damaged proofs

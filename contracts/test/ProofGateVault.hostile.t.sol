@@ -29,8 +29,14 @@ contract ProofGateVaultHostileTest is SlippageVerifierBase {
         _setUpSystem();
         hostile = new HostileAgent(vault);
         vm.label(address(hostile), "HostileAgent");
-        _govern(abi.encodeCall(registry.registerAgent, (address(vault), address(hostile), modelCommitment, paramsCommitment)));
-        _govern(abi.encodeCall(registry.setLossBudget, (address(vault), address(hostile), LOSS_BUDGET_BPS, LOSS_WINDOW)));
+        _govern(
+            abi.encodeCall(
+                registry.registerAgent, (address(vault), address(hostile), modelCommitment, paramsCommitment)
+            )
+        );
+        _govern(
+            abi.encodeCall(registry.setLossBudget, (address(vault), address(hostile), LOSS_BUDGET_BPS, LOSS_WINDOW))
+        );
         _watch(address(hostile));
     }
 
@@ -87,7 +93,11 @@ contract ProofGateVaultHostileTest is SlippageVerifierBase {
     }
 
     /// @dev A sandwich of `t` pushing `push` WETH, flash-borrowed from the LINK/WETH pair (pair 2).
-    function _sandwich(IProofGateVault.Trade memory t, uint256 push) internal view returns (HostileAgent.Sandwich memory) {
+    function _sandwich(IProofGateVault.Trade memory t, uint256 push)
+        internal
+        view
+        returns (HostileAgent.Sandwich memory)
+    {
         return HostileAgent.Sandwich({
             lender: pairs[2],
             target: pairs[0],
@@ -114,7 +124,9 @@ contract ProofGateVaultHostileTest is SlippageVerifierBase {
         assertTrue(victimOut < t.amountOut, "the push breaks the minimum");
         tokens[0].mint(address(hostile), 10e18); // for the flash swap's fee
         State memory before = _state();
-        vm.expectRevert(abi.encodeWithSelector(IUniswapV2VenueErrors.InsufficientOutput.selector, victimOut, t.amountOut));
+        vm.expectRevert(
+            abi.encodeWithSelector(IUniswapV2VenueErrors.InsufficientOutput.selector, victimOut, t.amountOut)
+        );
         hostile.sandwich(_sandwich(t, push));
         _assertUnchanged(before);
     }
@@ -142,7 +154,10 @@ contract ProofGateVaultHostileTest is SlippageVerifierBase {
         console.log("sandwich: pushed WETH (1e18)", push);
         console.log("sandwich: vault loss at oracle prices (USD 1e8)", loss);
         console.log("sandwich: slippage bound on it (USD 1e8)", valueIn * MAX_SLIPPAGE_BPS / 10_000);
-        console.log("sandwich: attacker gain at oracle prices (USD 1e8, 0 if none)", hostileAfter > hostileBefore ? hostileAfter - hostileBefore : 0);
+        console.log(
+            "sandwich: attacker gain at oracle prices (USD 1e8, 0 if none)",
+            hostileAfter > hostileBefore ? hostileAfter - hostileBefore : 0
+        );
     }
 
     // ---------------------------------------------------------------- (c) churning at the bound

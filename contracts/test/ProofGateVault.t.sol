@@ -861,7 +861,8 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
     }
 
     function test_AddAsset_RegistersInOrderAndRefusesDuplicatesAndExtras() public {
-        ProofGateVault two = new ProofGateVault(address(this), address(this), guardian, registry, new MockVerifier(5), 2);
+        ProofGateVault two =
+            new ProofGateVault(address(this), address(this), guardian, registry, new MockVerifier(5), 2);
         vm.expectEmit(true, true, true, true, address(two));
         emit AssetAdded(0, address(tokens[0]), address(feeds[0]), 3600, 18, 8);
         assertEq(two.addAsset(tokens[0], feeds[0], 3600), 0, "index 0");

@@ -568,7 +568,8 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
     ///      and a vault whose asset count is not the attestor's is refused.
     function test_RevertAttest_WhenAgentIsRegisteredOnlyForAnotherVault_OrTheVaultsAssetCountDiffers() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
-        ProofGateVault other = new ProofGateVault(address(this), address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
+        ProofGateVault other =
+            new ProofGateVault(address(this), address(this), guardian, vault.REGISTRY(), vault.VERIFIER(), N);
         vm.expectRevert(
             abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(other), agent)
         );
@@ -576,8 +577,9 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         attestor.attestSolvency(address(other), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         assertEq(uint256(attestor.attestation(address(other)).epoch), 0, "nothing recorded for the other vault");
 
-        ProofGateVault small =
-            new ProofGateVault(address(this), address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2);
+        ProofGateVault small = new ProofGateVault(
+            address(this), address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2
+        );
         registry.registerAgent(address(small), agent, MODEL, PARAMS);
         vm.expectRevert(
             abi.encodeWithSelector(ISolvencyAttestorErrors.VaultAssetCountMismatch.selector, address(small), 2, N)

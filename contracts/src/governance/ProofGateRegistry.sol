@@ -54,8 +54,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     uint256 private constant BUDGET_SHIFT = 80;
     uint256 private constant WINDOW_SHIFT = 96;
     /// @dev The loss-budget bits of an agent word, kept when it is rebound.
-    uint256 private constant BUDGET_BITS = (uint256(type(uint16).max) << BUDGET_SHIFT)
-        | (uint256(type(uint32).max) << WINDOW_SHIFT);
+    uint256 private constant BUDGET_BITS =
+        (uint256(type(uint16).max) << BUDGET_SHIFT) | (uint256(type(uint32).max) << WINDOW_SHIFT);
     /// @dev A vault word's layout: solvency-required flag in bit 0, reserve-asset mask in bits 16-31, attestation
     ///      fresh until (seconds) in bits 64-127.
     uint256 private constant SOLVENCY_REQUIRED_FLAG = 1;
@@ -209,8 +209,7 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     function setLossBudget(address vault, address agent, uint16 budgetBps, uint32 window) external onlyOwner {
         if (budgetBps > BPS || window == 0) revert InvalidLossBudget(budgetBps, window);
         uint256 word = _registered(vault, agent) & ~BUDGET_BITS;
-        _agents[vault][agent] =
-            word | (uint256(budgetBps) << BUDGET_SHIFT) | (uint256(window) << WINDOW_SHIFT);
+        _agents[vault][agent] = word | (uint256(budgetBps) << BUDGET_SHIFT) | (uint256(window) << WINDOW_SHIFT);
         emit LossBudgetSet(vault, agent, budgetBps, window);
     }
 

@@ -116,7 +116,9 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         uint64 maxAge,
         IProofGateRegistry registry
     ) Ownable(initialOwner) {
-        if (address(verifier) == address(0) || address(registry) == address(0)) revert ZeroAddress();
+        if (address(verifier) == address(0) || address(registry) == address(0)) {
+            revert ZeroAddress();
+        }
         if (assetCount == 0 || assetCount > MAX_ASSETS) revert UnsupportedAssetCount(assetCount);
         uint256 layoutInputs = inputCount(assetCount);
         uint256 verifierInputs = verifier.PUBLIC_INPUT_COUNT();

@@ -53,8 +53,7 @@ library AssetTable {
     /// @notice Deploys a table of `header_` and `entries_` as a data contract.
     /// @return pointer The data contract's address.
     function store(Header memory header_, Entry[] memory entries_) internal returns (address pointer) {
-        bytes memory data =
-            abi.encodePacked(bytes1(0x00), header_.venue, header_.sequencerFeed, header_.gracePeriod);
+        bytes memory data = abi.encodePacked(bytes1(0x00), header_.venue, header_.sequencerFeed, header_.gracePeriod);
         for (uint256 i = 0; i < entries_.length; ++i) {
             Entry memory e = entries_[i];
             data = abi.encodePacked(data, e.token, e.feed, e.heartbeat, e.tokenDecimals, e.feedDecimals, e.debt);

@@ -25,6 +25,5 @@ interface IVenue {
     /// @param amountIn The amount paid in, in `tokenIn` units.
     /// @param minAmountOut The least acceptable output, in `tokenOut` units.
     /// @param recipient Who receives `tokenOut`.
-    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 minAmountOut, address recipient)
-        external;
+    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 minAmountOut, address recipient) external;
 }

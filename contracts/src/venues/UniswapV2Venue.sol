@@ -89,9 +89,7 @@ contract UniswapV2Venue is IVenue, IUniswapV2VenueErrors {
     ///      {InputNotPaid}): a donation sitting in the pair goes to the recipient too, so nothing stays behind. On
     ///      every gated trade, so the pair's calls are made in assembly, without the ABI coder: each bubbles up the
     ///      pair's or token's revert data, and a reply too short to decode reverts with {MalformedReturnData}.
-    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 minAmountOut, address recipient)
-        external
-    {
+    function swap(IERC20 tokenIn, IERC20 tokenOut, uint256 amountIn, uint256 minAmountOut, address recipient) external {
         if (msg.sender != VAULT) revert UnauthorizedCaller(msg.sender);
         IUniswapV2Pair pair = _pair(tokenIn, tokenOut);
         bool inIsToken0 = address(tokenIn) < address(tokenOut);

@@ -3,9 +3,12 @@ pragma solidity 0.8.30;
 
 import {ProofGateVault} from "../../src/ProofGateVault.sol";
 import {PriceFeed} from "../../src/feeds/PriceFeed.sol";
-import {IProofGateVault} from "../../src/interfaces/IProofGateVault.sol";
+import {ProofGateRegistry} from "../../src/governance/ProofGateRegistry.sol";
+import {IProofGateVault, IVaultEvents} from "../../src/interfaces/IProofGateVault.sol";
+import {UniswapV2Venue} from "../../src/venues/UniswapV2Venue.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
-import {RealVerifierBase} from "../utils/ProofGateBase.sol";
+import {MockVerifier} from "../mocks/MockVerifier.sol";
+import {MockVerifierBase, RealVerifierBase} from "../utils/ProofGateBase.sol";
 import {VM_ADDRESS, Vm} from "../utils/Vm.sol";
 
 /// @notice Drives the vault with everything but a valid proof of the exact trade: agents (and strangers) submitting
@@ -220,5 +223,246 @@ contract VaultInvariantTest is RealVerifierBase {
         assertEq(vault.nonces(agent), 0, "agent nonce");
         assertEq(vault.nonces(otherAgent), 0, "other agent nonce");
         assertEq(handler.executed(), 0, "trades executed");
+    }
+}
+
+/// @notice Drives the vault with trades that PASS (a mock verifier that accepts every proof, so the loss budget is
+///         the only economic bound) on the real Uniswap V2 venue, by both agents, at any price from the pool's quote
+///         down to 10 % below it, while the owner deposits and withdraws, anyone donates, prices move, time passes,
+///         the guardian zeroes budgets and governance sets them and syncs holdings. It records, for each agent, the
+///         bucket's capacity at the time of its last charge (a trade with a shortfall).
+contract TradingHandler {
+    Vm internal constant vm = Vm(VM_ADDRESS);
+    uint256 internal constant BPS = 10_000;
+
+    ProofGateVault internal immutable vault;
+    UniswapV2Venue internal immutable venue;
+    ProofGateRegistry internal immutable registry;
+    address internal immutable owner;
+    address internal immutable governance;
+    address internal immutable guardian;
+    address[2] internal agents;
+    MockERC20[] internal tokens;
+    PriceFeed[] internal feeds;
+    uint8[2][] internal pairAssets;
+
+    /// @notice The capacity of each agent's bucket when its last shortfall was charged.
+    mapping(address agent => uint256) public capacityAtLastCharge;
+    /// @notice Trades that went through, and those that charged a shortfall.
+    uint256 public executed;
+    uint256 public charged;
+
+    constructor(
+        ProofGateVault vault_,
+        UniswapV2Venue venue_,
+        ProofGateRegistry registry_,
+        address[5] memory roles, // owner, governance, guardian, agent, other agent
+        MockERC20[] memory tokens_,
+        PriceFeed[] memory feeds_,
+        uint8[2][] memory pairAssets_
+    ) {
+        (vault, venue, registry) = (vault_, venue_, registry_);
+        (owner, governance, guardian) = (roles[0], roles[1], roles[2]);
+        agents = [roles[3], roles[4]];
+        for (uint256 i = 0; i < tokens_.length; ++i) {
+            tokens.push(tokens_[i]);
+            feeds.push(feeds_[i]);
+        }
+        for (uint256 i = 0; i < pairAssets_.length; ++i) {
+            pairAssets.push(pairAssets_[i]);
+        }
+    }
+
+    /// @notice The agents (for the invariants).
+    function agent(uint256 i) external view returns (address) {
+        return agents[i];
+    }
+
+    /// @notice A trade on one of the pools, at the quote or up to 10 % below it, which the vault executes when the
+    ///         agent's loss budget allows.
+    function trade(uint256 who, uint256 pairSeed, bool forward, uint256 amountSeed, uint256 discountSeed) external {
+        address agent_ = agents[who % 2];
+        uint8[2] memory p = pairAssets[pairSeed % pairAssets.length];
+        (uint8 sell, uint8 buy) = forward ? (p[0], p[1]) : (p[1], p[0]);
+        uint256 holding = vault.asset(sell).holding;
+        if (holding < 4) return;
+        uint256 amountIn = amountSeed % (holding / 4) + 1;
+        uint256 quote = venue.quote(tokens[sell], tokens[buy], amountIn);
+        if (quote == 0) return;
+        uint256 amountOut = quote - quote * (discountSeed % 1001) / BPS;
+        if (amountOut == 0) amountOut = 1;
+        _refreshFeeds();
+        IProofGateVault.Trade memory t = IProofGateVault.Trade(sell, buy, amountIn, amountOut);
+        uint256 deadline = block.timestamp + 60;
+        uint256 capacity;
+        try vault.publicInputs(agent_, t, deadline) returns (uint256[] memory inputs) {
+            capacity = _capacity(agent_, inputs);
+        } catch {
+            return;
+        }
+        uint256[8] memory proof;
+        vm.recordLogs();
+        vm.prank(agent_);
+        try vault.executeTrade(t, deadline, proof) {
+            ++executed;
+            uint256 shortfall = _shortfall(vm.getRecordedLogs());
+            if (shortfall != 0) {
+                ++charged;
+                capacityAtLastCharge[agent_] = capacity;
+            }
+        } catch {}
+    }
+
+    /// @notice The owner deposits.
+    function deposit(uint256 asset, uint256 amount) external {
+        asset %= tokens.length;
+        amount = amount % 1e21 + 1;
+        tokens[asset].mint(owner, amount);
+        vm.startPrank(owner);
+        tokens[asset].approve(address(vault), amount);
+        vault.deposit(asset, amount);
+        vm.stopPrank();
+    }
+
+    /// @notice The owner withdraws part of a holding.
+    function withdraw(uint256 asset, uint256 amount) external {
+        asset %= tokens.length;
+        uint256 holding = vault.asset(asset).holding;
+        if (holding == 0) return;
+        vm.prank(owner);
+        vault.withdraw(asset, amount % holding + 1, owner);
+    }
+
+    /// @notice Anyone sends tokens to the vault directly.
+    function donate(uint256 asset, uint256 amount) external {
+        asset %= tokens.length;
+        tokens[asset].mint(address(vault), amount % 1e21 + 1);
+    }
+
+    /// @notice Governance adopts an asset's balance as its holding.
+    function syncHolding(uint256 asset) external {
+        vm.prank(governance);
+        vault.syncHolding(asset % tokens.length);
+    }
+
+    /// @notice A feed moves (by up to ±10 %).
+    function movePrice(uint256 asset, uint256 bps) external {
+        asset %= feeds.length;
+        (, int256 answer,,,) = feeds[asset].latestRoundData();
+        // casting to 'int256' is safe because bps % 2001 < 2001
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int256 change = answer * (int256(bps % 2001) - 1000) / 10_000;
+        vm.prank(owner);
+        feeds[asset].submit(answer + change);
+    }
+
+    /// @notice Time passes (up to 6 hours).
+    function warp(uint256 secondsLater) external {
+        vm.warp(block.timestamp + secondsLater % 6 hours);
+    }
+
+    /// @notice The guardian zeroes an agent's budget.
+    function revokeBudget(uint256 who) external {
+        vm.prank(guardian);
+        registry.revokeLossBudget(address(vault), agents[who % 2]);
+    }
+
+    /// @notice Governance sets an agent's budget (up to 5 % of NAV, a window of an hour to two days).
+    function setBudget(uint256 who, uint16 budgetBps, uint32 window) external {
+        vm.prank(governance);
+        registry.setLossBudget(address(vault), agents[who % 2], budgetBps % 501, window % 2 days + 1 hours);
+    }
+
+    /// @dev Every feed re-submits its answer now (trades need fresh prices; time passes in the handler).
+    function _refreshFeeds() internal {
+        for (uint256 i = 0; i < feeds.length; ++i) {
+            (, int256 answer,,,) = feeds[i].latestRoundData();
+            vm.prank(owner);
+            feeds[i].submit(answer);
+        }
+    }
+
+    /// @dev The bucket's capacity for the statement `inputs`: NAV · the agent's budget / 10^4.
+    function _capacity(address agent_, uint256[] memory inputs) internal view returns (uint256) {
+        uint256 holdings;
+        uint256 debts;
+        for (uint256 k = 0; k < tokens.length; ++k) {
+            holdings += _field(inputs, k);
+            debts += _field(inputs, tokens.length + k);
+        }
+        (,,,,,,, uint16 budgetBps,) = registry.tradingStatus(address(vault), agent_);
+        return (holdings > debts ? holdings - debts : 0) * budgetBps / BPS;
+    }
+
+    /// @dev The shortfall of the vault's TradeExecuted in `logs` (its last data word).
+    function _shortfall(Vm.Log[] memory logs) internal view returns (uint256 shortfall) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter == address(vault) && logs[i].topics[0] == IVaultEvents.TradeExecuted.selector) {
+                (,,,,,,,, shortfall) = abi.decode(
+                    logs[i].data, (uint256, uint8, uint8, uint256, uint256, uint256, uint256, uint256, uint256)
+                );
+            }
+        }
+    }
+
+    function _field(uint256[] memory inputs, uint256 i) internal pure returns (uint256) {
+        return (inputs[i / 4] >> (63 * (i % 4))) & ((1 << 63) - 1);
+    }
+}
+
+/// @notice With trades that pass (mock verifier accepting every proof; the real Uniswap V2 venue), after every call:
+///         for each asset the accounted holding is at most the tokens the vault owns, and no agent's loss bucket is
+///         overdrawn (spent <= the capacity at the time of its last charge).
+contract VaultTradingInvariantTest is MockVerifierBase {
+    TradingHandler internal handler;
+
+    function setUp() public {
+        _setUpSystem();
+        mockVerifier.setMode(MockVerifier.Mode.AcceptAll);
+        uint8[2][] memory pairAssets = new uint8[2][](pairSpecs.length);
+        for (uint256 i = 0; i < pairSpecs.length; ++i) {
+            pairAssets[i] = [pairSpecs[i].a, pairSpecs[i].b];
+        }
+        handler = new TradingHandler(
+            vault,
+            venue,
+            registry,
+            [address(this), address(timelock), guardian, agent, otherAgent],
+            tokens,
+            feeds,
+            pairAssets
+        );
+    }
+
+    /// @notice Forge's invariant fuzzer calls only the handler.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// @dev The handler's trades do execute and charge (so the invariants are not true merely because nothing
+    ///      trades), and a trade breaking the budget is refused.
+    function test_Handler_ExecutesAndChargesTrades() public {
+        for (uint256 i = 0; i < 6; ++i) {
+            handler.trade(i, i, i % 2 == 0, 1e18 + i, 500);
+        }
+        assertTrue(handler.executed() >= 3, "trades executed");
+        assertTrue(handler.charged() >= 3, "shortfalls charged");
+        invariant_HoldingNeverExceedsTheVaultsBalance();
+        invariant_LossBucketNeverOverdrawn();
+    }
+
+    function invariant_HoldingNeverExceedsTheVaultsBalance() public view {
+        for (uint256 k = 0; k < tokens.length; ++k) {
+            assertTrue(vault.asset(k).holding <= tokens[k].balanceOf(address(vault)), _at("holding <= balance", k));
+        }
+    }
+
+    function invariant_LossBucketNeverOverdrawn() public view {
+        for (uint256 i = 0; i < 2; ++i) {
+            address who = handler.agent(i);
+            (uint256 spent,) = vault.lossBucket(who);
+            assertTrue(spent <= handler.capacityAtLastCharge(who), "spent <= capacity at the last charge");
+        }
     }
 }

@@ -74,10 +74,7 @@ contract HostileAgent is IUniswapV2Callee {
     }
 
     /// @dev Sells `amountIn` of `tokenIn` (held by this contract) into `pair` for all it gives of its other token.
-    function _swapAll(IUniswapV2Pair pair, IERC20 tokenIn, uint256 amountIn)
-        private
-        returns (uint256 amountOut)
-    {
+    function _swapAll(IUniswapV2Pair pair, IERC20 tokenIn, uint256 amountIn) private returns (uint256 amountOut) {
         (uint256 r0, uint256 r1,) = pair.getReserves();
         bool inIs0 = pair.token0() == address(tokenIn);
         (uint256 reserveIn, uint256 reserveOut) = inIs0 ? (r0, r1) : (r1, r0);

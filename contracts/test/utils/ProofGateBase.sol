@@ -222,7 +222,7 @@ abstract contract ProofGateBase is Test {
         uint256 k = 0;
         for (uint256 i = 0; i < n; ++i) {
             (targets[k], payloads[k]) =
-                (address(vault), abi.encodeCall(vault.addAsset, (tokens[i], feeds[i], HEARTBEAT)));
+            (address(vault), abi.encodeCall(vault.addAsset, (tokens[i], feeds[i], HEARTBEAT)));
             ++k;
         }
         (targets[k], payloads[k]) = (address(vault), abi.encodeCall(vault.setVenue, (venue)));
@@ -416,7 +416,8 @@ abstract contract ProofGateBase is Test {
         s.agentNonce = vault.nonces(agent);
         s.otherAgentNonce = vault.nonces(otherAgent);
         uint256 w = watchedAgents.length;
-        (s.nonces, s.bucketSpent, s.bucketUpdatedAt) = (new uint256[](w + 2), new uint256[](w + 2), new uint256[](w + 2));
+        (s.nonces, s.bucketSpent, s.bucketUpdatedAt) =
+        (new uint256[](w + 2), new uint256[](w + 2), new uint256[](w + 2));
         for (uint256 i = 0; i < w + 2; ++i) {
             address who = i == 0 ? agent : i == 1 ? otherAgent : watchedAgents[i - 2];
             s.nonces[i] = vault.nonces(who);
