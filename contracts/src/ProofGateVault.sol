@@ -213,17 +213,19 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     // ---------------------------------------------------------------- trading
 
     /// @inheritdoc IProofGateVault
-    /// @dev Order: deadline; the caller's nonce is consumed before any external call; the statement is computed
-    ///      (registry binding and certification, every feed; see the contract's notes on values and rounding);
-    ///      the proof is checked (any failure is {InvalidProof}); `amountIn` is paid to the venue, which swaps it
-    ///      for what the pool gives, at least `amountOut` (the vault's sell balance must fall by exactly `amountIn`
-    ///      and its buy balance rise by at least `amountOut`; it credits what it received). Any failure reverts
-    ///      everything, the nonce included.
+    /// @dev Order: pause, deadline; the caller's nonce is consumed before any external call; the statement is
+    ///      computed (sequencer, the registry's binding for this vault and certification, every feed; see the
+    ///      contract's notes on values and rounding); the proof is checked (any failure is {InvalidProof});
+    ///      `amountIn` is paid to the venue, which swaps it for what the pool gives, at least `amountOut` (the
+    ///      vault's sell balance must fall by exactly `amountIn` and its buy balance rise by at least `amountOut`; it
+    ///      credits what it received); the shortfall is charged to the agent's loss bucket ({LossBudgetExceeded}).
+    ///      Any failure reverts everything, the nonce and the bucket included.
     function executeTrade(Trade calldata trade, uint256 deadline, uint256[8] calldata proof) external nonReentrant {
         (address pointer, uint256 registered, bool isPaused) = _configuration();
         if (isPaused) revert EnforcedPause();
         _checkDeadline(deadline);
-        // The nonce is consumed first (the same slot is written again, warm, with the loss bucket).
+        // The nonce is consumed first (the same slot is written again, warm, with the loss bucket). It cannot carry
+        // into the bucket's bits: 2^64 trades of one agent cannot happen.
         uint256 state = _agentStates[msg.sender];
         uint256 nonce = state & _NONCE_MASK;
         _agentStates[msg.sender] = ++state;
@@ -238,8 +240,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
 
     /// @inheritdoc IProofGateVault
     /// @dev Uses `agent`'s current nonce; reverts with the errors {executeTrade} would for the statement
-    ///      (unregistered or paused agent, uncertified commitments, bad trade, bad prices), but not for the
-    ///      deadline or the pause.
+    ///      (sequencer, agent not registered for this vault or paused, uncertified commitments, solvency gate, bad
+    ///      trade, bad prices), but not for the deadline or the pause.
     function publicInputs(address agent, Trade calldata trade, uint256 deadline)
         external
         view
@@ -250,7 +252,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
 
     /// @inheritdoc IProofGateVault
     /// @dev Reverts with the error {executeTrade} would revert with before its proof check (pause, deadline,
-    ///      venue, agent, commitments, trade, prices); otherwise returns whether the verifier accepts the proof.
+    ///      venue, sequencer, agent, commitments, solvency gate, trade, prices); otherwise returns whether the
+    ///      verifier accepts the proof. What follows the proof (the venue's output, the loss budget) is not checked.
     function checkTrade(address agent, Trade calldata trade, uint256 deadline, uint256[8] calldata proof)
         external
         view

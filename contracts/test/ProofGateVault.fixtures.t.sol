@@ -198,11 +198,12 @@ contract ProofGateVaultFixturesTest is RealVerifierBase, IVaultEvents {
     }
 
     // The whole gated trade's gas (transaction base and calldata, proof verification, 8 oracle reads, registry,
-    // Uniswap V2 swap, bookkeeping) is read from `forge test --match-test test_Gas --gas-report` (row
+    // Uniswap V2 swap, loss budget, bookkeeping) is read from `forge test --match-test test_Gas --gas-report` (row
     // `executeTrade` of ProofGateVault; the report runs every call as its own transaction). The first test makes one
     // call (the agent's FIRST trade: the report's max), the second two (FIRST, then the LATER one: the report's min).
-    // They differ by the nonce write: the first trade's nonce slot goes from zero to nonzero, 17,100 gas more than
-    // any later trade (EIP-2200/2929: 22,100 for a cold zero-to-nonzero SSTORE, 5,000 for nonzero to nonzero).
+    // They differ by the agent's state slot (nonce and loss bucket, written twice per trade, the second time warm):
+    // the first trade's goes from zero to nonzero, 17,100 gas more than any later trade (EIP-2200/2929: 22,100 for a
+    // cold zero-to-nonzero SSTORE, 5,000 for nonzero to nonzero). test_Gas_Breakdown_FirstTrade prints the parts.
 
     function test_Gas_GatedTrade_FirstTradeOfTheAgent() public {
         _executeFixtureTrade(FIRST);
