@@ -15,6 +15,7 @@ pub mod chain;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod demo_keeper;
 pub mod demo_solvency;
 pub mod deploy;
 mod error;

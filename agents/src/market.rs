@@ -62,8 +62,9 @@ impl LossBudgetState {
     pub fn available(&self, nav: u128, timestamp: u64) -> u128 {
         let capacity = nav.saturating_mul(u128::from(self.budget_bps)) / 10_000;
         let elapsed = u128::from(timestamp.saturating_sub(self.updated_at));
+        // A window of 0 never refills (the vault's rule).
         let refill = match self.window_s {
-            0 => capacity,
+            0 => 0,
             window => capacity.saturating_mul(elapsed) / u128::from(window),
         };
         capacity.saturating_sub(self.spent.saturating_sub(refill))
@@ -248,5 +249,7 @@ mod tests {
         assert_eq!(bucket.available(0, 9_999), 0, "nothing to lose in an empty vault");
         let revoked = LossBudgetState { budget_bps: 0, ..bucket };
         assert_eq!(revoked.available(nav, 9_999), 0, "a revoked budget");
+        let no_refill = LossBudgetState { window_s: 0, spent: capacity / 2, ..bucket };
+        assert_eq!(no_refill.available(nav, 9_999), capacity / 2, "a window of 0 never refills");
     }
 }

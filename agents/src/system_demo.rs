@@ -27,6 +27,7 @@ use crate::bindings::vault::IProofGateVault;
 use crate::chain;
 use crate::config::{AgentConfig, DaemonConfig, GasPolicy, SolvencyConfig, CONFIG_VERSION};
 use crate::daemon;
+use crate::demo_keeper;
 use crate::demo_solvency;
 use crate::deploy::{self, AssetPlan, Certification, DeploymentFile, LossBudget, SystemPlan};
 use crate::feeds::{self, PricePath};
@@ -255,7 +256,9 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
     let verifier = deploy::compile_verifier(&vk, &config)?;
     let plan = SystemPlan {
         assets: assets.clone(),
-        pair_liquidity_usd: 5_000_000,
+        // Deep enough for the agents' trades to move prices by well under the execution-price
+        // bound (1 %): a 3 % rebalance of the vault costs about 1 % of impact.
+        pair_liquidity_usd: 20_000_000,
         heartbeat: 3_600,
         timelock_delay: 3_600,
         guardian: deployer,
@@ -387,22 +390,36 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
 }
 
 /// Pushes step `step` (1-based) of the demo's price path to every feed; returns the block of
-/// the last update.
+/// the last update. The pools move first, as markets lead oracles: the demo's arbitrageur
+/// ([`demo_keeper`]) swaps every pair to the new prices, then the feeds report them.
 pub async fn push_prices(prepared: &Prepared, path: &PricePath, step: usize) -> Result<u64> {
+    let answers = prepared
+        .plan
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            path.answers(&spec.feed, index)
+                .get(step.saturating_sub(1))
+                .copied()
+                .ok_or_else(|| Error::Config(format!("the price path has no step {step}")))
+        })
+        .collect::<Result<Vec<i128>>>()?;
+    demo_keeper::align_pools(&prepared.provider, &prepared.deployment, &answers).await?;
     let mut block = 0;
-    for (index, (asset, spec)) in
-        prepared.deployment.assets.iter().zip(&prepared.plan.assets).enumerate()
-    {
-        let answers = path.answers(&spec.feed, index);
-        let answer = answers
-            .get(step.saturating_sub(1))
-            .copied()
-            .ok_or_else(|| Error::Config(format!("the price path has no step {step}")))?;
+    for (asset, &answer) in prepared.deployment.assets.iter().zip(&answers) {
         let submitted =
             feeds::submit(&prepared.provider, asset.feed, &asset.symbol, answer).await?;
         block = submitted.block_number.unwrap_or(block);
     }
     Ok(block)
+}
+
+/// The demo's arbitrageur brings every pool back to the feeds' current prices (after the
+/// agents' own trades have moved them); returns how many pools it moved.
+pub async fn align_pools(prepared: &Prepared) -> Result<usize> {
+    let prices = demo_keeper::oracle_prices(&prepared.provider, &prepared.deployment).await?;
+    demo_keeper::align_pools(&prepared.provider, &prepared.deployment, &prices).await
 }
 
 /// Runs the demo on `endpoint`.

@@ -201,14 +201,15 @@ async fn the_daemon_attests_on_schedule_and_the_vaults_gate_opens_for_every_agen
     let dir = tempfile::tempdir()?;
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
     let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
-    // Both agents rebalance, to different targets: the second always wants more WETH (not a
+    // Both agents rebalance, to different targets: the second wants far more WETH (not a
     // reserve asset), so its proposals are risk-increasing; it attests on demand only.
     let mut config = prepared.daemon_config.clone();
     config.agents[1].strategy = StrategyConfig::Rebalance {
-        target_weights_bps: vec![1_700, 1_100, 1_100, 1_200, 1_200, 1_200, 1_200, 1_300],
+        target_weights_bps: vec![2_500, 1_000, 1_000, 1_000, 1_200, 1_100, 1_100, 1_100],
         threshold_bps: 150,
         max_trade_bps: 300,
     };
+    config.agents[1].max_shrink_steps = 4;
     let scheduled = config.agents[0].name.clone();
     let on_demand = config.agents[1].name.clone();
     assert!(config.agents[0].solvency.as_ref().is_some_and(|s| s.schedule));
