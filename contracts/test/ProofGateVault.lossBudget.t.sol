@@ -122,10 +122,12 @@ contract ProofGateVaultLossBudgetTest is MockVerifierBase, IVaultEvents {
     }
 
     function test_RevertExecute_WhenTheShortfallExceedsWhatIsLeft() public {
-        // 1 bp of NAV (about 780 USD): the first trade (about 260 USD short) fits, the second (about 585) does not.
+        // 1 bp of NAV (about 780 USD): the first trade (about 110 USD short) fits; the second, eight times its size
+        // (about 4 % of price impact, several thousand USD short), does not.
         _govern(abi.encodeCall(registry.setLossBudget, (address(vault), agent, 1, LOSS_WINDOW)));
         _execute(agent, trade, 1);
         IProofGateVault.Trade memory again = tradeSpecs[3].trade;
+        again.amountIn *= 8;
         again.amountOut = 1;
         (uint256 capacity, uint256 shortfall) = _charge(agent, again, _quote(again), 1);
         (uint256 spent,) = vault.lossBucket(agent);

@@ -13,7 +13,9 @@
 //! With it, the trade is the same agent's next one after the earlier trade it names (its nonce
 //! is that trade's plus one), and it is proven against the state that trade leaves: the named
 //! trade, and what it was itself `after`, applied in order (the vault holds `amount_in` less of
-//! the sold asset and `amount_out` more of the bought one; debts and prices are unchanged).
+//! the sold asset and `amount_out` more of the bought one; debts and prices are unchanged). The
+//! vault credits what the venue delivers, the pool's whole quote, so a trade that others follow
+//! asks for exactly that quote.
 
 use std::path::Path;
 
