@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alloy::eips::BlockId;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionReceipt};
@@ -23,6 +24,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors, TradeExecuted};
+use crate::bindings::venue::IQuotingVenue::IQuotingVenueErrors;
 use crate::chain::ChainProvider;
 use crate::config::{AgentConfig, GasPolicy};
 use crate::deploy::DeploymentFile;
@@ -777,7 +779,15 @@ impl Agent {
                 observed,
             );
         } else {
-            let reason = reason.unwrap_or_else(|| "reverted on chain (reason not decoded)".into());
+            // Passed the pre-flight but reverted when mined: something moved in between (a
+            // price, a pool). Replayed on the state the block left, the call names it.
+            let reason = match reason {
+                Some(reason) => reason,
+                None => match call.block(BlockId::number(block)).call().await {
+                    Err(e) => format!("{} (replayed at block {block})", decode_revert(&e)),
+                    Ok(_) => "reverted on chain (passes when replayed after its block)".into(),
+                },
+            };
             self.shared
                 .journal
                 .mark_reverted(id, Some(tx_hash), Some(receipt.gas_used), &reason)
@@ -913,16 +923,19 @@ fn journal_error(e: crate::journal::JournalError) -> Error {
     Error::Config(format!("journal: {e}"))
 }
 
-/// A revert's reason: the vault's custom error by name and arguments when it decodes, the RPC
-/// failure otherwise (prefixed `rpc:`).
+/// A revert's reason: the vault's (or its venue's, bubbled up) custom error by name and
+/// arguments when it decodes, the RPC failure otherwise (prefixed `rpc:`).
 pub fn decode_revert(error: &alloy::contract::Error) -> String {
+    // `Variant(Variant { field: value, .. })`: the inner error is the readable part.
+    let readable = |text: String| match text.split_once('(') {
+        Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).to_string(),
+        None => text,
+    };
     if let Some(decoded) = error.as_decoded_interface_error::<IProofGateVaultErrors>() {
-        // `Variant(Variant { field: value, .. })`: the inner error is the readable part.
-        let text = format!("{decoded:?}");
-        return match text.split_once('(') {
-            Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).to_string(),
-            None => text,
-        };
+        return readable(format!("{decoded:?}"));
+    }
+    if let Some(decoded) = error.as_decoded_interface_error::<IQuotingVenueErrors>() {
+        return readable(format!("{decoded:?}"));
     }
     match error.as_revert_data() {
         Some(data) => format!("reverted with undecoded data {data}"),

@@ -202,11 +202,18 @@ pub mod uniswap {
     );
 }
 
-/// The venue adapter's quote (`UniswapV2Venue.quote`).
+/// The venue adapter's quote and errors (`UniswapV2Venue`; the vault bubbles its reverts up, so
+/// the agent decodes them too). An e2e test checks them against forge's ABI.
 pub mod venue {
     alloy::sol! {
         #[sol(rpc, all_derives)]
         interface IQuotingVenue {
+            error UnauthorizedCaller(address caller);
+            error PairNotFound(address tokenIn, address tokenOut);
+            error InputNotPaid(uint256 paid, uint256 amountIn);
+            error InsufficientOutput(uint256 amountOut, uint256 minAmountOut);
+            error MalformedReturnData(address target);
+
             function quote(address tokenIn, address tokenOut, uint256 amountIn) external view returns (uint256 amountOut);
             function pairFor(address tokenA, address tokenB) external view returns (address pair);
             function FACTORY() external view returns (address);

@@ -239,6 +239,11 @@ pub async fn deploy<P: Provider, C: SolConstructor>(
 /// Moves anvil's clock forward by `seconds` and mines a block.
 pub async fn advance_time<P: Provider>(provider: &P, seconds: u64) -> Result<()> {
     provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,)).await?;
+    mine(provider).await
+}
+
+/// Mines an empty block (anvil's `evm_mine`): what happens by itself on a real network.
+pub async fn mine<P: Provider>(provider: &P) -> Result<()> {
     provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
     Ok(())
 }

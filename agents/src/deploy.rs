@@ -452,6 +452,14 @@ pub async fn deploy_system<P: Provider>(
     calls.extend(certification_calls(registry, vault, plan));
     govern(provider, timelock, calls).await?;
 
+    // Each pair's first `sync` after its seeding block starts Uniswap's price accumulators, as
+    // any pool with a history has them: otherwise the first swap in a pair (a gated trade)
+    // pays about 34,000 gas to start them.
+    for pair in &pairs {
+        let pending = IUniswapV2Pair::new(pair.pair, provider).sync().send().await?;
+        chain::confirm(pending, "sync a pair").await?;
+    }
+
     // The owner's deposits, once the assets exist.
     let vault_contract = IProofGateVault::new(vault, provider);
     for (index, (asset, spec)) in assets.iter().zip(&plan.assets).enumerate() {

@@ -364,8 +364,9 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
                     trade_bps: 6_000,
                     contrarian: false,
                 },
-                // Aggressive and hardly shrunk: the risk reference refuses some of its trades.
-                1,
+                // Aggressive: at its full size the execution-price bound and the risk reference
+                // refuse it; halved up to three times, some of its trades pass.
+                3,
                 options.force_invalid_every,
                 // Attests only on demand (the vault's gate is shared: the rebalancer's scheduled
                 // attestations keep it open for both).
@@ -437,8 +438,11 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
             solvency_log.push(attest_on_demand(&prepared, endpoint, index, 0).await?);
         }
     }
-    // Halfway through, more than the maximum age passes; two steps later the on-demand agent's
-    // operator attests again.
+    // Halfway through, more than the maximum age passes: the vault's gate closes for
+    // risk-increasing trades until the scheduled agent attests again, which reopens it for both
+    // (the gate is the vault's). An on-demand attestation while both agents trade would race
+    // their trades (an attestation proves the holdings of its block), so the operators attest
+    // on demand only at the start, before the daemon runs.
     let stale_step = (attesting && options.steps >= 3).then_some(options.steps as usize / 2);
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let handle = daemon::start_with_signers(
@@ -473,9 +477,6 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
                 "step {step}: {} h of chain time pass: every attestation is stale",
                 (demo_solvency::DEMO_MAX_AGE + 1) / 3_600
             ));
-        }
-        if stale_step.map(|s| s + 2) == Some(step) {
-            solvency_log.push(attest_on_demand(&prepared, endpoint, 1, step).await?);
         }
         if step > 0 {
             updated_block = push_prices(&prepared, &path, step).await?;
@@ -520,8 +521,17 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
                         awaiting_attestation = None;
                     }
                 }
-                EventKind::AttestationFailed { reason } => solvency_log
-                    .push(format!("step {step}: {agent}'s scheduled attestation failed: {reason}")),
+                EventKind::AttestationFailed { reason } => {
+                    solvency_log.push(format!(
+                        "step {step}: {agent}'s scheduled attestation failed: {reason}"
+                    ));
+                    if awaiting_attestation.as_ref() == Some(&agent) {
+                        // Agents act on new blocks, and anvil mines only on transactions: the
+                        // chain moves on past the agent's retry delay, as a real one would.
+                        tokio::time::sleep(Duration::from_millis(1_100)).await;
+                        chain::mine(provider).await?;
+                    }
+                }
                 EventKind::SolvencyPaused { valid_until } if block >= updated_block => {
                     let paused = solvency_paused.entry(agent.clone()).or_default();
                     if *paused == 0 {

@@ -68,6 +68,7 @@ contract SlippageVerifier is IRiskVerifier {
 
     function _field(uint256[] calldata input, uint256 i) private pure returns (uint256) {
         uint256 per = PublicInputs.VALUES_PER_ELEMENT;
-        return (input[i / per] >> (PublicInputs.VALUE_BITS * (i % per))) & ((1 << PublicInputs.VALUE_BITS) - 1);
+        uint256 mask = type(uint256).max >> (256 - PublicInputs.VALUE_BITS);
+        return (input[i / per] >> (PublicInputs.VALUE_BITS * (i % per))) & mask;
     }
 }

@@ -343,6 +343,22 @@ fn the_vault_bindings_match_forges_abi() -> TestResult {
     for topic in IProofGateVaultEvents::SELECTORS {
         assert!(topics.contains(topic), "event {topic:02x?} is not in forge's ABI");
     }
+    // The venue's calls and errors (its reverts bubble up through the vault) likewise.
+    use proofgate_agents::bindings::venue::IQuotingVenue::{
+        IQuotingVenueCalls, IQuotingVenueErrors,
+    };
+    let venue = Artifact::forge(&repo_root(), "UniswapV2Venue.sol", "UniswapV2Venue")?;
+    let venue_calls: Vec<[u8; 4]> = venue.abi.functions().map(|f| f.selector().0).collect();
+    for selector in IQuotingVenueCalls::SELECTORS {
+        assert!(venue_calls.contains(selector), "venue call {selector:02x?} is not in forge's ABI");
+    }
+    let venue_errors: Vec<[u8; 4]> = venue.abi.errors().map(|e| e.selector().0).collect();
+    for selector in IQuotingVenueErrors::SELECTORS {
+        assert!(
+            venue_errors.contains(selector),
+            "venue error {selector:02x?} is not in forge's ABI"
+        );
+    }
     // And the errors a hostile agent meets are mirrored (decoded in the journal by name).
     for name in ["LossBudgetExceeded", "AgentNotRegistered", "SequencerDown", "InvalidProof"] {
         let error = abi.errors.get(name).and_then(|e| e.first()).ok_or(name)?;
