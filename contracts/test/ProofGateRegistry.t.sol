@@ -437,6 +437,10 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         registry.setLossBudget(vault, agent, 10_001, 1 days);
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.InvalidLossBudget.selector, uint16(100), 0));
         registry.setLossBudget(vault, agent, 100, 0);
+        // A window that refills within minutes bounds next to nothing: an hour at least.
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.InvalidLossBudget.selector, uint16(100), 1 hours - 1));
+        registry.setLossBudget(vault, agent, 100, 1 hours - 1);
+        registry.setLossBudget(vault, agent, 100, 1 hours);
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedGuardian.selector, stranger));
         vm.prank(stranger);
         registry.revokeLossBudget(vault, agent);

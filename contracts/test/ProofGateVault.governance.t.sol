@@ -192,6 +192,16 @@ contract ProofGateVaultGovernanceTest is MockVerifierBase, IVaultEvents {
         _assertSequencerRefuses(proof, abi.encodeWithSelector(IVaultErrors.SequencerGracePeriod.selector, since, GRACE));
     }
 
+    function test_RevertExecute_WhenSequencerStatusHasNoOrAFutureStart() public {
+        uint256[8] memory proof = _acceptedProof(agent, trade, 1);
+        // startedAt 0 (no status yet) and startedAt in the future are both treated as inside the grace period.
+        _setSequencer(_sequencerFeed(0, 0));
+        _assertSequencerRefuses(proof, abi.encodeWithSelector(IVaultErrors.SequencerGracePeriod.selector, 0, GRACE));
+        uint256 later = block.timestamp + 1;
+        _setSequencer(_sequencerFeed(0, later));
+        _assertSequencerRefuses(proof, abi.encodeWithSelector(IVaultErrors.SequencerGracePeriod.selector, later, GRACE));
+    }
+
     function test_Executes_WhenSequencerUpPastItsGracePeriod() public {
         uint256[8] memory proof = _acceptedProof(agent, trade, 1);
         PriceFeed feed = _sequencerFeed(0, block.timestamp - GRACE - 1);

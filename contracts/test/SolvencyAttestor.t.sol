@@ -338,6 +338,12 @@ contract SolvencyAttestorTest is Test, ISolvencyAttestorEvents {
         vm.expectRevert(notAuthorized);
         vm.prank(stranger);
         attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
+        // Active, but its model decertified: refused too (governance has stopped it from trading).
+        registry.unpauseAgent(address(vault), stranger);
+        registry.decertifyModel(MODEL);
+        vm.expectRevert(notAuthorized);
+        vm.prank(stranger);
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), COMMITMENT, _proof(1));
         _assertNoAttestation();
     }
 

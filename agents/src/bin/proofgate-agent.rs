@@ -161,9 +161,9 @@ struct DeployArgs {
     #[arg(long, value_name = "BPS", default_value_t = LossBudget::DEFAULT.budget_bps,
           value_parser = clap::value_parser!(u16).range(0..=10_000))]
     loss_budget_bps: u16,
-    /// Seconds over which a spent loss budget refills.
+    /// Seconds over which a spent loss budget refills (at least an hour, the registry's minimum).
     #[arg(long, value_name = "SECONDS", default_value_t = LossBudget::DEFAULT.window_s,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(3_600..))]
     loss_window: u32,
 }
 

@@ -28,6 +28,9 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Basis points in one: the largest loss budget.
     uint16 public constant BPS = 10_000;
+    /// @notice The shortest loss-budget refill window: a shorter one would refill the bucket so fast that the budget
+    ///         bounded next to nothing (with a 1 s window an agent could lose its whole capacity every second).
+    uint32 public constant MIN_LOSS_WINDOW = 1 hours;
 
     /// @dev A model: its id (see {_modelWords}; 0 until first certified), when it was last certified, its metadata.
     struct ModelRecord {
@@ -207,7 +210,7 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     /// @inheritdoc IProofGateRegistry
     function setLossBudget(address vault, address agent, uint16 budgetBps, uint32 window) external onlyOwner {
-        if (budgetBps > BPS || window == 0) revert InvalidLossBudget(budgetBps, window);
+        if (budgetBps > BPS || window < MIN_LOSS_WINDOW) revert InvalidLossBudget(budgetBps, window);
         uint256 word = _registered(vault, agent) & ~BUDGET_BITS;
         _agents[vault][agent] = word | (uint256(budgetBps) << BUDGET_SHIFT) | (uint256(window) << WINDOW_SHIFT);
         emit LossBudgetSet(vault, agent, budgetBps, window);

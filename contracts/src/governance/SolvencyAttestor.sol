@@ -284,8 +284,10 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         uint256[] calldata totals,
         uint256 offVaultCommitment
     ) private view returns (uint256 previous, uint256[] memory inputs) {
-        (,, bool active) = REGISTRY.agentBinding(vault, agent);
-        if (!active) revert AgentNotAuthorized(vault, agent);
+        // Registered and active for this vault, with a model and parameters certified now: an agent governance has
+        // stopped from trading (paused, or its model or limits decertified) cannot keep the vault's gate open.
+        (,, bool active, bool modelCertified, bool paramsCertified,,,,) = REGISTRY.tradingStatus(vault, agent);
+        if (!(active && modelCertified && paramsCertified)) revert AgentNotAuthorized(vault, agent);
         uint256 n = ASSET_COUNT;
         uint256 vaultAssets = ProofGateVault(vault).ASSET_COUNT();
         if (vaultAssets != n) revert VaultAssetCountMismatch(vault, vaultAssets, n);

@@ -50,7 +50,7 @@ interface IRegistryErrors {
     /// @param active Its current `active` flag.
     error AgentStateUnchanged(address vault, address agent, bool active);
 
-    /// @notice A loss budget above 10,000 basis points, or a zero refill window.
+    /// @notice A loss budget above 10,000 basis points, or a refill window shorter than an hour.
     /// @param budgetBps The refused budget, basis points of the vault's net asset value.
     /// @param window The refused window, seconds.
     error InvalidLossBudget(uint16 budgetBps, uint32 window);
@@ -220,7 +220,7 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @param vault The vault.
     /// @param agent The agent's address (registered for the vault).
     /// @param budgetBps The budget, basis points of the vault's net asset value (at most 10,000).
-    /// @param window The refill window, seconds (nonzero).
+    /// @param window The refill window, seconds (at least an hour: `MIN_LOSS_WINDOW`).
     function setLossBudget(address vault, address agent, uint16 budgetBps, uint32 window) external;
 
     /// @notice Zeroes an agent's loss budget for a vault at once (guardian or owner): its next trade with any
