@@ -14,17 +14,58 @@ import {VM_ADDRESS, Vm} from "../utils/Vm.sol";
 /// @notice Drives the vault with everything but a valid proof of the exact trade: agents (and strangers) submitting
 ///         garbage proofs, genuine fixture proofs for the wrong trade, agent, vault or chain, while the owner
 ///         deposits, anyone donates, prices move and time passes. It counts every trade that went through.
-contract VaultHandler {
+/// @dev What both handlers do besides their own calls: the owner deposits, anyone donates, a feed moves.
+abstract contract VaultActions {
     Vm internal constant vm = Vm(VM_ADDRESS);
-    uint256 internal constant TX_GAS_LIMIT = 1_500_000;
 
     ProofGateVault internal immutable vault;
+    /// @dev The vault's owner, who also owns the feeds.
     address internal immutable owner;
+    MockERC20[] internal tokens;
+    PriceFeed[] internal feeds;
+
+    constructor(ProofGateVault vault_, address owner_, MockERC20[] memory tokens_, PriceFeed[] memory feeds_) {
+        (vault, owner) = (vault_, owner_);
+        for (uint256 i = 0; i < tokens_.length; ++i) {
+            tokens.push(tokens_[i]);
+            feeds.push(feeds_[i]);
+        }
+    }
+
+    /// @notice A feed moves (by up to ±10 %).
+    function movePrice(uint256 asset, uint256 bps) external {
+        asset %= feeds.length;
+        (, int256 answer,,,) = feeds[asset].latestRoundData();
+        // casting to 'int256' is safe because bps % 2001 < 2001
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int256 change = answer * (int256(bps % 2001) - 1000) / 10_000;
+        vm.prank(owner);
+        feeds[asset].submit(answer + change);
+    }
+
+    /// @dev The owner deposits some of an asset (both fuzzed values bounded); returns the asset and amount used.
+    function _deposit(uint256 assetSeed, uint256 amountSeed) internal returns (uint256 asset, uint256 amount) {
+        (asset, amount) = (assetSeed % tokens.length, amountSeed % 1e21 + 1);
+        tokens[asset].mint(owner, amount);
+        vm.startPrank(owner);
+        tokens[asset].approve(address(vault), amount);
+        vault.deposit(asset, amount);
+        vm.stopPrank();
+    }
+
+    /// @dev Anyone sends some of an asset to the vault directly; returns the asset and amount used.
+    function _donate(uint256 assetSeed, uint256 amountSeed) internal returns (uint256 asset, uint256 amount) {
+        (asset, amount) = (assetSeed % tokens.length, amountSeed % 1e21 + 1);
+        tokens[asset].mint(address(vault), amount);
+    }
+}
+
+contract VaultHandler is VaultActions {
+    uint256 internal constant TX_GAS_LIMIT = 1_500_000;
+
     address internal immutable agent;
     address internal immutable otherAgent;
     uint256 internal immutable deadline;
-    MockERC20[] internal tokens;
-    PriceFeed[] internal feeds;
 
     /// @dev Genuine fixture proofs and the trade each proves, and whether it is valid for `agent` as fixtured.
     uint256[8][] internal proofs;
@@ -48,12 +89,8 @@ contract VaultHandler {
         uint256 deadline_,
         MockERC20[] memory tokens_,
         PriceFeed[] memory feeds_
-    ) {
-        (vault, owner, agent, otherAgent, deadline) = (vault_, owner_, agent_, otherAgent_, deadline_);
-        for (uint256 i = 0; i < tokens_.length; ++i) {
-            tokens.push(tokens_[i]);
-            feeds.push(feeds_[i]);
-        }
+    ) VaultActions(vault_, owner_, tokens_, feeds_) {
+        (agent, otherAgent, deadline) = (agent_, otherAgent_, deadline_);
     }
 
     /// @notice Adds a genuine proof of `trade` (set-up only).
@@ -114,34 +151,15 @@ contract VaultHandler {
     }
 
     /// @notice The owner deposits.
-    function deposit(uint256 asset, uint256 amount) external {
-        asset %= tokens.length;
-        amount = amount % 1e21 + 1;
-        tokens[asset].mint(owner, amount);
-        vm.startPrank(owner);
-        tokens[asset].approve(address(vault), amount);
-        vault.deposit(asset, amount);
-        vm.stopPrank();
+    function deposit(uint256 assetSeed, uint256 amountSeed) external {
+        (uint256 asset, uint256 amount) = _deposit(assetSeed, amountSeed);
         deposited[asset] += amount;
     }
 
     /// @notice Anyone sends tokens to the vault directly.
-    function donate(uint256 asset, uint256 amount) external {
-        asset %= tokens.length;
-        amount = amount % 1e21 + 1;
-        tokens[asset].mint(address(vault), amount);
+    function donate(uint256 assetSeed, uint256 amountSeed) external {
+        (uint256 asset, uint256 amount) = _donate(assetSeed, amountSeed);
         donated[asset] += amount;
-    }
-
-    /// @notice A feed moves (by up to ±10 %).
-    function movePrice(uint256 asset, uint256 bps) external {
-        asset %= feeds.length;
-        (, int256 answer,,,) = feeds[asset].latestRoundData();
-        // casting to 'int256' is safe because bps % 2001 < 2001
-        // forge-lint: disable-next-line(unsafe-typecast)
-        int256 change = answer * (int256(bps % 2001) - 1000) / 10_000;
-        vm.prank(owner);
-        feeds[asset].submit(answer + change);
     }
 
     /// @notice Time passes (up to 20 minutes; the deadline stays ahead for a while).
@@ -231,19 +249,14 @@ contract VaultInvariantTest is RealVerifierBase {
 ///         down to 10 % below it, while the owner deposits and withdraws, anyone donates, prices move, time passes,
 ///         the guardian zeroes budgets and governance sets them and syncs holdings. It records, for each agent, the
 ///         bucket's capacity at the time of its last charge (a trade with a shortfall).
-contract TradingHandler {
-    Vm internal constant vm = Vm(VM_ADDRESS);
+contract TradingHandler is VaultActions {
     uint256 internal constant BPS = 10_000;
 
-    ProofGateVault internal immutable vault;
     UniswapV2Venue internal immutable venue;
     ProofGateRegistry internal immutable registry;
-    address internal immutable owner;
     address internal immutable governance;
     address internal immutable guardian;
     address[2] internal agents;
-    MockERC20[] internal tokens;
-    PriceFeed[] internal feeds;
     uint8[2][] internal pairAssets;
 
     /// @notice The capacity of each agent's bucket when its last shortfall was charged.
@@ -260,14 +273,10 @@ contract TradingHandler {
         MockERC20[] memory tokens_,
         PriceFeed[] memory feeds_,
         uint8[2][] memory pairAssets_
-    ) {
-        (vault, venue, registry) = (vault_, venue_, registry_);
-        (owner, governance, guardian) = (roles[0], roles[1], roles[2]);
+    ) VaultActions(vault_, roles[0], tokens_, feeds_) {
+        (venue, registry) = (venue_, registry_);
+        (governance, guardian) = (roles[1], roles[2]);
         agents = [roles[3], roles[4]];
-        for (uint256 i = 0; i < tokens_.length; ++i) {
-            tokens.push(tokens_[i]);
-            feeds.push(feeds_[i]);
-        }
         for (uint256 i = 0; i < pairAssets_.length; ++i) {
             pairAssets.push(pairAssets_[i]);
         }
@@ -314,14 +323,8 @@ contract TradingHandler {
     }
 
     /// @notice The owner deposits.
-    function deposit(uint256 asset, uint256 amount) external {
-        asset %= tokens.length;
-        amount = amount % 1e21 + 1;
-        tokens[asset].mint(owner, amount);
-        vm.startPrank(owner);
-        tokens[asset].approve(address(vault), amount);
-        vault.deposit(asset, amount);
-        vm.stopPrank();
+    function deposit(uint256 assetSeed, uint256 amountSeed) external {
+        _deposit(assetSeed, amountSeed);
     }
 
     /// @notice The owner withdraws part of a holding.
@@ -334,26 +337,14 @@ contract TradingHandler {
     }
 
     /// @notice Anyone sends tokens to the vault directly.
-    function donate(uint256 asset, uint256 amount) external {
-        asset %= tokens.length;
-        tokens[asset].mint(address(vault), amount % 1e21 + 1);
+    function donate(uint256 assetSeed, uint256 amountSeed) external {
+        _donate(assetSeed, amountSeed);
     }
 
     /// @notice Governance adopts an asset's balance as its holding.
     function syncHolding(uint256 asset) external {
         vm.prank(governance);
         vault.syncHolding(asset % tokens.length);
-    }
-
-    /// @notice A feed moves (by up to ±10 %).
-    function movePrice(uint256 asset, uint256 bps) external {
-        asset %= feeds.length;
-        (, int256 answer,,,) = feeds[asset].latestRoundData();
-        // casting to 'int256' is safe because bps % 2001 < 2001
-        // forge-lint: disable-next-line(unsafe-typecast)
-        int256 change = answer * (int256(bps % 2001) - 1000) / 10_000;
-        vm.prank(owner);
-        feeds[asset].submit(answer + change);
     }
 
     /// @notice Time passes (up to 6 hours).
