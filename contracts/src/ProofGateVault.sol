@@ -51,6 +51,12 @@ import {IVenue} from "./venues/IVenue.sol";
 ///      EXTCODECOPY per trade); the debts (token units) there too; only the holdings (token units, two assets per
 ///      slot) and each agent's nonce and loss bucket (one slot per agent) live in storage.
 ///
+///      The vault's solvency gate (when the registry requires an attestation) counts an attestation only while it is
+///      fresh and was made under the vault's current {configGeneration}: every change of what an attestation counted
+///      (assets, feeds, venue, sequencer feed, debts, holdings' sync, the owner's withdrawals) moves the generation,
+///      so a trade after it is risk-increasing only once one of the vault's agents attests again. The generation
+///      shares the slot the trade reads first, and the registry's answer carries the attestation's generation.
+///
 ///      Roles: the owner deposits and withdraws, nothing else (ownership cannot be renounced); governance
 ///      ({GOVERNANCE}, a timelock) changes everything the statement is computed from (assets, feeds, venue, debts,
 ///      holdings' sync, sequencer feed), sets the guardian and unpauses; the guardian (or governance) pauses.
@@ -139,9 +145,10 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     /// @notice Number of assets: the `n` of the verifier's public-input layout.
     uint256 public immutable ASSET_COUNT;
 
-    // The three fields every trade reads first share one storage slot (one cold SLOAD): the asset table, the number
-    // of assets registered, and the pause flag. The pause logic is therefore the vault's own rather than
-    // OpenZeppelin's `Pausable` (whose flag has a slot of its own); its events and errors are the same.
+    // The four fields every trade reads first share one storage slot (one cold SLOAD): the asset table, the number
+    // of assets registered, the pause flag and the configuration generation. The pause logic is therefore the
+    // vault's own rather than OpenZeppelin's `Pausable` (whose flag has a slot of its own); its events and errors
+    // are the same.
 
     /// @notice The data contract holding the venue and every asset's token, feed, heartbeat, decimals and debt
     ///         (see {AssetTable}); replaced by every configuration change.
@@ -150,6 +157,9 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     uint8 public assetsRegistered;
     /// @inheritdoc IProofGateVault
     bool public paused;
+    /// @inheritdoc IProofGateVault
+    /// @dev Bumped by {_bumpGeneration}; 2^64 configuration changes cannot happen.
+    uint64 public configGeneration;
     /// @notice Who may pause the vault (besides governance).
     address public guardian;
     /// @dev Agents' state words (nonce, loss bucket; see {_NONCE_MASK}). Internal for the tests' gas harness.
@@ -221,7 +231,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     ///      credits what it received); the shortfall is charged to the agent's loss bucket ({LossBudgetExceeded}).
     ///      Any failure reverts everything, the nonce and the bucket included.
     function executeTrade(Trade calldata trade, uint256 deadline, uint256[8] calldata proof) external nonReentrant {
-        (address pointer, uint256 registered, bool isPaused) = _configuration();
+        (address pointer, uint256 registered, bool isPaused, uint256 generation) = _configuration();
         if (isPaused) revert EnforcedPause();
         _checkDeadline(deadline);
         // The nonce is consumed first (the same slot is written again, warm, with the loss bucket). It cannot carry
@@ -231,7 +241,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         _agentStates[msg.sender] = ++state;
         bytes memory table = AssetTable.load(pointer, registered);
         if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
-        Valuation memory v = _statement(table, msg.sender, trade, nonce, deadline);
+        Valuation memory v = _statement(table, generation, msg.sender, trade, nonce, deadline);
         if (!_verify(proof, v.inputs)) revert InvalidProof();
         uint256 received = _swap(table, trade);
         uint256 shortfall = _chargeLoss(state, v, received);
@@ -247,7 +257,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         view
         returns (uint256[] memory inputs)
     {
-        return _statement(_table(), agent, trade, _agentStates[agent] & _NONCE_MASK, deadline).inputs;
+        return _statementNow(agent, trade, deadline, false).inputs;
     }
 
     /// @inheritdoc IProofGateVault
@@ -261,9 +271,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     {
         _requireNotPaused();
         _checkDeadline(deadline);
-        bytes memory table = _table();
-        if (AssetTable.venue(table) == address(0)) revert VenueNotSet();
-        return _verify(proof, _statement(table, agent, trade, _agentStates[agent] & _NONCE_MASK, deadline).inputs);
+        return _verify(proof, _statementNow(agent, trade, deadline, true).inputs);
     }
 
     // ---------------------------------------------------------------- configuration (governance)
@@ -292,6 +300,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         // casting to 'uint8' is safe because index < ASSET_COUNT <= 16
         // forge-lint: disable-next-line(unsafe-typecast)
         assetsRegistered = uint8(index + 1);
+        _bumpGeneration();
         emit AssetAdded(index, address(token), address(feed), heartbeat, tokenDecimals, feedDecimals);
     }
 
@@ -304,6 +313,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         AssetTable.Entry memory entry = entries[index];
         (entry.feed, entry.heartbeat, entry.feedDecimals) = (feed, heartbeat, feedDecimals);
         assetTable = AssetTable.store(AssetTable.header(table), entries);
+        _bumpGeneration();
         emit FeedUpdated(index, address(feed), heartbeat, feedDecimals);
     }
 
@@ -315,6 +325,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         emit VenueUpdated(header.venue, address(newVenue));
         header.venue = address(newVenue);
         assetTable = AssetTable.store(header, AssetTable.entries(table));
+        _bumpGeneration();
     }
 
     /// @inheritdoc IProofGateVault
@@ -323,6 +334,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         AssetTable.Header memory header = AssetTable.header(table);
         (header.sequencerFeed, header.gracePeriod) = (feed, gracePeriod);
         assetTable = AssetTable.store(header, AssetTable.entries(table));
+        _bumpGeneration();
         emit SequencerFeedUpdated(address(feed), gracePeriod);
     }
 
@@ -372,6 +384,8 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         // casting to 'uint128' is safe because holding - amount <= holding, itself a uint128
         // forge-lint: disable-next-line(unsafe-typecast)
         _holdings[index] = uint128(holding - amount);
+        // Assets an attestation counted leave: it no longer counts for the gate.
+        _bumpGeneration();
         token.safeTransfer(to, amount);
         emit Withdrawn(index, to, amount);
     }
@@ -385,6 +399,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         emit DebtSet(index, entries[index].debt, debt);
         entries[index].debt = debt.toUint128();
         assetTable = AssetTable.store(AssetTable.header(table), entries);
+        _bumpGeneration();
     }
 
     /// @inheritdoc IProofGateVault
@@ -392,6 +407,7 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
         uint256 balance = _token(index).balanceOf(address(this));
         emit HoldingSynced(index, _holdings[index], balance);
         _holdings[index] = balance.toUint128();
+        _bumpGeneration();
     }
 
     // ---------------------------------------------------------------- views
@@ -439,20 +455,37 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The statement of `trade` by `agent` at `nonce` with the state and prices of now.
-    function _statement(bytes memory table, address agent, Trade calldata trade, uint256 nonce, uint256 deadline)
+    /// @dev The statement of `trade` by `agent` at its current nonce, for the views; with `needsVenue`, reverts
+    ///      first when the venue is not set (as {executeTrade} does).
+    function _statementNow(address agent, Trade calldata trade, uint256 deadline, bool needsVenue)
         private
         view
-        returns (Valuation memory v)
+        returns (Valuation memory)
     {
+        bytes memory table = _table();
+        if (needsVenue && AssetTable.venue(table) == address(0)) revert VenueNotSet();
+        return _statement(table, configGeneration, agent, trade, _agentStates[agent] & _NONCE_MASK, deadline);
+    }
+
+    /// @dev The statement of `trade` by `agent` at `nonce` with the state and prices of now; `generation` is the
+    ///      vault's {configGeneration} (read with the table).
+    function _statement(
+        bytes memory table,
+        uint256 generation,
+        address agent,
+        Trade calldata trade,
+        uint256 nonce,
+        uint256 deadline
+    ) private view returns (Valuation memory v) {
         uint256 n = ASSET_COUNT;
         uint256 registered = AssetTable.count(table);
         if (registered != n) revert AssetsNotConfigured(registered, n);
         _checkSequencer(table);
         (uint256 sell, uint256 buy) = _checkTrade(trade, n);
-        (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) = _binding(agent, v);
-        // The solvency gate: past a required attestation's freshness only de-risking trades (into a reserve asset)
-        // go through. Attestations are fresh for hours: a validator's few seconds of drift do not matter.
+        (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets) = _binding(agent, generation, v);
+        // The solvency gate: past a required attestation's freshness (or under another configuration than the one it
+        // was made under: `solventUntil` is then 0) only de-risking trades (into a reserve asset) go through.
+        // Attestations are fresh for hours: a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > solventUntil && (reserveAssets >> buy) & 1 == 0) {
             revert AgentNotSolvent(agent, solventUntil);
@@ -466,12 +499,14 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev The agent's model and parameters for this vault, which must be certified (the model into `v`), the
-    ///      vault's solvency gate, and the agent's loss-budget terms (into `v`); reverts for an agent not registered for this vault, or paused here. One registry call,
-    ///      {IProofGateRegistry.tradingStatus}(this, agent), made in assembly: a registry that reverts makes this
-    ///      revert with its revert data, a reply shorter than the nine words reverts without data (as the ABI decoder
-    ///      would), a flag counts as set only when it is exactly 1, and the gate's words are masked to their declared
-    ///      widths.
-    function _binding(address agent, Valuation memory v)
+    ///      vault's solvency gate, and the agent's loss-budget terms (into `v`); reverts for an agent not registered
+    ///      for this vault, or paused here. One registry call, {IProofGateRegistry.tradingStatus}(this, agent), made
+    ///      in assembly: a registry that reverts makes this revert with its revert data, a reply shorter than the ten
+    ///      words reverts without data (as the ABI decoder would), a flag counts as set only when it is exactly 1,
+    ///      and the gate's words are masked to their declared widths. A required attestation (`solventUntil` below
+    ///      2^64 - 1) made under another configuration generation than `generation` (the vault's now) counts as
+    ///      none: `solventUntil` is then 0.
+    function _binding(address agent, uint256 generation, Valuation memory v)
         private
         view
         returns (uint256 paramsCommitment, uint256 solventUntil, uint256 reserveAssets)
@@ -488,17 +523,22 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
             mstore(m, selector)
             mstore(add(m, 0x04), address())
             mstore(add(m, 0x24), agent)
-            if iszero(staticcall(gas(), registry, m, 0x44, m, 0x120)) {
+            if iszero(staticcall(gas(), registry, m, 0x44, m, 0x140)) {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
-            if lt(returndatasize(), 0x120) { revert(0x00, 0x00) }
+            if lt(returndatasize(), 0x140) { revert(0x00, 0x00) }
             modelCommitment := mload(m)
             paramsCommitment := mload(add(m, 0x20))
             active := eq(mload(add(m, 0x40)), 1)
             modelCertified := eq(mload(add(m, 0x60)), 1)
             paramsCertified := eq(mload(add(m, 0x80)), 1)
             solventUntil := and(mload(add(m, 0xa0)), 0xffffffffffffffff)
+            // solvencyGeneration (the tenth word): an attestation of another configuration does not count.
+            if and(
+                iszero(eq(solventUntil, 0xffffffffffffffff)),
+                iszero(eq(and(mload(add(m, 0x120)), 0xffffffffffffffff), generation))
+            ) { solventUntil := 0 }
             reserveAssets := and(mload(add(m, 0xc0)), 0xffff)
             // Valuation's words: inputs, modelCommitment, valueIn, valueOut, netAssetValue, buyPrice, buyDivisor,
             // buyMultiplier, lossBudgetBps, lossWindow.
@@ -924,13 +964,22 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev The asset table (venue and assets).
     function _table() private view returns (bytes memory) {
-        (address pointer, uint256 registered,) = _configuration();
+        (address pointer, uint256 registered,,) = _configuration();
         return AssetTable.load(pointer, registered);
     }
 
     /// @dev The fields of the vault's first storage slot, read together (one SLOAD).
-    function _configuration() private view returns (address pointer, uint256 registered, bool isPaused) {
-        return (assetTable, assetsRegistered, paused);
+    function _configuration()
+        private
+        view
+        returns (address pointer, uint256 registered, bool isPaused, uint256 generation)
+    {
+        return (assetTable, assetsRegistered, paused, configGeneration);
+    }
+
+    /// @dev Moves the configuration generation on: solvency attestations made before stop counting for the gate.
+    function _bumpGeneration() private {
+        ++configGeneration;
     }
 
     /// @dev The token of a registered asset.

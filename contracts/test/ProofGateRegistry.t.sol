@@ -261,7 +261,7 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         view
     {
         _assertUnboundedGate(who);
-        (uint256 m, uint256 p, bool a, bool mc, bool pc,,,,) = registry.tradingStatus(vault, who);
+        (uint256 m, uint256 p, bool a, bool mc, bool pc,,,,,) = registry.tradingStatus(vault, who);
         assertEq(m, model, "model");
         assertEq(p, params, "params");
         assertEq(a, active, "active");
@@ -273,7 +273,7 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
 
     /// @dev No solvency requirement, no reserve assets, no loss budget.
     function _assertUnboundedGate(address who) internal view {
-        (,,,,, uint64 until, uint16 reserve, uint16 budget, uint32 window) = registry.tradingStatus(vault, who);
+        (,,,,, uint64 until, uint16 reserve, uint16 budget, uint32 window,) = registry.tradingStatus(vault, who);
         assertEq(uint256(until), type(uint64).max, "no solvency requirement: unbounded");
         assertEq(uint256(reserve), 0, "no reserve assets");
         assertEq(uint256(budget), 0, "no loss budget until governance sets one");
@@ -293,28 +293,32 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         vm.expectEmit(true, true, true, true, address(registry));
         emit SolvencyRequirementSet(vault, true, 0x18);
         registry.setSolvencyRequirement(vault, true, 0x18);
-        (,,,,, uint64 until, uint16 reserve,,) = registry.tradingStatus(vault, agent);
+        (,,,,, uint64 until, uint16 reserve,,,) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), 0, "required and never attested");
         assertEq(uint256(reserve), 0x18, "reserve mask");
         // The gate is the vault's: the same agent at another vault has none.
-        (,,,,, until, reserve,,) = registry.tradingStatus(otherVault, agent);
+        (,,,,, until, reserve,,,) = registry.tradingStatus(otherVault, agent);
         assertEq(uint256(until), type(uint64).max, "another vault's gate is its own");
 
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, stranger));
         vm.prank(stranger);
-        registry.recordSolvency(vault, 123);
+        registry.recordSolvency(vault, 123, 1);
         vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, address(this)));
-        registry.recordSolvency(vault, 123);
+        registry.recordSolvency(vault, 123, 1);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit SolvencyRecorded(vault, 2_000_000_000);
+        emit SolvencyRecorded(vault, 2_000_000_000, 7);
         vm.prank(attestor);
-        registry.recordSolvency(vault, 2_000_000_000);
-        (,,,,, until,,,) = registry.tradingStatus(vault, agent);
+        registry.recordSolvency(vault, 2_000_000_000, 7);
+        uint64 generation;
+        (,,,,, until,,,, generation) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), 2_000_000_000, "recorded");
+        assertEq(uint256(generation), 7, "the generation recorded");
+        (, reserve,,) = registry.solvencyStatus(vault);
+        assertEq(uint256(reserve), 0x18, "the mask is kept by a record");
         // Every agent of the vault sees it (a vault's liabilities are the vault's).
         registry.registerAgent(vault, stranger, MODEL, PARAMS);
-        (,,,,, until,,,) = registry.tradingStatus(vault, stranger);
+        (,,,,, until,,,,) = registry.tradingStatus(vault, stranger);
         assertEq(uint256(until), 2_000_000_000, "the vault's other agent");
 
         // Pausing, rebinding, unpausing and removing agents keep the vault's gate.
@@ -325,17 +329,36 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
         registry.unpauseAgent(vault, agent);
         registry.removeAgent(vault, stranger);
         _assertBinding(OTHER_MODEL, PARAMS, true);
-        (bool required, uint16 mask, uint64 validUntil) = registry.solvencyStatus(vault);
+        (bool required, uint16 mask, uint64 validUntil, uint64 recorded) = registry.solvencyStatus(vault);
         assertTrue(required, "still required");
         assertEq(uint256(mask), 0x18, "mask kept");
         assertEq(uint256(validUntil), 2_000_000_000, "validUntil kept");
+        assertEq(uint256(recorded), 7, "generation kept");
 
         // Lifting the requirement leaves the record but unbounds the gate.
         registry.setSolvencyRequirement(vault, false, 0);
-        (,,,,, until, reserve,,) = registry.tradingStatus(vault, agent);
+        (,,,,, until, reserve,,,) = registry.tradingStatus(vault, agent);
         assertEq(uint256(until), type(uint64).max, "not required");
-        (,, validUntil) = registry.solvencyStatus(vault);
+        (,, validUntil, recorded) = registry.solvencyStatus(vault);
         assertEq(uint256(validUntil), 2_000_000_000, "record kept");
+        assertEq(uint256(recorded), 7, "generation kept");
+
+        // A later record replaces both the freshness and the generation; validUntil 0 ends it.
+        registry.setSolvencyRequirement(vault, true, 0x18);
+        vm.prank(attestor);
+        registry.recordSolvency(vault, 0, 9);
+        (required, mask, validUntil, recorded) = registry.solvencyStatus(vault);
+        assertTrue(required, "required again");
+        assertEq(uint256(mask), 0x18, "mask");
+        assertEq(uint256(validUntil), 0, "ended");
+        assertEq(uint256(recorded), 9, "generation replaced");
+        vm.prank(attestor);
+        registry.recordSolvency(vault, type(uint64).max - 1, type(uint64).max);
+        (,,,,, until,,,, generation) = registry.tradingStatus(vault, agent);
+        assertEq(uint256(until), type(uint64).max - 1, "widest validUntil");
+        assertEq(uint256(generation), type(uint64).max, "widest generation, no bleed into other fields");
+        (required, mask,,) = registry.solvencyStatus(vault);
+        assertTrue(required && mask == 0x18, "flag and mask untouched");
     }
 
     function test_RevertSolvencyGovernance_WhenNotOwnerOrVaultZero() public {
@@ -375,7 +398,7 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
     // ---------------------------------------------------------------- loss budget
 
     function _lossBudget(address v, address who) internal view returns (uint16 budget, uint32 window) {
-        (,,,,,,, budget, window) = registry.tradingStatus(v, who);
+        (,,,,,,, budget, window,) = registry.tradingStatus(v, who);
     }
 
     function test_LossBudget_SetByTheOwner_ZeroedByTheGuardianAtOnce_KeptOnRebindAndPause() public {

@@ -312,7 +312,8 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
             agent, risky, deadline, none, abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0)
         );
         // Stale (fresh until a second ago): still refused, with when it went stale.
-        registry.recordSolvency(address(vault), uint64(block.timestamp - 1));
+        uint64 generation = vault.configGeneration();
+        registry.recordSolvency(address(vault), uint64(block.timestamp - 1), generation);
         _assertRefused(
             agent,
             risky,
@@ -323,8 +324,75 @@ contract ProofGateVaultTest is MockVerifierBase, IVaultEvents {
         // A de-risking trade into a reserve asset still goes through.
         _execute(agent, trade, deadline, _acceptedProof(agent, trade, 1));
         // Fresh until now (inclusive): the risk-increasing trade goes through.
-        registry.recordSolvency(address(vault), uint64(block.timestamp));
+        registry.recordSolvency(address(vault), uint64(block.timestamp), generation);
         _execute(agent, risky, deadline, _acceptedProof(agent, risky, 2));
+    }
+
+    /// @dev A fresh attestation counts only while the vault's configuration generation is the one it was made under:
+    ///      one of another generation is no attestation (AgentNotSolvent with 0), for risk-increasing trades only.
+    function test_SolvencyGate_CountsAnAttestationOnlyUnderTheGenerationItWasMadeUnder() public {
+        _govern(abi.encodeCall(registry.setAttestor, (address(this))));
+        uint16 reserves = uint16((1 << 1) | (1 << 6) | (1 << 7));
+        _govern(abi.encodeCall(registry.setSolvencyRequirement, (address(vault), true, reserves)));
+        IProofGateVault.Trade memory risky = tradeSpecs[1].trade; // sell USDC, buy WBTC
+        uint256[8] memory none;
+        uint64 generation = vault.configGeneration();
+        uint64 until = uint64(block.timestamp + 1 days);
+
+        registry.recordSolvency(address(vault), until, generation + 1);
+        _assertRefused(
+            agent, risky, deadline, none, abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0)
+        );
+        registry.recordSolvency(address(vault), until, generation - 1);
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0));
+        vault.publicInputs(agent, risky, deadline);
+        // De-risking still goes through under any generation.
+        _execute(agent, trade, deadline, _acceptedProof(agent, trade, 1));
+
+        registry.recordSolvency(address(vault), until, generation);
+        _execute(agent, risky, deadline, _acceptedProof(agent, risky, 2));
+
+        // The owner's withdrawal moves the generation: the same record no longer counts.
+        vault.withdraw(0, 1, address(this));
+        assertEq(uint256(vault.configGeneration()), uint256(generation) + 1, "withdraw bumps");
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.AgentNotSolvent.selector, agent, 0));
+        vault.publicInputs(agent, risky, deadline);
+        // Without a requirement the generation does not matter.
+        _govern(abi.encodeCall(registry.setSolvencyRequirement, (address(vault), false, 0)));
+        vault.publicInputs(agent, risky, deadline);
+    }
+
+    /// @dev Every change of what an attestation counted moves the generation by one (each governance change of the
+    ///      table, a holding's sync, a withdrawal); deposits, pausing and the guardian do not.
+    function test_ConfigGeneration_MovesWithEveryChangeAnAttestationCounted() public {
+        uint64 g = vault.configGeneration();
+        // The set-up's 8 addAsset, setVenue and 8 setDebt.
+        assertEq(uint256(g), 17, "set-up: 8 assets, the venue, 8 debts");
+        address v = address(vault);
+        _govern(v, abi.encodeCall(vault.setFeed, (0, feeds[0], HEARTBEAT)));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "setFeed");
+        _govern(v, abi.encodeCall(vault.setVenue, (venue)));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "setVenue");
+        _govern(v, abi.encodeCall(vault.setSequencerFeed, (AggregatorV3Interface(address(0)), 0)));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "setSequencerFeed");
+        _govern(v, abi.encodeCall(vault.setDebt, (1, 5)));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "setDebt");
+        _govern(v, abi.encodeCall(vault.syncHolding, (1)));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "syncHolding");
+        vault.withdraw(1, 1, address(this));
+        assertEq(uint256(vault.configGeneration()), uint256(++g), "withdraw");
+
+        tokens[1].mint(address(this), 10);
+        tokens[1].approve(v, 10);
+        vault.deposit(1, 10);
+        _govern(v, abi.encodeCall(vault.setGuardian, (guardian)));
+        vm.prank(guardian);
+        vault.pause();
+        _govern(v, abi.encodeCall(vault.unpause, ()));
+        assertEq(uint256(vault.configGeneration()), uint256(g), "deposit, guardian, pause: unchanged");
+        // A trade does not move it either.
+        _execute(agent, trade, deadline, _acceptedProof(agent, trade, 1));
+        assertEq(uint256(vault.configGeneration()), uint256(g), "a trade: unchanged");
     }
 
     function test_RevertExecute_WhenAgentRemoved() public {

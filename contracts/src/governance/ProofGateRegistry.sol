@@ -60,10 +60,12 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     uint256 private constant BUDGET_BITS =
         (uint256(type(uint16).max) << BUDGET_SHIFT) | (uint256(type(uint32).max) << WINDOW_SHIFT);
     /// @dev A vault word's layout: solvency-required flag in bit 0, reserve-asset mask in bits 16-31, attestation
-    ///      fresh until (seconds) in bits 64-127.
+    ///      fresh until (seconds) in bits 64-127, the vault configuration generation it was made under in bits
+    ///      128-191.
     uint256 private constant SOLVENCY_REQUIRED_FLAG = 1;
     uint256 private constant RESERVE_SHIFT = 16;
     uint256 private constant VALID_UNTIL_SHIFT = 64;
+    uint256 private constant GENERATION_SHIFT = 128;
 
     // Storage is laid out for the vault's read on every trade ({tradingStatus}): four storage slots, the agent's
     // word for the vault, the vault's solvency word, and the commitment words of the agent's model and parameters.
@@ -248,23 +250,25 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IProofGateRegistry
-    function recordSolvency(address vault, uint64 validUntil) external {
+    function recordSolvency(address vault, uint64 validUntil, uint64 generation) external {
         if (msg.sender != attestor) revert UnauthorizedAttestor(msg.sender);
-        _vaults[vault] = (_vaults[vault] & ~(uint256(type(uint64).max) << VALID_UNTIL_SHIFT))
-            | (uint256(validUntil) << VALID_UNTIL_SHIFT);
-        emit SolvencyRecorded(vault, validUntil);
+        uint256 kept = _vaults[vault] & ~(uint256(type(uint128).max) << VALID_UNTIL_SHIFT);
+        _vaults[vault] = kept | (uint256(validUntil) << VALID_UNTIL_SHIFT) | (uint256(generation) << GENERATION_SHIFT);
+        emit SolvencyRecorded(vault, validUntil, generation);
     }
 
     /// @inheritdoc IProofGateRegistry
     function solvencyStatus(address vault)
         external
         view
-        returns (bool required, uint16 reserveAssets, uint64 validUntil)
+        returns (bool required, uint16 reserveAssets, uint64 validUntil, uint64 generation)
     {
         uint256 word = _vaults[vault];
         // casting to 'uint16'/'uint64' is safe because each takes exactly its own bits of the word
-        // forge-lint: disable-next-line(unsafe-typecast)
+        // forge-lint: disable-start(unsafe-typecast)
         (reserveAssets, validUntil) = (uint16(word >> RESERVE_SHIFT), uint64(word >> VALID_UNTIL_SHIFT));
+        generation = uint64(word >> GENERATION_SHIFT);
+        // forge-lint: disable-end(unsafe-typecast)
         required = word & SOLVENCY_REQUIRED_FLAG != 0;
     }
 
@@ -276,11 +280,12 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         view
         returns (uint256 modelCommitment, uint256 paramsCommitment, bool active)
     {
-        (modelCommitment, paramsCommitment, active,,,,,,) = _status(vault, agent);
+        (modelCommitment, paramsCommitment, active,,,,,,,) = _status(vault, agent);
     }
 
     /// @inheritdoc IProofGateRegistry
-    /// @dev The vault's one registry call per trade: four storage reads (see the storage notes).
+    /// @dev The vault's one registry call per trade: four storage reads (see the storage notes). The vault compares
+    ///      `solvencyGeneration` with its own configuration generation.
     function tradingStatus(address vault, address agent)
         external
         view
@@ -293,7 +298,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
             uint64 solventUntil,
             uint16 reserveAssets,
             uint16 lossBudgetBps,
-            uint32 lossWindow
+            uint32 lossWindow,
+            uint64 solvencyGeneration
         )
     {
         return _status(vault, agent);
@@ -334,7 +340,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
 
     /// @dev An agent's binding for a vault, its certification state, the vault's solvency gate and the agent's
     ///      loss-budget terms (binding, certification and terms all zero and false when the agent is not registered
-    ///      for the vault; `solventUntil` is `type(uint64).max` when the vault needs no attestation).
+    ///      for the vault; `solventUntil` is `type(uint64).max` when the vault needs no attestation;
+    ///      `solvencyGeneration` is the vault configuration generation its last attestation was made under).
     function _status(address vault, address agent)
         private
         view
@@ -347,7 +354,8 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
             uint64 solventUntil,
             uint16 reserveAssets,
             uint16 lossBudgetBps,
-            uint32 lossWindow
+            uint32 lossWindow,
+            uint64 solvencyGeneration
         )
     {
         uint256 word = _agents[vault][agent];
@@ -364,6 +372,7 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
         reserveAssets = uint16(gate >> RESERVE_SHIFT);
         lossBudgetBps = uint16(word >> BUDGET_SHIFT);
         lossWindow = uint32(word >> WINDOW_SHIFT);
+        solvencyGeneration = uint64(gate >> GENERATION_SHIFT);
         // forge-lint: disable-end(unsafe-typecast)
     }
 

@@ -140,10 +140,12 @@ interface IRegistryEvents {
     /// @param reserveAssets Bit mask of the vault's asset indices its agents may buy without one (de-risking).
     event SolvencyRequirementSet(address indexed vault, bool required, uint16 reserveAssets);
 
-    /// @notice The attestor recorded until when a vault's solvency attestation is fresh (0: revoked).
+    /// @notice The attestor recorded until when a vault's solvency attestation is fresh (0: revoked or ended), and
+    ///         the vault configuration generation it was made under.
     /// @param vault The vault.
     /// @param validUntil Last second at which the attestation is fresh.
-    event SolvencyRecorded(address indexed vault, uint64 validUntil);
+    /// @param generation The vault's configuration generation at attestation.
+    event SolvencyRecorded(address indexed vault, uint64 validUntil, uint64 generation);
 }
 
 /// @title IProofGateRegistry
@@ -252,21 +254,25 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @param reserveAssets Bit mask of the vault's asset indices (bit i: asset i) they may buy without one.
     function setSolvencyRequirement(address vault, bool required, uint16 reserveAssets) external;
 
-    /// @notice Records until when a vault's solvency attestation is fresh (attestor only; 0 revokes it). A vault's
-    ///         liabilities are the vault's: whichever of its agents attested, the gate opens for all of them.
+    /// @notice Records until when a vault's solvency attestation is fresh and the vault configuration generation it
+    ///         was made under (attestor only; validUntil 0 revokes it). A vault's liabilities are the vault's:
+    ///         whichever of its agents attested, the gate opens for all of them, while the vault's
+    ///         `configGeneration()` is still `generation`.
     /// @param vault The vault.
     /// @param validUntil Last second at which the attestation is fresh.
-    function recordSolvency(address vault, uint64 validUntil) external;
+    /// @param generation The vault's configuration generation at attestation.
+    function recordSolvency(address vault, uint64 validUntil, uint64 generation) external;
 
-    /// @notice A vault's solvency requirement and its attestation's freshness.
+    /// @notice A vault's solvency requirement and its attestation's freshness and generation.
     /// @param vault The vault.
     /// @return required Whether risk-increasing trades need a fresh attestation.
     /// @return reserveAssets Bit mask of the asset indices its agents may buy without one.
     /// @return validUntil Last second at which its attestation is fresh (0: none).
+    /// @return generation The vault configuration generation the attestation was made under.
     function solvencyStatus(address vault)
         external
         view
-        returns (bool required, uint16 reserveAssets, uint64 validUntil);
+        returns (bool required, uint16 reserveAssets, uint64 validUntil, uint64 generation);
 
     /// @notice What an agent is bound to for a vault.
     /// @param vault The vault.
@@ -294,6 +300,8 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @return reserveAssets Bit mask of the asset indices the agent may buy after `solventUntil`.
     /// @return lossBudgetBps The agent's loss budget, basis points of the vault's net asset value (0: none).
     /// @return lossWindow The budget's refill window, seconds (0 until governance sets a budget).
+    /// @return solvencyGeneration The vault configuration generation the vault's last attestation was made under:
+    ///         the vault counts the attestation only while its own `configGeneration()` equals it.
     function tradingStatus(address vault, address agent)
         external
         view
@@ -306,7 +314,8 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
             uint64 solventUntil,
             uint16 reserveAssets,
             uint16 lossBudgetBps,
-            uint32 lossWindow
+            uint32 lossWindow,
+            uint64 solvencyGeneration
         );
 
     /// @notice Whether a model commitment is certified.

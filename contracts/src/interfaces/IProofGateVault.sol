@@ -109,10 +109,12 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @param commitment The parameters' commitment.
     error ParamsNotCertified(uint256 commitment);
 
-    /// @notice The agent's required solvency attestation is missing, stale or revoked, and the trade buys an asset
-    ///         outside its reserve assets (a risk-increasing trade).
+    /// @notice The vault's required solvency attestation is missing, stale, revoked or made under another
+    ///         configuration of the vault (see {IProofGateVault-configGeneration}), and the trade buys an asset
+    ///         outside the reserve assets (a risk-increasing trade).
     /// @param agent The agent.
-    /// @param solventUntil Until when its last attestation was fresh (0: none).
+    /// @param solventUntil Until when the last attestation was fresh (0: none, or none made under the vault's current
+    ///        configuration).
     error AgentNotSolvent(address agent, uint256 solventUntil);
 
     /// @notice A feed's answer is not positive, or implausibly large (above 2^128 - 1).
@@ -381,6 +383,13 @@ interface IProofGateVault is IVaultErrors, IVaultEvents {
     /// @param index The asset.
     /// @return The asset.
     function asset(uint256 index) external view returns (AssetView memory);
+
+    /// @notice The vault's configuration generation: a counter that every change of what a solvency attestation
+    ///         counted moves (addAsset, setFeed, setVenue, setSequencerFeed, setDebt, syncHolding, and the owner's
+    ///         withdraw). A solvency attestation counts for the vault's gate only while the generation it was made
+    ///         under is the vault's current one.
+    /// @return The generation (0 at deployment).
+    function configGeneration() external view returns (uint64);
 
     /// @notice The venue trades are executed on (zero until set).
     /// @return The venue.

@@ -381,7 +381,7 @@ contract TradingHandler is VaultActions {
             holdings += _field(inputs, k);
             debts += _field(inputs, tokens.length + k);
         }
-        (,,,,,,, uint16 budgetBps,) = registry.tradingStatus(address(vault), agent_);
+        (,,,,,,, uint16 budgetBps,,) = registry.tradingStatus(address(vault), agent_);
         return (holdings > debts ? holdings - debts : 0) * budgetBps / BPS;
     }
 
