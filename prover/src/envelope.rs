@@ -39,6 +39,18 @@ pub fn open<'a, H: EnvelopeHeader>(
     what: &str,
     bytes: &'a [u8],
 ) -> Result<(H, &'a [u8]), Error> {
+    open_version(magic, what, bytes, FORMAT_VERSION, "")
+}
+
+/// [`open`] for a file whose format version is `expected`; another version is refused with
+/// `hint` appended to the message (what changed, what to do).
+pub fn open_version<'a, H: EnvelopeHeader>(
+    magic: &[u8],
+    what: &str,
+    bytes: &'a [u8],
+    expected: u64,
+    hint: &str,
+) -> Result<(H, &'a [u8]), Error> {
     let rest = bytes
         .strip_prefix(magic)
         .ok_or_else(|| Error::Corrupt(format!("not a ProofGate {what} (bad magic bytes)")))?;
@@ -49,9 +61,9 @@ pub fn open<'a, H: EnvelopeHeader>(
     let header: H = serde_json::from_slice(header_bytes)
         .map_err(|e| Error::Corrupt(format!("{what} header is not valid: {e}")))?;
     let (version, payload_len, payload_keccak) = header.envelope();
-    if version != FORMAT_VERSION {
+    if version != expected {
         return Err(Error::Corrupt(format!(
-            "{what} format version {version} (this build reads {FORMAT_VERSION})"
+            "{what} format version {version} (this build reads {expected}){hint}"
         )));
     }
     let payload = &rest[4 + header_len..];

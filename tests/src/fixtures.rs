@@ -17,6 +17,8 @@
 //!   `uncertified_model` (another model's commitment), `other_vault` ([`OTHER_VAULT`]),
 //!   `other_agent` (the scenario's `other_agent`) and `other_chain` ([`OTHER_CHAIN_ID`]). They
 //!   use the first trade's nonce, so the forge tests submit them before that trade executes.
+//! - `contracts/test/fixtures/SolvencyVerifier.sol` and `solvency.json`: the development solvency
+//!   verifier and attestation proofs ([`crate::solvency`]).
 //!
 //! The certified model and the "uncertified" one are `Model::random` with fixed seeds; the risk
 //! parameters are `RiskParams::typical` with `max_score` one unit above the highest score among
@@ -38,6 +40,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Scenario, ScenarioTrade};
+use crate::solvency::{SolvencyFixtures, SOLVENCY_PATH, SOLVENCY_VERIFIER_PATH};
 use crate::{prover_err, Error};
 
 /// The published seed of the development setup (see the module docs: forgeable by design).
@@ -130,6 +133,8 @@ pub struct Timings {
     pub setup_s: f64,
     /// Every proof, witness generation included.
     pub prove_s: f64,
+    /// The solvency setup and proofs.
+    pub solvency_s: f64,
 }
 
 /// Everything [`generate`] produces.
@@ -141,6 +146,8 @@ pub struct Fixtures {
     pub verifier_source: String,
     /// The fixture proofs.
     pub proofs: ProofsFile,
+    /// The solvency verifier and attestation proofs.
+    pub solvency: SolvencyFixtures,
     /// Where the time went.
     pub timings: Timings,
 }
@@ -152,8 +159,13 @@ impl Fixtures {
     }
 
     /// Each generated file's path (relative to the repository root) and contents.
-    pub fn files(&self) -> Result<[(&'static str, String); 2], Error> {
-        Ok([(VERIFIER_PATH, self.verifier_source.clone()), (PROOFS_PATH, self.proofs_json()?)])
+    pub fn files(&self) -> Result<[(&'static str, String); 4], Error> {
+        Ok([
+            (VERIFIER_PATH, self.verifier_source.clone()),
+            (PROOFS_PATH, self.proofs_json()?),
+            (SOLVENCY_VERIFIER_PATH, self.solvency.verifier_source.clone()),
+            (SOLVENCY_PATH, self.solvency.json()?),
+        ])
     }
 
     /// Writes the files under `root`, each atomically.
@@ -260,6 +272,10 @@ pub fn generate(scenario: &Scenario) -> Result<Fixtures, Error> {
     }
     let prove_s = start.elapsed().as_secs_f64();
 
+    let start = Instant::now();
+    let solvency = crate::solvency::generate(scenario)?;
+    let solvency_s = start.elapsed().as_secs_f64();
+
     let proofs = ProofsFile {
         version: PROOFS_VERSION,
         generator: GENERATOR.into(),
@@ -269,7 +285,13 @@ pub fn generate(scenario: &Scenario) -> Result<Fixtures, Error> {
         uncertified_model_commitment: serde_fr::to_decimal(&models.uncertified_commitment),
         cases,
     };
-    Ok(Fixtures { vk, verifier_source, proofs, timings: Timings { setup_s, prove_s } })
+    Ok(Fixtures {
+        vk,
+        verifier_source,
+        proofs,
+        solvency,
+        timings: Timings { setup_s, prove_s, solvency_s },
+    })
 }
 
 /// One activation unit above the highest score of the cases: the certified model on every trade

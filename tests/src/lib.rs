@@ -5,11 +5,14 @@
 //!
 //! - [`scenario`]: the vault scenario the forge tests run (`contracts/test/fixtures/scenario.json`).
 //! - [`fixtures`]: the development setup, the generated verifier and the fixture proofs.
+//! - [`solvency`]: the development solvency verifier and attestation proofs for the attestor's
+//!   forge tests.
 
 #![forbid(unsafe_code)]
 
 pub mod fixtures;
 pub mod scenario;
+pub mod solvency;
 
 use std::path::PathBuf;
 

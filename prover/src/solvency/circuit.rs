@@ -1,194 +1,322 @@
-//! The solvency circuit: "these `2^d` range-checked leaves hash to the public root and totals,
-//! the new off-vault commitment opens to positions chained from the previous one, and vault plus
-//! off-vault holdings cover the liabilities per asset, per asset in haircut value, and in total
-//! haircut value with the margin". It enforces exactly [`super::attestation::check`].
+//! The solvency circuit: "these `2^d` leaves, every balance range-checked to 64 bits, hash to
+//! the public root, and their sums are the public totals". It enforces exactly
+//! [`super::attestation::check`]; coverage of the totals is the attestor contract's.
+//!
+//! Constraint families, in the order they are emitted (a test can name the family of any
+//! unsatisfied constraint through [`ConstraintLayout`]):
+//!
+//! | family          | constraints                                          |
+//! |-----------------|------------------------------------------------------|
+//! | binding         | 1: the binding input squared                         |
+//! | balance range   | 65 per balance (64 booleans, one packing)            |
+//! | leaf hash       | one Poseidon hash per leaf                           |
+//! | node sum        | 1 per asset per node: `sum = left + right`           |
+//! | node hash       | one Poseidon hash per node (children and sums)       |
+//! | root            | 1: the root node's hash equals input 2               |
+//! | totals          | 1 per pair of assets: the root's sums packed equal the input |
+
+use std::ops::Range;
 
 use ark_bn254::Fr;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::attestation::{
-    SolvencyStatement, SolvencyWitness, AMOUNT_BITS, BPS, BPS_BITS, DOMAIN_OFF_VAULT, EPOCH_BITS,
-    PRICE_BITS, SCALE_BITS,
-};
-use super::{DOMAIN_LEAF, DOMAIN_NODE};
-use crate::circuit::gadgets::{enforce_bits, enforce_le, hash_with_domain, pow2, Fp};
+use super::attestation::{public_input_count, SolvencyStatement, SolvencyWitness, AMOUNT_BITS};
+use super::{check_shape, BALANCE_BITS, DOMAIN_LEAF, DOMAIN_NODE};
+use crate::circuit::gadgets::{enforce_bits, hash_with_domain, pow2, Fp};
+use crate::Error;
 
-/// Width of a depositor's balance.
-const BALANCE_BITS: usize = 64;
-/// Headroom of the total-value comparison: each side is below `2^(17+97+64+64) · 16 = 2^246`.
-const TOTAL_VALUE_BITS: usize = 247;
-/// Headroom of the per-asset value comparison: each side is below `2^(17+97)`.
-const ASSET_VALUE_BITS: usize = 115;
-/// Headroom of the per-asset unit comparison.
-const UNIT_BITS: usize = 98;
+/// A family of constraints of the solvency circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// The binding input's square.
+    Binding,
+    /// Every balance's 64-bit range check.
+    BalanceRange,
+    /// The leaves' Poseidon hashes.
+    LeafHash,
+    /// Each node's sums: `sum = left + right`.
+    NodeSum,
+    /// The nodes' Poseidon hashes.
+    NodeHash,
+    /// The root hash equals the public root.
+    Root,
+    /// The root's sums, packed, equal the public totals.
+    Totals,
+}
+
+impl Family {
+    /// Every family, in emission order.
+    pub const ALL: [Family; 7] = [
+        Family::Binding,
+        Family::BalanceRange,
+        Family::LeafHash,
+        Family::NodeSum,
+        Family::NodeHash,
+        Family::Root,
+        Family::Totals,
+    ];
+
+    /// The family's name ("balance range").
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Binding => "binding",
+            Family::BalanceRange => "balance range",
+            Family::LeafHash => "leaf hash",
+            Family::NodeSum => "node sum",
+            Family::NodeHash => "node hash",
+            Family::Root => "root",
+            Family::Totals => "totals",
+        }
+    }
+}
+
+/// The constraint index ranges each family emitted, in order (consecutive ranges of one family
+/// are merged).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConstraintLayout {
+    ranges: Vec<(Family, Range<usize>)>,
+}
+
+impl ConstraintLayout {
+    fn record(&mut self, family: Family, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        match self.ranges.last_mut() {
+            Some((last, r)) if *last == family && r.end == range.start => r.end = range.end,
+            _ => self.ranges.push((family, range)),
+        }
+    }
+
+    /// The ranges, in order.
+    pub fn ranges(&self) -> &[(Family, Range<usize>)] {
+        &self.ranges
+    }
+
+    /// The family that emitted constraint `index`.
+    pub fn family_of(&self, index: usize) -> Option<Family> {
+        self.ranges.iter().find(|(_, r)| r.contains(&index)).map(|(f, _)| *f)
+    }
+
+    /// Constraints per family, in [`Family::ALL`] order.
+    pub fn counts(&self) -> Vec<(Family, usize)> {
+        Family::ALL
+            .iter()
+            .map(|&f| (f, self.ranges.iter().filter(|(g, _)| *g == f).map(|(_, r)| r.len()).sum()))
+            .collect()
+    }
+
+    /// Every constraint.
+    pub fn total(&self) -> usize {
+        self.ranges.iter().map(|(_, r)| r.len()).sum()
+    }
+}
+
+/// Test-only: one node sum's witness is the honest sum plus `delta` (the constraint
+/// `sum = left + right` then fails; the tree above hashes the tampered value).
+#[cfg(test)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeSumTamper {
+    /// The node's level: 1 for the leaves' parents, `depth` for the root.
+    pub level: usize,
+    /// The node's index within its level.
+    pub node: usize,
+    /// The asset.
+    pub asset: usize,
+    /// Added to the honest sum.
+    pub delta: Fr,
+}
+
+/// An assigned statement and witness, with the public inputs they give.
+#[derive(Clone, Debug)]
+struct Assignment {
+    statement: SolvencyStatement,
+    witness: SolvencyWitness,
+    inputs: Vec<Fr>,
+}
 
 /// The solvency circuit for `n_assets` assets and `2^depth` leaves; without an assignment it
 /// only has a shape (for key generation).
 #[derive(Clone, Debug)]
 pub struct SolvencyCircuit {
-    /// Number of assets.
-    pub n_assets: usize,
-    /// Tree depth.
-    pub depth: u32,
-    /// The statement and witness, when proving.
-    pub assignment: Option<(SolvencyStatement, SolvencyWitness)>,
+    n_assets: usize,
+    depth: u32,
+    assignment: Option<Assignment>,
+    #[cfg(test)]
+    tamper: Option<NodeSumTamper>,
 }
 
-fn field_witness(cs: &ConstraintSystemRef<Fr>, value: Option<Fr>) -> Result<Fp, SynthesisError> {
-    Fp::new_witness(cs.clone(), || value.ok_or(SynthesisError::AssignmentMissing))
-}
+impl SolvencyCircuit {
+    /// The circuit's shape: `n_assets` assets, `2^depth` leaves, no assignment.
+    pub fn shape(n_assets: usize, depth: u32) -> Result<Self, Error> {
+        check_shape(depth, n_assets)?;
+        Ok(Self {
+            n_assets,
+            depth,
+            assignment: None,
+            #[cfg(test)]
+            tamper: None,
+        })
+    }
 
-/// Witnesses `bits` bits of `value` and returns their sum (range-checked by construction).
-fn bits_field(
-    cs: &ConstraintSystemRef<Fr>,
-    value: Option<u128>,
-    bits: usize,
-) -> Result<Fp, SynthesisError> {
-    let v = Fp::new_witness(cs.clone(), || {
-        value.map(Fr::from).ok_or(SynthesisError::AssignmentMissing)
-    })?;
-    enforce_bits(&v, bits)?;
-    Ok(v)
-}
+    /// The circuit with `statement` and `witness` assigned. Refuses a statement whose totals are
+    /// not one per asset or out of range, and a witness that is not `2^depth` leaves of one
+    /// balance per asset (shapes the circuit cannot hold; any other fault only makes the
+    /// constraints unsatisfied).
+    pub fn assigned(
+        n_assets: usize,
+        depth: u32,
+        statement: SolvencyStatement,
+        witness: SolvencyWitness,
+    ) -> Result<Self, Error> {
+        let mut circuit = Self::shape(n_assets, depth)?;
+        if statement.totals.len() != n_assets {
+            return Err(Error::StatementMismatch(format!(
+                "{} totals, the circuit has {n_assets} assets",
+                statement.totals.len()
+            )));
+        }
+        let leaves = 1usize << depth;
+        if witness.leaves.len() != leaves || witness.leaves.iter().any(|(_, b)| b.len() != n_assets)
+        {
+            return Err(Error::StatementMismatch(format!(
+                "the witness is not {leaves} leaves of {n_assets} balances"
+            )));
+        }
+        let inputs = statement.public_inputs()?;
+        circuit.assignment = Some(Assignment { statement, witness, inputs });
+        Ok(circuit)
+    }
 
-impl ConstraintSynthesizer<Fr> for SolvencyCircuit {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let n = self.n_assets;
-        let leaves = 1usize << self.depth;
-        let st = self.assignment.as_ref().map(|(s, _)| s);
-        let wi = self.assignment.as_ref().map(|(_, w)| w);
-        if let (Some(s), Some(w)) = (st, wi) {
-            if s.assets.len() != n
-                || s.totals.len() != n
-                || w.leaves.len() != leaves
-                || w.off_vault.len() != n
-            {
-                return Err(SynthesisError::Unsatisfiable);
+    /// The number of assets.
+    pub fn n_assets(&self) -> usize {
+        self.n_assets
+    }
+
+    /// The tree's depth.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Test-only: overrides one node sum's witness (see [`NodeSumTamper`]).
+    #[cfg(test)]
+    pub(crate) fn with_tamper(mut self, tamper: NodeSumTamper) -> Self {
+        self.tamper = Some(tamper);
+        self
+    }
+
+    /// The delta the tamper hook adds to node `(level, node)`'s sum of `asset` (zero outside
+    /// tests).
+    #[allow(unused_variables)]
+    fn tampered(&self, level: usize, node: usize, asset: usize) -> Option<Fr> {
+        #[cfg(test)]
+        if let Some(t) = self.tamper {
+            if (t.level, t.node, t.asset) == (level, node, asset) {
+                return Some(t.delta);
             }
         }
-        let public =
-            st.map(|s| s.public_inputs()).transpose().map_err(|_| SynthesisError::Unsatisfiable)?;
+        None
+    }
+
+    /// Emits the constraints and returns which family emitted which.
+    pub fn synthesize(
+        &self,
+        cs: ConstraintSystemRef<Fr>,
+    ) -> Result<ConstraintLayout, SynthesisError> {
+        let mut layout = ConstraintLayout::default();
+        let mut at = cs.num_constraints();
+        let mut mark = |layout: &mut ConstraintLayout, family: Family| {
+            let now = cs.num_constraints();
+            layout.record(family, at..now);
+            at = now;
+        };
+        let n = self.n_assets;
+        let st = self.assignment.as_ref().map(|a| &a.statement);
+        let wi = self.assignment.as_ref().map(|a| &a.witness);
+        let inputs = self.assignment.as_ref().map(|a| &a.inputs);
         let input = |i: usize| -> Result<Fp, SynthesisError> {
             Fp::new_input(cs.clone(), || {
-                public
-                    .as_ref()
-                    .and_then(|p| p.get(i).copied())
-                    .ok_or(SynthesisError::AssignmentMissing)
+                inputs.and_then(|p| p.get(i).copied()).ok_or(SynthesisError::AssignmentMissing)
             })
         };
-        // 1-4: binding, root, previous and new commitments.
         let binding = input(0)?;
         let root_public = input(1)?;
-        let previous = input(2)?;
-        let new_commitment = input(3)?;
+        let totals_public =
+            (0..n.div_ceil(2)).map(|i| input(2 + i)).collect::<Result<Vec<_>, _>>()?;
+        debug_assert_eq!(2 + totals_public.len(), public_input_count(n));
+        debug_assert!(st.is_none_or(|s| s.totals.len() == n));
+
         // The binding takes part in a constraint, so it cannot be dropped from the statement.
         let _ = binding.square()?;
+        mark(&mut layout, Family::Binding);
 
-        // 5: epoch | margin << 64.
-        let header = input(4)?;
-        let epoch = bits_field(&cs, st.map(|s| u128::from(s.epoch)), EPOCH_BITS)?;
-        let margin = bits_field(&cs, st.map(|s| u128::from(s.margin_bps)), BPS_BITS)?;
-        header.enforce_equal(&(&epoch + &margin * pow2(EPOCH_BITS)))?;
-
-        // 6: per asset, vault | price << 96 | haircut << 160 | scale << 176.
-        let mut vault_holdings = Vec::with_capacity(n);
-        let mut prices = Vec::with_capacity(n);
-        let mut haircuts = Vec::with_capacity(n);
-        let mut scales = Vec::with_capacity(n);
-        for a in 0..n {
-            let word = input(5 + a)?;
-            let asset = st.map(|s| &s.assets[a]);
-            let holding = bits_field(&cs, asset.map(|x| x.vault_holding), AMOUNT_BITS)?;
-            let price = bits_field(&cs, asset.map(|x| u128::from(x.price_1e8)), PRICE_BITS)?;
-            let haircut = bits_field(&cs, asset.map(|x| u128::from(x.haircut_bps)), BPS_BITS)?;
-            let scale = bits_field(&cs, asset.map(|x| u128::from(x.scale)), SCALE_BITS)?;
-            // Haircuts are at most 10,000 bps.
-            enforce_le(&haircut, &Fp::constant(Fr::from(BPS)), BPS_BITS + 1)?;
-            let packed = &holding
-                + &price * pow2(AMOUNT_BITS)
-                + &haircut * pow2(AMOUNT_BITS + PRICE_BITS)
-                + &scale * pow2(AMOUNT_BITS + PRICE_BITS + BPS_BITS);
-            word.enforce_equal(&packed)?;
-            vault_holdings.push(holding);
-            prices.push(price);
-            haircuts.push(haircut);
-            scales.push(scale);
-        }
-
-        // The tree: range-checked leaves, hashed up to the root; sums are linear.
-        let mut level: Vec<(Fp, Vec<Fp>)> = Vec::with_capacity(leaves);
-        for k in 0..leaves {
+        // The leaves: range-checked balances, hashed with the id.
+        let mut level: Vec<(Fp, Vec<Fp>)> = Vec::with_capacity(1 << self.depth);
+        for k in 0..1usize << self.depth {
             let leaf = wi.map(|w| &w.leaves[k]);
-            let id = field_witness(&cs, leaf.map(|(id, _)| *id))?;
-            let balances = (0..n)
-                .map(|a| {
-                    let b = field_witness(&cs, leaf.map(|(_, b)| b[a]))?;
-                    enforce_bits(&b, BALANCE_BITS)?;
-                    Ok(b)
-                })
-                .collect::<Result<Vec<_>, SynthesisError>>()?;
+            let id = Fp::new_witness(cs.clone(), || {
+                leaf.map(|(id, _)| *id).ok_or(SynthesisError::AssignmentMissing)
+            })?;
+            let mut balances = Vec::with_capacity(n);
+            for a in 0..n {
+                let b = Fp::new_witness(cs.clone(), || {
+                    leaf.map(|(_, b)| b[a]).ok_or(SynthesisError::AssignmentMissing)
+                })?;
+                enforce_bits(&b, BALANCE_BITS as usize)?;
+                balances.push(b);
+            }
+            mark(&mut layout, Family::BalanceRange);
             let mut elements = vec![id];
             elements.extend(balances.iter().cloned());
-            level.push((hash_with_domain(&cs, DOMAIN_LEAF, &[], &elements)?, balances));
+            let hash = hash_with_domain(&cs, DOMAIN_LEAF, &[], &elements)?;
+            mark(&mut layout, Family::LeafHash);
+            level.push((hash, balances));
         }
+
+        // The nodes. Each sum is a fresh variable with one constraint, not the growing linear
+        // combination of every balance below it (that would make the matrices quadratic).
+        let mut height = 0;
         while level.len() > 1 {
+            height += 1;
             let mut next = Vec::with_capacity(level.len() / 2);
-            for pair in level.chunks(2) {
-                // Each sum is a fresh variable (one constraint), not the growing linear combination
-                // of every balance below it: that would make the matrices quadratic in the leaves.
-                let sums = pair[0]
-                    .1
-                    .iter()
-                    .zip(&pair[1].1)
-                    .map(|(l, r)| {
-                        let lc = l + r;
-                        let sum = Fp::new_witness(cs.clone(), || lc.value())?;
-                        sum.enforce_equal(&lc)?;
-                        Ok(sum)
-                    })
-                    .collect::<Result<Vec<Fp>, SynthesisError>>()?;
+            for (node, pair) in level.chunks(2).enumerate() {
+                let mut sums = Vec::with_capacity(n);
+                for (asset, (l, r)) in pair[0].1.iter().zip(&pair[1].1).enumerate() {
+                    let lc = l + r;
+                    let delta = self.tampered(height, node, asset).unwrap_or_default();
+                    let sum = Fp::new_witness(cs.clone(), || Ok(lc.value()? + delta))?;
+                    sum.enforce_equal(&lc)?;
+                    sums.push(sum);
+                }
+                mark(&mut layout, Family::NodeSum);
                 let mut elements = vec![pair[0].0.clone(), pair[1].0.clone()];
                 elements.extend(sums.iter().cloned());
-                next.push((hash_with_domain(&cs, DOMAIN_NODE, &[], &elements)?, sums));
+                let hash = hash_with_domain(&cs, DOMAIN_NODE, &[], &elements)?;
+                mark(&mut layout, Family::NodeHash);
+                next.push((hash, sums));
             }
             level = next;
         }
         let (root, totals) = level.pop().ok_or(SynthesisError::Unsatisfiable)?;
         root.enforce_equal(&root_public)?;
-        // 7: totals, two per element (each below 2^(64+depth) <= 2^96, so the packing is exact).
-        for (i, pair) in totals.chunks(2).enumerate() {
-            let word = input(5 + n + i)?;
+        mark(&mut layout, Family::Root);
+
+        // Totals, two per element (each below 2^(64+depth) <= 2^96, so the packing is exact).
+        for (pair, word) in totals.chunks(2).zip(&totals_public) {
             let packed = match pair.get(1) {
                 Some(high) => &pair[0] + high * pow2(AMOUNT_BITS),
                 None => pair[0].clone(),
             };
             word.enforce_equal(&packed)?;
         }
+        mark(&mut layout, Family::Totals);
+        Ok(layout)
+    }
+}
 
-        // The off-vault positions and their chained commitment.
-        let off_vault = (0..n)
-            .map(|a| bits_field(&cs, wi.map(|w| w.off_vault[a]), AMOUNT_BITS))
-            .collect::<Result<Vec<_>, _>>()?;
-        let blinding = field_witness(&cs, wi.map(|w| w.blinding))?;
-        let mut elements = vec![previous, epoch];
-        elements.extend(off_vault.iter().cloned());
-        elements.push(blinding);
-        hash_with_domain(&cs, DOMAIN_OFF_VAULT, &[], &elements)?.enforce_equal(&new_commitment)?;
-
-        // The checks.
-        let factor = &margin + Fr::from(BPS);
-        let (mut assets_value, mut liabilities_value) = (Fp::zero(), Fp::zero());
-        for a in 0..n {
-            let units = &vault_holdings[a] + &off_vault[a];
-            enforce_le(&totals[a], &units, UNIT_BITS)?;
-            let covered = &haircuts[a] * &units;
-            enforce_le(&(&factor * &totals[a]), &covered, ASSET_VALUE_BITS)?;
-            let value = &prices[a] * &scales[a];
-            assets_value += &covered * &value;
-            liabilities_value += &totals[a] * &value;
-        }
-        enforce_le(&(&factor * &liabilities_value), &assets_value, TOTAL_VALUE_BITS)?;
-        Ok(())
+impl ConstraintSynthesizer<Fr> for SolvencyCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        self.synthesize(cs).map(|_| ())
     }
 }

@@ -8,20 +8,24 @@ use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
 use super::tree::TreeRoot;
-use crate::config::FORMAT_VERSION;
-use crate::statement::fr_to_hex;
 use crate::Error;
 
-/// The tree summary (`summary.json`): what the fund publishes.
+/// Format version of the tree summary. Version 1 also carried a "liabilities commitment" (a
+/// hash of the root hash and the totals) that nothing on chain holds; version 2 has only the root
+/// hash and the totals, which the attestor stores and emits.
+pub const SUMMARY_VERSION: u64 = 2;
+
+/// The tree summary (`summary.json`): the operator's build output, the root hash and totals
+/// it attests (a depositor checks against the chain's copy of them, or against this file).
 ///
 /// ```json
-/// {"version": 1, "depth": 10, "n_assets": 2, "assets": ["WETH", "USDC"], "root": "0x..",
-///  "totals": ["..", ".."], "commitment": "0x..", "depositors": 3}
+/// {"version": 2, "depth": 10, "n_assets": 2, "assets": ["WETH", "USDC"], "root": "0x..",
+///  "totals": ["..", ".."], "depositors": 3}
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeSummary {
-    /// File format version ([`FORMAT_VERSION`]).
+    /// File format version ([`SUMMARY_VERSION`]).
     pub version: u64,
     /// The tree's depth `d` (`2^d` leaves).
     pub depth: u32,
@@ -35,20 +39,25 @@ pub struct TreeSummary {
     /// The liabilities in each asset, token units.
     #[serde(with = "decimals")]
     pub totals: Vec<Fr>,
-    /// The liabilities commitment of `root` and `totals`.
-    #[serde(with = "hex_fr")]
-    pub commitment: Fr,
     /// The number of depositors (the other leaves are padding).
     pub depositors: usize,
 }
 
 impl TreeSummary {
-    /// The published root, once the file is checked: its version, its shape, its counts
-    /// agreeing, and its commitment being that of its root and totals.
+    /// The published root, once the file is checked: its version, its shape and its counts
+    /// agreeing.
     pub fn tree_root(&self) -> Result<TreeRoot, Error> {
-        if self.version != FORMAT_VERSION {
+        if self.version == 1 {
+            return Err(Error::Corrupt(
+                "summary format version 1 carries a liabilities commitment, which is gone: the \
+                 chain stores the root hash itself and emits the totals (this build reads \
+                 version 2); rebuild the tree with `proofgate solvency build`"
+                    .into(),
+            ));
+        }
+        if self.version != SUMMARY_VERSION {
             return Err(Error::Corrupt(format!(
-                "summary format version {} (this build reads {FORMAT_VERSION})",
+                "summary format version {} (this build reads {SUMMARY_VERSION})",
                 self.version
             )));
         }
@@ -66,13 +75,6 @@ impl TreeSummary {
             return Err(Error::Corrupt(format!(
                 "summary counts {} depositors in a tree of 2^{} leaves",
                 self.depositors, self.depth
-            )));
-        }
-        if root.commitment() != self.commitment {
-            return Err(Error::Corrupt(format!(
-                "summary's commitment {} is not that of its root and totals ({})",
-                fr_to_hex(&self.commitment),
-                fr_to_hex(&root.commitment())
             )));
         }
         Ok(root)
@@ -132,6 +134,7 @@ pub(super) mod decimals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::statement::fr_to_hex;
 
     #[test]
     fn hex_is_strict() {

@@ -3,7 +3,7 @@
 use ark_bn254::Fr;
 use ark_ff::{PrimeField, Zero};
 
-use super::{DOMAIN_ID, DOMAIN_LEAF, DOMAIN_NODE, DOMAIN_ROOT, ID_CHUNK_BYTES};
+use super::{DOMAIN_ID, DOMAIN_LEAF, DOMAIN_NODE, ID_CHUNK_BYTES};
 use crate::poseidon::hash_with_domain;
 
 /// A depositor id's field element: `H("proofgate.solvency.id", [31-byte big-endian chunks of
@@ -37,14 +37,6 @@ pub fn node_hash(left: Fr, right: Fr, sums: &[Fr]) -> Fr {
     elements.push(right);
     elements.extend_from_slice(sums);
     hash_with_domain(DOMAIN_NODE, &elements)
-}
-
-/// The published liabilities commitment: `H("proofgate.solvency.root", [root, T_1, ..., T_N])`.
-pub fn liabilities_commitment(root: Fr, totals: &[Fr]) -> Fr {
-    let mut elements = Vec::with_capacity(1 + totals.len());
-    elements.push(root);
-    elements.extend_from_slice(totals);
-    hash_with_domain(DOMAIN_ROOT, &elements)
 }
 
 /// The integer a field element holds, if it is below 2^128.
@@ -81,14 +73,9 @@ mod tests {
     }
 
     #[test]
-    fn domains_keep_leaves_nodes_and_commitments_apart() {
+    fn domains_keep_leaves_and_nodes_apart() {
         let x = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64)];
-        let leaf = leaf_hash(x[0], &x[1..]);
-        let node = node_hash(x[0], x[1], &x[2..]);
-        let commitment = liabilities_commitment(x[0], &x[1..]);
-        assert_ne!(leaf, node);
-        assert_ne!(leaf, commitment);
-        assert_ne!(node, commitment);
+        assert_ne!(leaf_hash(x[0], &x[1..]), node_hash(x[0], x[1], &x[2..]));
     }
 
     #[test]

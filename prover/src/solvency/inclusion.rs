@@ -6,7 +6,17 @@
 //! ```
 //!
 //! `path[l]` is the sibling at level `l` (0: the leaf's sibling); `root` and `totals` are the
-//! root the proof claims, which [`check_against_commitment`] checks against a commitment.
+//! root hash and totals the proof claims. A depositor checks the proof against the root hash and
+//! totals the chain holds (the attestor's `liabilitiesRoot` and its `SolvencyAttested` event's
+//! totals), not against the ones the proof claims.
+//!
+//! What a proof reveals to whoever reads it: the depositor's id and balances, and every
+//! sibling's hash and sums. The level-0 sibling is one neighbouring leaf, so its sums are that
+//! neighbour's balances; its identity stays behind its leaf hash, which commits to the hash of
+//! its id string. That hides the id only as well as the id is hard to guess (anyone can hash a
+//! guess with the revealed balances and compare), so operators give depositors salted ids (an
+//! account reference with a random suffix). Higher siblings reveal the sums of ever larger
+//! groups of depositors.
 
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
@@ -97,6 +107,19 @@ pub enum NotIncluded {
         /// `64 + d`.
         bits: u32,
     },
+    /// The path's running sum (the depositor's balance plus the siblings' sums up to this level)
+    /// exceeds the total.
+    #[error("the path sums {sum} of asset {asset} up to level {level}, above the total {total}")]
+    PathSumAboveTotal {
+        /// The level whose sibling was just added (0: the leaf's sibling).
+        level: usize,
+        /// The asset's position.
+        asset: usize,
+        /// The running sum (decimal).
+        sum: String,
+        /// The asset's total (decimal).
+        total: String,
+    },
     /// A sibling's sum exceeds the total: only a negative balance elsewhere could make it add up.
     #[error("the sibling at level {level} sums {sum} of asset {asset}, above the total {total}")]
     SiblingSumAboveTotal {
@@ -133,14 +156,6 @@ pub enum NotIncluded {
         /// The root the proof claims.
         claimed: Fr,
     },
-    /// The proof's root and totals do not hash to the commitment.
-    #[error("the proof's root and totals hash to {}, not the commitment {}", fr_to_hex(.computed), fr_to_hex(.expected))]
-    WrongCommitment {
-        /// The commitment of the proof's root and totals.
-        computed: Fr,
-        /// The commitment checked against.
-        expected: Fr,
-    },
 }
 
 impl InclusionProof {
@@ -170,33 +185,16 @@ impl InclusionProof {
 }
 
 /// Checks that `proof` puts its depositor's balances in the tree `expected`: the path has the
-/// tree's depth, every balance is below 2^64, every total below `2^(64+d)`, every sibling sum at
-/// most its total (see the module documentation for why), the path recomputes `expected`'s root
-/// hash and totals, and the proof claims that root and those totals.
+/// tree's depth, every balance is below 2^64, every total below `2^(64+d)`, at every level the
+/// sibling's sums and the path's running sums at most the totals (see [`super`] for why), the
+/// path recomputes `expected`'s root hash (every level's sums hashed into its node) and totals,
+/// and the proof claims that root and those totals.
 ///
 /// A failed check is [`Error::NotIncluded`]; an unsupported `expected` shape is
 /// [`Error::InvalidConfig`].
 pub fn check_inclusion(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), Error> {
     expected.check_shape()?;
     Ok(check_path(proof, expected)?)
-}
-
-/// Checks `proof` against the published `commitment`: the proof's claimed root and totals must
-/// hash to it, and the proof must check against them ([`check_inclusion`]) at depth `depth`
-/// (the path's own length if `None`: the root hash binds the depth, since leaves and nodes
-/// hash under different domains). Returns the root checked against.
-pub fn check_against_commitment(
-    proof: &InclusionProof,
-    commitment: Fr,
-    depth: Option<u32>,
-) -> Result<TreeRoot, Error> {
-    let claimed = proof.claimed_root(depth)?;
-    let computed = claimed.commitment();
-    if computed != commitment {
-        return Err(NotIncluded::WrongCommitment { computed, expected: commitment }.into());
-    }
-    check_inclusion(proof, &claimed)?;
-    Ok(claimed)
 }
 
 fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncluded> {
@@ -224,6 +222,8 @@ fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncl
                 .ok_or(NotIncluded::TotalOutOfRange { asset, bits })
         })
         .collect::<Result<Vec<u128>, _>>()?;
+    // Each balance is below 2^64 and each sum at most its total (< 2^96) once checked: no
+    // overflow, no wrap.
     let mut sums = proof
         .balances
         .iter()
@@ -241,7 +241,6 @@ fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncl
             return Err(wrong);
         }
         for (asset, (sum, s)) in sums.iter_mut().zip(&sibling.sums).enumerate() {
-            // Below the total (< 2^96), so `sum` stays below 2^102: no overflow, no wrap.
             let value = to_u128(s).filter(|&s| s <= totals[asset]).ok_or_else(|| {
                 NotIncluded::SiblingSumAboveTotal {
                     level,
@@ -251,6 +250,14 @@ fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncl
                 }
             })?;
             *sum += value;
+            if *sum > totals[asset] {
+                return Err(NotIncluded::PathSumAboveTotal {
+                    level,
+                    asset,
+                    sum: sum.to_string(),
+                    total: totals[asset].to_string(),
+                });
+            }
         }
         let fields = to_fields(&sums);
         hash = if (proof.index >> level) & 1 == 0 {

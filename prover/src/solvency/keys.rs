@@ -1,7 +1,7 @@
 //! Keys of the solvency circuit: setup for `(n_assets, depth)`, a versioned key file, and proving
 //! that refuses (with the native reference's reasons) a book that is not solvent.
 //!
-//! File layout (`solvency.pk`): the magic bytes `PROOFGATE-SPK`, a little-endian `u32` header
+//! File layout (`solvency.pk`, format version [`SOLVENCY_KEY_VERSION`]): the magic bytes `PROOFGATE-SPK`, a little-endian `u32` header
 //! length, the JSON [`SolvencyKeyHeader`], then the proving key's canonical uncompressed bytes.
 //! The header carries the payload's length and keccak256, so truncation and corruption are named
 //! before any curve point is decoded, and the verifying key's hash, which the deployed verifier
@@ -17,17 +17,27 @@ use serde::{Deserialize, Serialize};
 use super::attestation::{check, public_input_count, SolvencyStatement, SolvencyWitness};
 use super::check_shape;
 use super::circuit::SolvencyCircuit;
-use crate::config::FORMAT_VERSION;
 use crate::envelope::{self, keccak_hex, EnvelopeHeader};
 use crate::Error;
 
 const MAGIC: &[u8] = b"PROOFGATE-SPK";
 
+/// Format version of the solvency key file. Version 2: the statement proves only the
+/// liabilities tree (binding, root hash, packed totals); version 1 keys proved coverage with
+/// off-vault positions in the circuit and are refused.
+pub const SOLVENCY_KEY_VERSION: u64 = 2;
+
+/// Appended to the message refusing a key of another version.
+const OLD_KEY_HINT: &str = ": the solvency statement changed (version 2 proves only the \
+    liabilities tree; coverage is checked by the attestor on chain), so keys of another version \
+    prove a statement the attestor no longer accepts; run `proofgate solvency setup` again and \
+    redeploy the solvency verifier";
+
 /// Header of a solvency proving-key file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolvencyKeyHeader {
-    /// Format version.
+    /// Format version ([`SOLVENCY_KEY_VERSION`]).
     pub version: u64,
     /// Number of assets.
     pub n_assets: usize,
@@ -77,7 +87,7 @@ impl SolvencyKeys {
         rng: &mut R,
     ) -> Result<Self, Error> {
         check_shape(depth, n_assets)?;
-        let shape = SolvencyCircuit { n_assets, depth, assignment: None };
+        let shape = SolvencyCircuit::shape(n_assets, depth)?;
         let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(shape, rng)?;
         Ok(Self { n_assets, depth, pk })
     }
@@ -92,20 +102,19 @@ impl SolvencyKeys {
         Ok(keccak_hex(&serialize(&self.pk.vk, true)?))
     }
 
-    /// Proves that `witness` makes `statement` true. The native reference runs first: a book that
-    /// is not solvent (per asset or in total), a tree that does not hash to the root, a balance
-    /// out of range or a commitment that does not open gets [`Error::Insolvent`] with every
-    /// reason, and no proof.
+    /// Proves that `witness` makes `statement` true. The native reference runs first: a tree
+    /// that does not hash to the root or add up to the totals, or a balance or total out of
+    /// range, gets [`Error::Insolvent`] with every reason, and no proof.
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         statement: &SolvencyStatement,
         witness: &SolvencyWitness,
         rng: &mut R,
     ) -> Result<(Proof<Bn254>, Vec<Fr>), Error> {
-        if statement.assets.len() != self.n_assets {
+        if statement.totals.len() != self.n_assets {
             return Err(Error::StatementMismatch(format!(
-                "{} assets, the solvency key is for {}",
-                statement.assets.len(),
+                "{} totals, the solvency key is for {} assets",
+                statement.totals.len(),
                 self.n_assets
             )));
         }
@@ -122,11 +131,12 @@ impl SolvencyKeys {
             return Err(Error::Insolvent(violations));
         }
         let inputs = statement.public_inputs()?;
-        let circuit = SolvencyCircuit {
-            n_assets: self.n_assets,
-            depth: self.depth,
-            assignment: Some((statement.clone(), witness.clone())),
-        };
+        let circuit = SolvencyCircuit::assigned(
+            self.n_assets,
+            self.depth,
+            statement.clone(),
+            witness.clone(),
+        )?;
         let proof = Groth16::<Bn254>::prove(&self.pk, circuit, rng)?;
         Ok((proof, inputs))
     }
@@ -135,7 +145,7 @@ impl SolvencyKeys {
     pub fn encode(&self) -> Result<Vec<u8>, Error> {
         let payload = serialize(&self.pk, false)?;
         let header = SolvencyKeyHeader {
-            version: FORMAT_VERSION,
+            version: SOLVENCY_KEY_VERSION,
             n_assets: self.n_assets,
             depth: self.depth,
             payload_len: payload.len() as u64,
@@ -147,8 +157,13 @@ impl SolvencyKeys {
 
     /// Decodes a key file, naming what is wrong with one that is not.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let (header, payload): (SolvencyKeyHeader, _) =
-            envelope::open(MAGIC, "solvency key", bytes)?;
+        let (header, payload): (SolvencyKeyHeader, _) = envelope::open_version(
+            MAGIC,
+            "solvency key",
+            bytes,
+            SOLVENCY_KEY_VERSION,
+            OLD_KEY_HINT,
+        )?;
         check_shape(header.depth, header.n_assets)?;
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(payload)
             .map_err(|e| Error::Corrupt(format!("solvency key payload: {e}")))?;

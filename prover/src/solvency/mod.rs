@@ -1,5 +1,7 @@
 //! Solvency attestations, natively: the Poseidon Merkle-sum tree of a fund's liabilities to its
-//! depositors, the published commitment, and depositors' inclusion proofs.
+//! depositors, what is published of it (the root hash and the totals), and depositors' inclusion
+//! proofs. The attestation proof ([`attestation`], [`circuit`], [`keys`]) proves only that tree;
+//! the attestor contract checks on chain that the vault's assets cover its totals.
 //!
 //! This is the one definition the solvency circuit mirrors; every hash below is
 //! [`poseidon::hash_with_domain`](crate::poseidon::hash_with_domain)`(tag, elements)`: the
@@ -47,17 +49,15 @@
 //! are what its parent adds. A subtree of height `h` sums at most `2^h` balances, so
 //! `s_a < 2^(64+h) <= 2^96`: sums never wrap modulo the field's order (about 2^254).
 //!
-//! # Published commitment
+//! # What is published
 //!
-//! The root hash `R` and the per-asset totals `T_a = sums(root)_a`, and in one element, what the
-//! depositors can check against offline (the contract stores the root hash `R` itself as
-//! `liabilitiesRoot`, the solvency statement's public input, and the totals beside it):
+//! The root hash `R` and the per-asset totals `T_a = sums(root)_a`. The attestor stores `R` as
+//! `liabilitiesRoot` (the solvency statement's public input) with `keccak256(abi.encodePacked(
+//! totals))` beside it, and emits the totals in its `SolvencyAttested` event; the totals are
+//! public inputs too, so the proof binds them. A depositor checks its inclusion proof against
+//! that root hash and those totals, read from the chain.
 //!
-//! ```text
-//! commitment = H("proofgate.solvency.root", [R, T_1, ..., T_N])
-//! ```
-//!
-//! The leaf, node and root hashes have a fixed length for a given `N`; since the sponge does not
+//! The leaf and node hashes have a fixed length for a given `N`; since the sponge does not
 //! pad, a tree over `N` assets hashes like the tree over `N + 1` assets whose last asset is zero
 //! everywhere. Both describe the same liabilities; `N` is fixed by the vault and the circuit.
 //!
@@ -67,7 +67,7 @@
 //! leaf up, each sibling's hash and sums; bit `l` of `k` says whether the path is the left (0)
 //! or right (1) child at level `l`. [`check_inclusion`] recomputes the root and totals, and
 //! refuses a path of the wrong depth, a balance of 2^64 or more, a total of `2^(64+d)` or more,
-//! and a sibling sum above its asset's total.
+//! and, at every level, a sibling sum or the path's running sum above its asset's total.
 //!
 //! Why a sibling's sums must not exceed the totals: the operator supplies them, and a sum can
 //! only exceed its total if another subtree is "negative" — a value near the field's order that
@@ -90,12 +90,11 @@ mod tests;
 mod tree;
 
 pub use depositors::{Depositor, DepositorEntry, Depositors, DepositorsFile};
+pub use files::SUMMARY_VERSION;
 pub use files::{hex_fr, parse_hex, TreeSummary};
-pub use hash::{id_element, leaf_hash, liabilities_commitment, node_hash, padding_leaf, to_u128};
-pub use inclusion::{
-    check_against_commitment, check_inclusion, InclusionProof, NotIncluded, Sibling,
-};
-pub use keys::{SolvencyKeyHeader, SolvencyKeys};
+pub use hash::{id_element, leaf_hash, node_hash, padding_leaf, to_u128};
+pub use inclusion::{check_inclusion, InclusionProof, NotIncluded, Sibling};
+pub use keys::{SolvencyKeyHeader, SolvencyKeys, SOLVENCY_KEY_VERSION};
 pub use tree::{SumTree, TreeRoot};
 
 use crate::Error;
@@ -106,8 +105,6 @@ pub const DOMAIN_ID: &str = "proofgate.solvency.id";
 pub const DOMAIN_LEAF: &str = "proofgate.solvency.leaf";
 /// Domain tag of inner nodes.
 pub const DOMAIN_NODE: &str = "proofgate.solvency.node";
-/// Domain tag of the liabilities commitment.
-pub const DOMAIN_ROOT: &str = "proofgate.solvency.root";
 
 /// Bytes of an id string packed into one field element.
 pub const ID_CHUNK_BYTES: usize = 31;

@@ -8,15 +8,16 @@
 use ark_bn254::Fr;
 use ark_ff::Zero;
 
-use super::files::TreeSummary;
+use super::files::{TreeSummary, SUMMARY_VERSION};
 use super::hash::to_fields;
-use super::hash::{id_element, leaf_hash, liabilities_commitment, node_hash, padding_leaf};
+use super::hash::{id_element, leaf_hash, node_hash, padding_leaf};
 use super::inclusion::{InclusionProof, Sibling};
 use super::{check_shape, Depositors};
 use crate::config::FORMAT_VERSION;
 use crate::Error;
 
-/// What a tree publishes: its depth, root hash and per-asset totals.
+/// What a tree publishes: its depth, root hash and per-asset totals (the attestor stores the
+/// root hash as `liabilitiesRoot` and emits the totals in its `SolvencyAttested` event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeRoot {
     /// The tree's depth `d` (`2^d` leaves).
@@ -28,12 +29,6 @@ pub struct TreeRoot {
 }
 
 impl TreeRoot {
-    /// The liabilities commitment `H("proofgate.solvency.root", [hash, totals...])`, which the
-    /// contract stores as `liabilitiesRoot`.
-    pub fn commitment(&self) -> Fr {
-        liabilities_commitment(self.hash, &self.totals)
-    }
-
     /// The number of assets.
     pub fn n_assets(&self) -> usize {
         self.totals.len()
@@ -163,15 +158,14 @@ impl SumTree {
         })
     }
 
-    /// The summary file's contents: the root, totals and commitment.
+    /// The summary file's contents: the root hash and totals.
     pub fn summary(&self) -> TreeSummary {
         let root = self.root();
         TreeSummary {
-            version: FORMAT_VERSION,
+            version: SUMMARY_VERSION,
             depth: self.depth,
             n_assets: self.n_assets(),
             assets: self.depositors.assets().to_vec(),
-            commitment: root.commitment(),
             root: root.hash,
             totals: root.totals,
             depositors: self.depositors.len(),

@@ -1,5 +1,5 @@
-//! `regen-fixtures`: regenerates the forge tests' verifier and proof fixtures from
-//! `contracts/test/fixtures/scenario.json` (run it as `scripts/regen-fixtures`).
+//! `regen-fixtures`: regenerates the forge tests' verifier and proof fixtures (risk and
+//! solvency) from `contracts/test/fixtures/scenario.json` (run it as `scripts/regen-fixtures`).
 //!
 //! DEVELOPMENT ONLY: the Groth16 setup is seeded with a published seed, so anyone can forge
 //! proofs for the verifier it writes (see `proofgate_e2e::fixtures`).
@@ -11,11 +11,13 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use proofgate_e2e::fixtures::{self, repo_root, PROOFS_PATH, SCENARIO_PATH, VERIFIER_PATH};
 use proofgate_e2e::scenario::Scenario;
+use proofgate_e2e::solvency::{SOLVENCY_PATH, SOLVENCY_VERIFIER_PATH};
 
 /// The log filter when `RUST_LOG` is not set.
 const DEFAULT_LOG_FILTER: &str = "warn,proofgate=info";
 
-/// Regenerates `RiskVerifier.sol` and `proofs.json` from the scenario (development keys only).
+/// Regenerates `RiskVerifier.sol`, `proofs.json`, `SolvencyVerifier.sol` and `solvency.json` from
+/// the scenario (development keys only).
 #[derive(Debug, Parser)]
 #[command(name = "regen-fixtures", version)]
 struct Cli {
@@ -52,8 +54,10 @@ fn main() -> Result<()> {
         key_hash = %generated.proofs.verifier_key_hash,
         setup_s = generated.timings.setup_s,
         prove_s = generated.timings.prove_s,
+        solvency_s = generated.timings.solvency_s,
+        solvency_key_hash = %generated.solvency.file.verifier_key_hash,
         total_s = start.elapsed().as_secs_f64(),
-        "wrote {VERIFIER_PATH} and {PROOFS_PATH}"
+        "wrote {VERIFIER_PATH}, {PROOFS_PATH}, {SOLVENCY_VERIFIER_PATH} and {SOLVENCY_PATH}"
     );
     Ok(())
 }
