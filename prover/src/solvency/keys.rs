@@ -210,4 +210,17 @@ mod tests {
         let wrong = SolvencyKeys::decode(b"PROOFGATE-PK....").expect_err("magic");
         assert!(wrong.to_string().contains("magic"), "{wrong}");
     }
+
+    #[test]
+    fn a_key_of_the_previous_statement_is_refused_by_name() {
+        let keys = SolvencyKeys::setup(1, 0, &mut StdRng::seed_from_u64(2)).expect("setup");
+        let bytes = keys.encode().expect("encode");
+        let needle = b"\"version\":2";
+        let at = bytes.windows(needle.len()).position(|w| w == needle).expect("the version");
+        let mut old = bytes.clone();
+        old[at + needle.len() - 1] = b'1';
+        let err = SolvencyKeys::decode(&old).expect_err("version 1").to_string();
+        assert!(err.contains("format version 1"), "{err}");
+        assert!(err.contains("the solvency statement changed"), "{err}");
+    }
 }

@@ -80,6 +80,8 @@
 
 pub mod attestation;
 pub mod circuit;
+#[cfg(test)]
+mod circuit_tests;
 mod depositors;
 mod files;
 mod hash;

@@ -44,12 +44,8 @@ fn a_small_tree_hashes_as_specified() {
 
     let published = tree.root();
     assert_eq!(published, TreeRoot { depth: 2, hash: root, totals: vec![fr(9), fr(6)] });
-    assert_eq!(published.commitment(), liabilities_commitment(root, &[fr(9), fr(6)]));
     // Pinned so the spec cannot drift from what the circuit mirrors.
-    assert_eq!(
-        fr_to_hex(&published.commitment()),
-        "0x041ab1022db89f12f6645c7879d2c5274c5e7604fefd6fb5f2459e4c0833ec51"
-    );
+    assert_eq!(fr_to_hex(&published.hash), "0x2e8c2f3113bd1a88b5c3fe23619d96bb2d80c927f2d7543b6607ff419b7f6126");
 
     let summary = tree.summary();
     assert_eq!(summary.depositors, 3);
@@ -70,9 +66,7 @@ fn every_depositors_proof_checks() {
             let proof = tree.inclusion_proof(k).expect("a depositor");
             assert_eq!(proof.path.len(), depth as usize);
             check_inclusion(&proof, &root).unwrap_or_else(|e| panic!("depth {depth}, #{k}: {e}"));
-            let checked = check_against_commitment(&proof, root.commitment(), Some(depth))
-                .expect("checks against the commitment");
-            assert_eq!(checked, root);
+            assert_eq!(proof.claimed_root(Some(depth)).expect("supported"), root);
         }
         assert!(tree.inclusion_proof(count).is_err(), "no proof for a padding leaf");
     }
@@ -136,12 +130,17 @@ fn tampered_proofs_are_refused() {
         not_included(check_inclusion(&tampered, &root))
     };
 
-    let reason = refused(&|p| p.balances[0] += fr(1));
+    let reason = refused(&|p| p.balances[0] -= fr(1));
     assert!(matches!(reason, NotIncluded::WrongRoot { .. }), "changed balance: {reason}");
+    // Carol's 5 WETH raised to 6: with Alice's and Bob's 4, the path adds up past the total 9.
+    let reason = refused(&|p| p.balances[0] += fr(1));
+    assert!(matches!(reason, NotIncluded::PathSumAboveTotal { level: 1, asset: 0, .. }));
     let reason = refused(&|p| p.path[1].hash += fr(1));
     assert!(matches!(reason, NotIncluded::WrongRoot { .. }), "changed sibling hash: {reason}");
-    let reason = refused(&|p| p.path[0].sums[1] += fr(1));
+    let reason = refused(&|p| p.path[1].sums[0] -= fr(1));
     assert!(matches!(reason, NotIncluded::WrongRoot { .. }), "changed sibling sum: {reason}");
+    let reason = refused(&|p| p.path[0].sums[1] += fr(1));
+    assert!(matches!(reason, NotIncluded::PathSumAboveTotal { level: 1, asset: 1, .. }));
     let reason = refused(&|p| p.id = "mallory".into());
     assert!(matches!(reason, NotIncluded::WrongRoot { .. }), "changed id: {reason}");
     let reason = refused(&|p| p.index = 3);
@@ -182,12 +181,6 @@ fn a_wrong_root_totals_or_depth_is_refused() {
     let reason = against(&|r| r.depth = 3);
     assert_eq!(reason, NotIncluded::WrongDepth { expected: 3, found: 2 });
 
-    let commitment = root.commitment() + fr(1);
-    let reason = match check_against_commitment(&proof, commitment, None) {
-        Err(Error::NotIncluded(reason)) => reason,
-        other => panic!("{other:?}"),
-    };
-    assert!(matches!(reason, NotIncluded::WrongCommitment { .. }), "{reason}");
     let bad_shape = TreeRoot { depth: 33, ..root };
     assert!(matches!(check_inclusion(&proof, &bad_shape), Err(Error::InvalidConfig(_))));
 }
@@ -228,13 +221,50 @@ fn proofs_and_summaries_round_trip_through_json() {
         serde_json::from_value(serde_json::to_value(&summary).expect("encode")).expect("decode");
     assert_eq!(back, summary);
 
-    let mut wrong = summary.clone();
-    wrong.commitment += fr(1);
-    assert!(matches!(wrong.tree_root(), Err(Error::Corrupt(_))));
+    assert!(json_has_no_commitment(&serde_json::to_value(&summary).expect("encode")));
+    let mut old = summary.clone();
+    old.version = 1;
+    let err = old.tree_root().expect_err("version 1").to_string();
+    assert!(err.contains("liabilities commitment, which is gone"), "{err}");
     let mut wrong = summary;
-    wrong.version = 2;
+    wrong.version = 3;
     assert!(wrong.tree_root().is_err());
     let mut future = proof;
     future.version = 2;
     assert!(matches!(future.check_version(), Err(Error::Corrupt(_))));
+}
+
+fn json_has_no_commitment(json: &serde_json::Value) -> bool {
+    json.as_object().is_some_and(|o| !o.contains_key("commitment") && o["version"] == 2)
+}
+
+/// Every sibling's sum is at most the total, but the path's running sum is not: Alice's 6 and
+/// Bob's 5 against a total of 8, which only a negative subtree on the other side (-3) can make
+/// add up. Caught at level 0, before the level-1 sibling is looked at.
+#[test]
+fn a_path_sum_above_the_total_is_refused() {
+    let alice = leaf_hash(id_element("alice"), &[fr(6)]);
+    let bob = leaf_hash(id_element("bob"), &[fr(5)]);
+    let left = node_hash(alice, bob, &[fr(11)]);
+    let negative = -fr(3);
+    let other = node_hash(fr(1), fr(2), &[negative]);
+    let root = node_hash(left, other, &[fr(8)]);
+    let proof = InclusionProof {
+        version: crate::config::FORMAT_VERSION,
+        index: 0,
+        id: "alice".into(),
+        balances: vec![fr(6)],
+        path: vec![
+            Sibling { hash: bob, sums: vec![fr(5)] },
+            Sibling { hash: other, sums: vec![negative] },
+        ],
+        root,
+        totals: vec![fr(8)],
+    };
+    let expected = TreeRoot { depth: 2, hash: root, totals: vec![fr(8)] };
+    let reason = not_included(check_inclusion(&proof, &expected));
+    assert_eq!(
+        reason,
+        NotIncluded::PathSumAboveTotal { level: 0, asset: 0, sum: "11".into(), total: "8".into() }
+    );
 }
