@@ -83,6 +83,8 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         (uint256 haircutValue, uint256 requiredValue) = _values(_totals(), noDebts, noReserves, MARGIN);
         uint64 generation = vault.configGeneration();
         vm.expectEmit(true, true, true, true, address(attestor));
+        // casting to 'uint64' is safe because START is a 2025 timestamp
+        // forge-lint: disable-next-line(unsafe-typecast)
         emit SolvencyValidUntil(address(vault), uint64(START + MAX_AGE));
         vm.expectEmit(true, true, true, true, address(attestor));
         emit SolvencyAttested(
@@ -345,10 +347,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         // reserve feed at 18 decimals reports it; one wei below rounds down to a unit less.
         PriceFeed feed = _reserveFeed(2, 18, 30_588_235_300_000_000_000 - 1);
         _assertAttestRefused(
-            1,
-            abi.encodeWithSelector(
-                ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 3_058_823_529, 26e8, 8_500
-            )
+            1, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 3_058_823_529, 26e8, 8_500)
         );
         feed.submit(30_588_235_300_000_000_000);
         (assets,,) = attestor.coverage(address(vault), _totals());
