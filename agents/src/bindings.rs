@@ -105,6 +105,7 @@ pub mod vault {
             function venue() external view returns (address);
             function nonces(address agent) external view returns (uint256);
             function lossBucket(address agent) external view returns (uint256 spent, uint64 updatedAt);
+            function configGeneration() external view returns (uint64);
             function setFeed(uint256 index, address feed, uint32 heartbeat) external;
             function setSequencerFeed(address feed, uint32 gracePeriod) external;
             function sequencerFeed() external view returns (address feed, uint32 gracePeriod);
@@ -141,16 +142,23 @@ pub mod attestor {
             error UnauthorizedPauser(address caller);
             error UnknownAsset(uint256 index);
             error InvalidHaircut(uint256 asset, uint256 haircutBps);
+            error InvalidHeartbeat(uint256 asset);
+            error UnsupportedFeedDecimals(uint256 asset, uint8 feedDecimals);
+            error OwnershipCannotBeRenounced();
             error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
+            error VaultNotConfigured(address vault);
             error AgentNotAuthorized(address vault, address agent);
             error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
             error TotalsLengthMismatch(uint256 given, uint256 expected);
             error RootNotInField(uint256 root);
-            error CommitmentNotInField(uint256 commitment);
             error ValueOutOfRange(uint8 field, uint256 asset, uint256 value, uint256 bits);
             error InvalidPrice(uint256 asset, int256 answer);
             error StalePrice(uint256 asset, uint256 updatedAt);
+            error InvalidReserve(uint256 asset, int256 answer);
+            error StaleReserve(uint256 asset, uint256 updatedAt);
             error UnsupportedDecimals(uint256 asset, uint8 tokenDecimals);
+            error AssetNotCovered(uint256 asset, uint256 assets, uint256 liabilities, uint16 haircutBps);
+            error ValueNotCovered(uint256 haircutValue, uint256 requiredValue);
             error InvalidProof();
             error NoAttestation(address vault);
             error EnforcedPause();
@@ -160,10 +168,11 @@ pub mod attestor {
                 address indexed vault,
                 uint64 indexed epoch,
                 uint256 liabilitiesRoot,
-                uint256 previousCommitment,
-                uint256 offVaultCommitment,
                 uint256[] totals,
-                bytes32 statementHash
+                uint64 generation,
+                uint256 haircutValue,
+                uint256 requiredValue,
+                bytes32 inputsHash
             );
             event SolvencyValidUntil(address indexed vault, uint64 validUntil);
 
@@ -171,23 +180,37 @@ pub mod attestor {
                 uint64 epoch;
                 uint64 attestedAt;
                 uint64 validUntil;
+                uint64 generation;
                 uint256 liabilitiesRoot;
-                uint256 offVaultCommitment;
                 bytes32 totalsHash;
             }
 
-            function attestSolvency(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment, uint256[8] calldata proof) external;
-            function publicInputs(address agent, address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256 offVaultCommitment) external view returns (uint256[] memory inputs);
+            struct AssetCoverage {
+                uint256 holding;
+                uint256 debt;
+                uint256 reserve;
+                uint256 assets;
+                uint256 liabilities;
+                uint256 price;
+                uint16 haircutBps;
+            }
+
+            function attestSolvency(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256[8] calldata proof) external;
+            function publicInputs(address agent, address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals) external view returns (uint256[] memory inputs);
+            function coverage(address vault, uint256[] calldata totals) external view returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue);
+            function checkCoverage(address vault, uint256[] calldata totals) external view;
             function isSolvent(address vault) external view returns (bool);
             function attestation(address vault) external view returns (Attestation memory);
             function syncSolvency(address vault) external;
             function revokeAttestation(address vault) external;
-            function setMargin(uint16 marginBps) external;
-            function setHaircut(uint256 asset, uint16 haircutBps) external;
-            function setMaxAttestationAge(uint64 maxAge) external;
-            function margin() external view returns (uint16);
-            function haircut(uint256 asset) external view returns (uint16);
-            function maxAttestationAge() external view returns (uint64);
+            function setMargin(address vault, uint16 marginBps) external;
+            function setHaircut(address vault, uint256 asset, uint16 haircutBps) external;
+            function setMaxAttestationAge(address vault, uint64 maxAge) external;
+            function setReserveFeed(address vault, uint256 asset, address feed, uint32 heartbeat) external;
+            function margin(address vault) external view returns (uint16);
+            function haircut(address vault, uint256 asset) external view returns (uint16);
+            function maxAttestationAge(address vault) external view returns (uint64);
+            function reserveFeed(address vault, uint256 asset) external view returns (address feed, uint32 heartbeat, uint8 decimals);
             function ASSET_COUNT() external view returns (uint256);
             function REGISTRY() external view returns (address);
         }
@@ -272,7 +295,7 @@ pub mod constructors {
             constructor(address owner, address governance, address guardian, address registry, address verifier, uint256 assetCount);
         }
         contract SolvencyAttestor {
-            constructor(address owner, address guardian, address verifier, uint256 assetCount, uint64 maxAge, address registry);
+            constructor(address owner, address guardian, address verifier, uint256 assetCount, address registry);
         }
         contract UniswapV2Venue {
             constructor(address factory, address vault, bytes32 pairInitCodeHash);

@@ -134,7 +134,7 @@ pub struct AgentConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolvencyConfig {
-    /// The agent's private book (`book.json`: its depositors file and off-vault positions).
+    /// The agent's private book (`book.json`: where the vault's depositors file is).
     pub book: PathBuf,
     /// Attest on a schedule: whenever the attestation is missing or fresh for less than
     /// `refresh_before_s` more. When false the agent attests only on demand

@@ -1,19 +1,22 @@
 //! The demo's solvency attestations: a development setup of the solvency circuit, the attestor
-//! deployed and governed through the timelock, and each agent's private book (depositors and
-//! positions held elsewhere). The demo attests both agents (healthy), then lets more than the
-//! maximum age pass: the scheduled agent re-attests by itself, the on-demand one is paused for
-//! risk-increasing trades until its operator attests (`proofgate-agent attest`).
+//! deployed and governed through the timelock, the vault's depositors, and a proof-of-reserve
+//! feed for the WETH the vault keeps at a custodian (a Chainlink-shaped feed the custodian's
+//! reporter updates, as Chainlink Proof of Reserve does). The demo attests the vault (healthy),
+//! then lets more than the maximum age pass: the scheduled agent re-attests by itself.
 
 use std::path::{Path, PathBuf};
 
+use alloy::primitives::Address;
 use alloy::providers::Provider;
 use proofgate_prover::solvency::{Depositor, Depositors, DepositorsFile, SolvencyKeys};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tracing::info;
 
+use crate::chain::Artifact;
 use crate::deploy::{self, AssetPlan, DeploymentFile, SystemPlan};
-use crate::solvency::{self, BookFile, SolvencyPlan, BOOK_VERSION};
+use crate::feeds::{self, FeedSpec};
+use crate::solvency::{self, BookFile, ReserveFeedPlan, SolvencyPlan, BOOK_VERSION};
 use crate::{Error, Result};
 
 /// Depth of the demo's liabilities trees: 2^4 = 16 depositors per agent (a small development
@@ -26,9 +29,14 @@ pub const DEMO_MAX_AGE: u64 = 6 * 3_600;
 /// Symbols the demo treats as reserve assets (agents may buy them without a fresh attestation).
 const RESERVE_SYMBOLS: [&str; 2] = ["USDC", "DAI"];
 
+/// Whole tokens of the first asset the vault keeps at a custodian, reported by its
+/// proof-of-reserve feed.
+pub const DEMO_CUSTODIED_TOKENS: u128 = 2;
+
 /// Governance's solvency set-up for the demo's assets: 5 % margin, a 2 % haircut on the
-/// stablecoins and 20 % on everything else, the stablecoins as the vault's reserves.
-pub fn demo_plan(assets: &[AssetPlan]) -> SolvencyPlan {
+/// stablecoins and 20 % on everything else, the stablecoins as the vault's reserves, and the
+/// given proof-of-reserve feeds.
+pub fn demo_plan(assets: &[AssetPlan], reserve_feeds: Vec<ReserveFeedPlan>) -> SolvencyPlan {
     let is_reserve = |a: &AssetPlan| RESERVE_SYMBOLS.contains(&a.feed.symbol.as_str());
     let reserve_assets = assets
         .iter()
@@ -40,6 +48,7 @@ pub fn demo_plan(assets: &[AssetPlan]) -> SolvencyPlan {
         margin_bps: 500,
         haircuts: assets.iter().map(|a| if is_reserve(a) { 9_800 } else { 8_000 }).collect(),
         reserve_assets,
+        reserve_feeds,
     }
 }
 
@@ -56,8 +65,7 @@ pub async fn setup_keys(n_assets: usize) -> Result<SolvencyKeys> {
 
 /// Writes `<dir>/<name>.depositors.json` and `<dir>/<name>.book.json`: depositors whose claims
 /// add up to at most a fifth of each opening deposit (each balance below 2^63 token units, the
-/// circuit's bound being 2^64), and no positions held elsewhere except a little of the first
-/// asset. Returns the book's path.
+/// circuit's bound being 2^64). Returns the book's path.
 pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Result<PathBuf> {
     let mut rng = StdRng::seed_from_u64(seed);
     let cap = u128::from(u64::MAX >> 1);
@@ -82,11 +90,7 @@ pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Re
         .map_err(|e| Error::Config(format!("demo depositors: {e}")))?;
     let depositors_name = format!("{name}.depositors.json");
     write(&dir.join(&depositors_name), &DepositorsFile::from(depositors))?;
-    let mut off_vault = vec!["0".to_string(); assets.len()];
-    if let Some(first) = assets.first() {
-        off_vault[0] = (10u128.pow(first.decimals.into()) * 2).to_string();
-    }
-    let book = BookFile { version: BOOK_VERSION, depositors: depositors_name.into(), off_vault };
+    let book = BookFile { version: BOOK_VERSION, depositors: depositors_name.into() };
     let path = dir.join(format!("{name}.book.json"));
     write(&path, &book)?;
     Ok(path)
@@ -97,17 +101,64 @@ fn write<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
+/// A proof-of-reserve feed the demo deployed: its reporter (the deployer) resubmits the same
+/// answer with every price update, so it stays within its heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoReserveFeed {
+    /// The feed.
+    pub feed: Address,
+    /// What it reports, e.g. `WETH reserves`.
+    pub label: String,
+    /// Its answer: token units at the token's decimals.
+    pub answer: i128,
+}
+
 /// The demo's solvency set-up: where the solvency key and the vault's book are.
 pub struct DemoSolvency {
     /// The solvency proving key file.
     pub key_path: PathBuf,
-    /// The vault's book (its depositors and off-vault positions), which both agents attest
-    /// from: the liabilities are the vault's, whichever of its agents attests.
+    /// The vault's book (its depositors), which both agents attest from: the liabilities are
+    /// the vault's, whichever of its agents attests.
     pub book: PathBuf,
+    /// The vault's proof-of-reserve feeds.
+    pub reserve_feeds: Vec<DemoReserveFeed>,
 }
 
-/// A development setup of the solvency circuit, the attestor deployed and governed (recorded
-/// in `deployment`), feeds refreshed after governance, and the vault's book.
+/// Deploys the proof-of-reserve feed of the first asset: [`DEMO_CUSTODIED_TOKENS`] held at a
+/// custodian, at the token's decimals (as Chainlink's Proof of Reserve feeds report).
+async fn deploy_reserve_feed<P: Provider>(
+    provider: &P,
+    plan: &SystemPlan,
+) -> Result<Option<(DemoReserveFeed, ReserveFeedPlan)>> {
+    let Some(first) = plan.assets.first() else { return Ok(None) };
+    let label = format!("{} reserves", first.feed.symbol);
+    let answer = i128::try_from(DEMO_CUSTODIED_TOKENS * 10u128.pow(first.decimals.into()))
+        .map_err(|_| Error::Config(format!("{label}: the answer exceeds int128")))?;
+    let spec = FeedSpec {
+        symbol: label.clone(),
+        description: format!("{} reserves at custodian (proof of reserve)", first.feed.symbol),
+        decimals: first.decimals,
+        initial_answer: answer,
+        volatility_bps: 0,
+        shock_jump_bps: 0,
+    };
+    let artifact =
+        Artifact::forge(&proofgate_toolchain::repo_root(), "PriceFeed.sol", "PriceFeed")?;
+    let feed = feeds::deploy_feed(provider, &artifact, &spec).await?.address;
+    let reserve = ReserveFeedPlan { asset: 0, feed, heartbeat: plan.heartbeat };
+    Ok(Some((DemoReserveFeed { feed, label, answer }, reserve)))
+}
+
+/// Resubmits every reserve feed's answer (the custodian's reporter attesting again).
+pub async fn refresh_reserves<P: Provider>(provider: &P, feeds: &[DemoReserveFeed]) -> Result<()> {
+    for reserve in feeds {
+        feeds::submit(provider, reserve.feed, &reserve.label, reserve.answer).await?;
+    }
+    Ok(())
+}
+
+/// A development setup of the solvency circuit, the reserve feed and the attestor deployed and
+/// governed (recorded in `deployment`), feeds refreshed after governance, and the vault's book.
 pub async fn set_up<P: Provider>(
     provider: &P,
     deployment: &mut DeploymentFile,
@@ -122,10 +173,13 @@ pub async fn set_up<P: Provider>(
     let bytes = keys.encode().map_err(|e| Error::Config(format!("solvency key: {e}")))?;
     proofgate_prover::files::write_atomic(&key_path, &bytes)
         .map_err(|e| Error::Config(format!("{}: {e}", key_path.display())))?;
-    let solvency_plan = demo_plan(&plan.assets);
+    let (reserve_feeds, reserve_plans): (Vec<_>, Vec<_>) =
+        deploy_reserve_feed(provider, plan).await?.into_iter().unzip();
+    let solvency_plan = demo_plan(&plan.assets, reserve_plans);
     deployment.attestor =
         Some(solvency::deploy_attestor(provider, deployment, &keys, &solvency_plan).await?);
     deploy::refresh_feeds(provider, &deployment.assets, plan).await?;
+    refresh_reserves(provider, &reserve_feeds).await?;
     let book = write_book(dir, "vault", &plan.assets, seed + 1)?;
-    Ok(DemoSolvency { key_path, book })
+    Ok(DemoSolvency { key_path, book, reserve_feeds })
 }

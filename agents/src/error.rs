@@ -120,7 +120,7 @@ pub enum Error {
     Halted,
     /// The vault's holdings or the feeds' prices moved while an attestation was being proved:
     /// the proof is of a statement the attestor no longer computes (nothing was sent).
-    #[error("the vault's holdings or the feeds' prices moved while proving the attestation")]
+    #[error("the vault moved while proving the attestation: its coverage changed, or another agent attested the epoch")]
     AttestationRaced,
     /// A demo configuration that cannot run.
     #[error("invalid configuration: {0}")]

@@ -142,6 +142,7 @@ pub async fn read_state<P: Provider>(
         .call()
         .await?;
     let bucket = vault.lossBucket(agent).call().await?;
+    let generation = vault.configGeneration().call().await?;
     Ok(MarketState {
         block,
         timestamp,
@@ -150,7 +151,12 @@ pub async fn read_state<P: Provider>(
         model_commitment: status.modelCommitment,
         params_commitment: status.paramsCommitment,
         active: status.active,
-        gate: SolvencyGate::from_trading_status(status.solventUntil, status.reserveAssets),
+        gate: SolvencyGate::from_trading_status(
+            status.solventUntil,
+            status.reserveAssets,
+            status.solvencyGeneration,
+            generation,
+        ),
         loss_budget: LossBudgetState {
             budget_bps: status.lossBudgetBps,
             window_s: status.lossWindow,

@@ -1,11 +1,15 @@
 //! Solvency attestations from the agent's side: deploying and governing the attestor, and
-//! attesting — the vault's holdings and the feeds' prices read from the chain, the agent's
-//! private book (its depositors and its positions held elsewhere) proved to cover them, the
-//! statement checked against the attestor's own `publicInputs` before the proof is sent.
+//! attesting — the agent proves only its liabilities tree (the depositors' balances, range
+//! checked, hashing to the published root and totals); the attestor reads everything on the
+//! asset side from the chain (the vault's holdings and debts, the governed proof-of-reserve feeds
+//! for positions held elsewhere, the price feeds) and checks the coverage itself. The agent runs
+//! the attestor's own coverage check and statement before it proves, so an insolvent book or a
+//! layout mismatch is named and nothing is sent.
 //!
-//! The registry keeps, in each agent's word, until when its last attestation is fresh; the vault
-//! refuses the agent's risk-increasing trades (any trade that buys an asset outside its reserve
-//! assets) after that. An agent with a schedule re-attests before its attestation goes stale.
+//! The registry keeps, per vault, until when its last attestation is fresh and the vault's
+//! configuration generation it was made at; the vault refuses risk-increasing trades (any trade
+//! that buys an asset outside its reserve assets) once the attestation is stale or governance has
+//! changed the vault since. An agent with a schedule re-attests before then.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,11 +19,8 @@ use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use ark_bn254::Fr;
-use ark_ff::UniformRand;
 use proofgate_prover::solvency::attestation::{
-    off_vault_commitment, public_input_count, witness_leaves, AttestedAsset, SolvencyStatement,
-    SolvencyWitness,
+    public_input_count, witness_leaves, SolvencyStatement, SolvencyWitness,
 };
 use proofgate_prover::solvency::{to_u128, Depositors, SolvencyKeys, SumTree};
 use proofgate_verifier_codegen::calldata::{input_words, proof_words};
@@ -29,21 +30,27 @@ use tracing::info;
 use crate::bindings::attestor::ISolvencyAttestor;
 use crate::bindings::constructors::SolvencyAttestor;
 use crate::bindings::registry::IProofGateRegistry;
-use crate::bindings::vault::IProofGateVault;
 use crate::chain::{self, Artifact};
 use crate::deploy::{compile_named_verifier, govern, DeploymentFile};
 use crate::error::{Error, Result};
-use crate::feeds::AggregatorV3Interface;
 
-/// Version of the book file.
-pub const BOOK_VERSION: u64 = 1;
+/// Version of the book file. Version 1 books also listed positions held outside the vault, as
+/// private numbers; those now count only through proof-of-reserve feeds governance registers.
+pub const BOOK_VERSION: u64 = 2;
 
-/// Prices in a statement are USD at 1e8.
-const PRICE_DECIMALS: u32 = 8;
-/// Holdings are scaled to 18 decimals in the value checks.
-const SCALED_DECIMALS: u32 = 18;
+/// A proof-of-reserve feed governance registers for one of the vault's assets: positions the
+/// vault holds elsewhere (a custodian, another chain), in token units at the feed's decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReserveFeedPlan {
+    /// The asset's index in the vault.
+    pub asset: usize,
+    /// The feed (Chainlink Proof of Reserve's `AggregatorV3Interface` shape).
+    pub feed: Address,
+    /// Largest accepted age of its answer, seconds.
+    pub heartbeat: u32,
+}
 
-/// Governance's solvency set-up for a deployment.
+/// Governance's solvency set-up for a vault.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SolvencyPlan {
     /// Largest age of an attestation, seconds.
@@ -56,10 +63,12 @@ pub struct SolvencyPlan {
     /// reserves; 0: every trade needs one). The gate is the vault's: whichever of its agents
     /// attests opens it for all of them.
     pub reserve_assets: u16,
+    /// The vault's proof-of-reserve feeds (at most one per asset).
+    pub reserve_feeds: Vec<ReserveFeedPlan>,
 }
 
-/// The agent's private book file (`book.json`): where its depositors are, and what it holds
-/// outside the vault. Never leaves the agent's machine; only commitments go on chain.
+/// The agent's book file (`book.json`): where the vault's depositors are. Never leaves the
+/// agent's machine; only the liabilities tree's root hash and totals go on chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookFile {
@@ -67,8 +76,6 @@ pub struct BookFile {
     pub version: u64,
     /// The depositors file (as `proofgate solvency build` reads it), relative to the book.
     pub depositors: PathBuf,
-    /// Token units of each asset held outside the vault, decimal, in the vault's order.
-    pub off_vault: Vec<String>,
 }
 
 /// A loaded book.
@@ -76,8 +83,6 @@ pub struct BookFile {
 pub struct Book {
     /// The depositors (validated).
     pub depositors: Depositors,
-    /// Token units held outside the vault, per asset.
-    pub off_vault: Vec<u128>,
 }
 
 fn book_error(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -88,39 +93,33 @@ impl Book {
     /// Reads and validates a book file and the depositors file it names.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| book_error(path, e))?;
-        let file: BookFile = serde_json::from_str(&text).map_err(|e| book_error(path, e))?;
-        if file.version != BOOK_VERSION {
-            return Err(book_error(
-                path,
-                format!("version {} (this build reads {BOOK_VERSION})", file.version),
-            ));
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| book_error(path, e))?;
+        match value.get("version").and_then(serde_json::Value::as_u64) {
+            Some(BOOK_VERSION) => {}
+            Some(1) => {
+                return Err(book_error(
+                    path,
+                    "version 1 lists positions held outside the vault (off_vault) as private \
+                     numbers; they now count only through proof-of-reserve feeds governance \
+                     registers with the attestor: drop off_vault and write version 2",
+                ))
+            }
+            other => {
+                return Err(book_error(
+                    path,
+                    format!("version {other:?} (this build reads {BOOK_VERSION})"),
+                ))
+            }
         }
+        let file: BookFile = serde_json::from_value(value).map_err(|e| book_error(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let depositors_path = base.join(&file.depositors);
         let depositors_text = std::fs::read_to_string(&depositors_path)
             .map_err(|e| book_error(path, format!("{}: {e}", depositors_path.display())))?;
         let depositors: Depositors = serde_json::from_str(&depositors_text)
             .map_err(|e| book_error(path, format!("{}: {e}", depositors_path.display())))?;
-        if file.off_vault.len() != depositors.n_assets() {
-            return Err(book_error(
-                path,
-                format!(
-                    "{} off-vault positions for {} assets",
-                    file.off_vault.len(),
-                    depositors.n_assets()
-                ),
-            ));
-        }
-        let off_vault = file
-            .off_vault
-            .iter()
-            .enumerate()
-            .map(|(a, s)| {
-                s.parse::<u128>()
-                    .map_err(|e| book_error(path, format!("off_vault[{a}] = {s:?}: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self { depositors, off_vault })
+        Ok(Self { depositors })
     }
 }
 
@@ -159,51 +158,26 @@ fn attestor_error(what: &'static str) -> impl Fn(alloy::contract::Error) -> Erro
     }
 }
 
-/// Reads what the attestor reads for `vault`'s assets now: holdings, prices at 1e8 (converted
-/// from the feed's decimals as the contract does), governed haircuts and decimal scales.
-async fn attested_assets<P: Provider>(
-    provider: &P,
-    attestor: Address,
+/// Runs the attestor's own coverage check of `totals` against `vault` at `block`; an
+/// uncovered asset or value, a stale feed or a value out of range is [`Error::Config`] naming it.
+async fn check_coverage<P: Provider>(
+    contract: &ISolvencyAttestor::ISolvencyAttestorInstance<&P>,
     vault: Address,
-    n: usize,
+    totals: &[U256],
     block: BlockId,
-) -> Result<Vec<AttestedAsset>> {
-    let vault = IProofGateVault::new(vault, provider);
-    let contract = ISolvencyAttestor::new(attestor, provider);
-    let mut assets = Vec::with_capacity(n);
-    for i in 0..n {
-        let view = vault.asset(U256::from(i)).block(block).call().await?;
-        let round = AggregatorV3Interface::new(view.feed, provider)
-            .latestRoundData()
-            .block(block)
-            .call()
-            .await?;
-        let haircut = contract.haircut(U256::from(i)).block(block).call().await?;
-        let out_of_range = |what: &str| Error::Config(format!("asset {i}: {what} out of range"));
-        let answer = u128::try_from(round.answer).map_err(|_| out_of_range("price"))?;
-        let feed_decimals = u32::from(view.feedDecimals);
-        let price = if feed_decimals >= PRICE_DECIMALS {
-            answer / 10u128.pow(feed_decimals - PRICE_DECIMALS)
-        } else {
-            answer.saturating_mul(10u128.pow(PRICE_DECIMALS - feed_decimals))
-        };
-        let token_decimals = u32::from(view.tokenDecimals);
-        if token_decimals > SCALED_DECIMALS {
-            return Err(out_of_range("token decimals"));
-        }
-        assets.push(AttestedAsset {
-            vault_holding: u128::try_from(view.holding).map_err(|_| out_of_range("holding"))?,
-            price_1e8: u64::try_from(price).map_err(|_| out_of_range("price"))?,
-            haircut_bps: haircut,
-            scale: 10u64.pow(SCALED_DECIMALS - token_decimals),
-        });
-    }
-    Ok(assets)
+) -> Result<()> {
+    contract
+        .checkCoverage(vault, totals.to_vec())
+        .block(block)
+        .call()
+        .await
+        .map_err(attestor_error("the vault does not cover its liabilities"))?;
+    Ok(())
 }
 
-/// Attests `agent`'s solvency now (the provider signs as the agent). The native reference runs
-/// first: an insolvent book is [`Error::Config`] naming every failed check, and nothing is sent.
-/// The statement must equal the attestor's `publicInputs`, else nothing is sent either.
+/// Attests `vault`'s solvency now as `agent` (the provider signs as the agent): the attestor's
+/// coverage check and statement run first, at one block, and an uncovered book, a stale feed or
+/// a statement that differs from the agent's is [`Error::Config`] naming it, with nothing sent.
 pub async fn attest<P: Provider>(
     provider: &P,
     deployment: &DeploymentFile,
@@ -224,8 +198,6 @@ pub async fn attest<P: Provider>(
     // Attestations are the vault's: whichever of its agents attests continues its epochs.
     let vault = deployment.vault;
     let last = contract.attestation(vault).block(block).call().await?;
-    let margin_bps = contract.margin().block(block).call().await?;
-    let assets = attested_assets(provider, attester.attestor, vault, n, block).await?;
 
     let book = &attester.book;
     let tree = SumTree::build(&book.depositors, keys.depth)
@@ -238,40 +210,32 @@ pub async fn attest<P: Provider>(
             to_u128(t).ok_or_else(|| Error::Config("a liabilities total exceeds 2^128".into()))
         })
         .collect::<Result<Vec<u128>>>()?;
+    let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
+    check_coverage(&contract, vault, &totals_words, block).await?;
+
     let epoch = last.epoch + 1;
-    let previous = crate::market::fr_from_u256(last.offVaultCommitment);
-    let blinding = Fr::rand(&mut rand::rngs::OsRng);
     let statement = SolvencyStatement {
         agent: agent.into_array(),
         vault: vault.into_array(),
         chain_id: deployment.chain_id,
         epoch,
-        margin_bps,
-        assets,
         root: root.hash,
-        totals: totals.clone(),
-        previous_commitment: previous,
-        new_commitment: off_vault_commitment(previous, epoch, &book.off_vault, blinding),
+        totals,
     };
-    let witness = SolvencyWitness {
-        leaves: witness_leaves(&book.depositors, keys.depth),
-        off_vault: book.off_vault.clone(),
-        blinding,
-    };
+    let witness = SolvencyWitness { leaves: witness_leaves(&book.depositors, keys.depth) };
     let inputs = statement.public_inputs().map_err(|e| Error::Config(format!("statement: {e}")))?;
     debug_assert_eq!(inputs.len(), public_input_count(n));
     let words = input_words(&inputs);
-    let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
+    let root_word = words[1];
     let on_chain = contract
-        .publicInputs(agent, vault, epoch, words[1], totals_words.clone(), words[3])
+        .publicInputs(agent, vault, epoch, root_word, totals_words.clone())
         .block(block)
         .call()
         .await
         .map_err(attestor_error("the attestor's statement"))?;
     if on_chain != words {
         return Err(Error::Config(
-            "the attestor's statement differs from the agent's (state moved, or a layout mismatch)"
-                .into(),
+            "the attestor's statement differs from the agent's (a layout mismatch)".into(),
         ));
     }
 
@@ -284,26 +248,19 @@ pub async fn attest<P: Provider>(
     .map_err(|e| Error::Config(format!("solvency prover task: {e}")))?;
     let (proof, _) = proved.map_err(|e| Error::Config(format!("no attestation: {e}")))?;
     let prove_s = started.elapsed().as_secs_f64();
-    // Prices and holdings are read at attestation time: if they moved while proving, the proof
-    // is of a statement the attestor no longer computes. Checked here, so that the failure is
-    // named (and retried) rather than sent to revert.
-    let now = contract
-        .publicInputs(agent, vault, epoch, words[1], totals_words.clone(), words[3])
-        .call()
-        .await
-        .map_err(attestor_error("the attestor's statement"))?;
-    if now != words {
+    // The statement no longer moves with prices or holdings, but the coverage does: if a trade
+    // or a price update left the vault uncovered while proving, the attestation would revert.
+    // Checked here, so that the failure is named (and retried) rather than sent to revert; so
+    // is another agent's attestation of the same epoch.
+    let latest = BlockId::latest();
+    if contract.attestation(vault).block(latest).call().await?.epoch != last.epoch {
+        return Err(Error::AttestationRaced);
+    }
+    if check_coverage(&contract, vault, &totals_words, latest).await.is_err() {
         return Err(Error::AttestationRaced);
     }
 
-    let call = contract.attestSolvency(
-        vault,
-        epoch,
-        words[1],
-        totals_words,
-        words[3],
-        proof_words(&proof),
-    );
+    let call = contract.attestSolvency(vault, epoch, root_word, totals_words, proof_words(&proof));
     let pending = call.send().await.map_err(attestor_error("attestSolvency"))?;
     let receipt = chain::confirm(pending, "attestSolvency").await?;
     let valid_until = contract.attestation(vault).call().await?.validUntil;
@@ -311,7 +268,7 @@ pub async fn attest<P: Provider>(
     Ok(AttestationOutcome {
         epoch,
         valid_until,
-        root: words[1],
+        root: root_word,
         gas_used: receipt.gas_used,
         prove_s,
     })
@@ -339,9 +296,9 @@ pub async fn attest_retrying<P: Provider>(
 }
 
 /// Deploys the solvency verifier (generated from `keys`) and the attestor, owned by the
-/// deployment's timelock, then governs through it: the attestor's margin, haircuts and agents'
-/// vaults, and in the registry the attestor and every agent's solvency requirement. Returns the
-/// attestor's address.
+/// deployment's timelock, then governs through it in one batch: the vault's margin, maximum
+/// attestation age, haircuts and proof-of-reserve feeds in the attestor, and in the registry the
+/// attestor and the vault's solvency requirement. Returns the attestor's address.
 pub async fn deploy_attestor<P: Provider>(
     provider: &P,
     deployment: &DeploymentFile,
@@ -351,6 +308,12 @@ pub async fn deploy_attestor<P: Provider>(
     let n = deployment.assets.len();
     if plan.haircuts.len() != n {
         return Err(Error::Config(format!("{} haircuts for {n} assets", plan.haircuts.len())));
+    }
+    if let Some(feed) = plan.reserve_feeds.iter().find(|f| f.asset >= n) {
+        return Err(Error::Config(format!(
+            "a reserve feed for asset {}: the vault has {n} assets",
+            feed.asset
+        )));
     }
     let compiled = compile_named_verifier(keys.vk(), "SolvencyVerifier", public_input_count(n))?;
     let verifier = chain::deploy_code(provider, compiled.bytecode, "SolvencyVerifier").await?;
@@ -365,19 +328,13 @@ pub async fn deploy_attestor<P: Provider>(
         guardian: deployment.deployer,
         verifier,
         assetCount: U256::from(n),
-        maxAge: plan.max_age,
         registry: deployment.registry,
     };
     let attestor = chain::deploy(provider, &artifact, &args).await?.address;
-
-    let mut calls: Vec<Bytes> =
-        vec![ISolvencyAttestor::setMarginCall { marginBps: plan.margin_bps }.abi_encode().into()];
-    for (asset, &haircut) in plan.haircuts.iter().enumerate() {
-        let call =
-            ISolvencyAttestor::setHaircutCall { asset: U256::from(asset), haircutBps: haircut };
-        calls.push(call.abi_encode().into());
-    }
-    let mut calls: Vec<(Address, Bytes)> = calls.into_iter().map(|c| (attestor, c)).collect();
+    let mut calls = attestor_configuration(deployment.vault, plan)
+        .into_iter()
+        .map(|call| (attestor, call))
+        .collect::<Vec<_>>();
     let registry = deployment.registry;
     calls.push((
         registry,
@@ -390,8 +347,37 @@ pub async fn deploy_attestor<P: Provider>(
     };
     calls.push((registry, requirement.abi_encode().into()));
     govern(provider, deployment.timelock, calls).await?;
-    info!(target: "proofgate::solvency", %attestor, %verifier, max_age = plan.max_age, "solvency attestor deployed and governed");
+    info!(target: "proofgate::solvency", %attestor, %verifier, max_age = plan.max_age, reserve_feeds = plan.reserve_feeds.len(), "solvency attestor deployed and governed");
     Ok(attestor)
+}
+
+/// The attestor's configuration calls for `vault` (the timelock's to make): margin, maximum
+/// age, every haircut and every proof-of-reserve feed.
+pub fn attestor_configuration(vault: Address, plan: &SolvencyPlan) -> Vec<Bytes> {
+    let mut calls: Vec<Bytes> = vec![
+        ISolvencyAttestor::setMarginCall { vault, marginBps: plan.margin_bps }.abi_encode().into(),
+        ISolvencyAttestor::setMaxAttestationAgeCall { vault, maxAge: plan.max_age }
+            .abi_encode()
+            .into(),
+    ];
+    for (asset, &haircut) in plan.haircuts.iter().enumerate() {
+        let call = ISolvencyAttestor::setHaircutCall {
+            vault,
+            asset: U256::from(asset),
+            haircutBps: haircut,
+        };
+        calls.push(call.abi_encode().into());
+    }
+    for reserve in &plan.reserve_feeds {
+        let call = ISolvencyAttestor::setReserveFeedCall {
+            vault,
+            asset: U256::from(reserve.asset),
+            feed: reserve.feed,
+            heartbeat: reserve.heartbeat,
+        };
+        calls.push(call.abi_encode().into());
+    }
+    calls
 }
 
 /// The registry's solvency gate for an agent.
@@ -407,10 +393,19 @@ pub struct SolvencyGate {
 
 impl SolvencyGate {
     /// The gate from the registry's `tradingStatus` (the vault's own read): `solventUntil` is
-    /// `u64::MAX` when no attestation is required.
-    pub fn from_trading_status(solvent_until: u64, reserve_assets: u16) -> Self {
+    /// `u64::MAX` when no attestation is required; an attestation made at another configuration
+    /// generation than the vault's now (`vault_generation`) counts as none, as in the vault.
+    pub fn from_trading_status(
+        solvent_until: u64,
+        reserve_assets: u16,
+        attested_generation: u64,
+        vault_generation: u64,
+    ) -> Self {
         match solvent_until {
             u64::MAX => Self::default(),
+            _ if attested_generation != vault_generation => {
+                Self { required: true, reserve_assets, valid_until: 0 }
+            }
             valid_until => Self { required: true, reserve_assets, valid_until },
         }
     }
@@ -441,8 +436,11 @@ mod tests {
         assert!(SolvencyGate::default().allows(0, u64::MAX), "not required");
         assert!(gate.due(50, 60) && !gate.due(30, 60));
         assert!(!SolvencyGate::default().due(0, 60));
-        assert_eq!(SolvencyGate::from_trading_status(u64::MAX, 7), SolvencyGate::default());
-        assert_eq!(SolvencyGate::from_trading_status(100, 0b1000), gate);
+        assert_eq!(SolvencyGate::from_trading_status(u64::MAX, 7, 0, 3), SolvencyGate::default());
+        assert_eq!(SolvencyGate::from_trading_status(100, 0b1000, 2, 2), gate);
+        let ended = SolvencyGate::from_trading_status(100, 0b1000, 2, 3);
+        assert_eq!(ended.valid_until, 0, "governance changed the vault since");
+        assert!(!ended.allows(0, 1) && ended.allows(3, 1));
     }
 
     #[test]
@@ -456,18 +454,20 @@ mod tests {
         .expect("write");
         let book = dir.path().join("book.json");
         let write = |text: &str| std::fs::write(&book, text).expect("write");
-        write(r#"{"version":1,"depositors":"depositors.json","off_vault":["0","5"]}"#);
+        write(r#"{"version":2,"depositors":"depositors.json"}"#);
         let loaded = Book::load(&book).expect("a good book");
-        assert_eq!(loaded.off_vault, vec![0, 5]);
-        write(r#"{"version":1,"depositors":"depositors.json","off_vault":["0"]}"#);
-        let e = Book::load(&book).expect_err("wrong width").to_string();
-        assert!(e.contains("1 off-vault positions for 2 assets"), "{e}");
-        write(r#"{"version":1,"depositors":"depositors.json","off_vault":["0","-1"]}"#);
-        let e = Book::load(&book).expect_err("negative").to_string();
-        assert!(e.contains("off_vault[1]"), "{e}");
-        write(r#"{"version":2,"depositors":"depositors.json","off_vault":["0","1"]}"#);
-        assert!(Book::load(&book).expect_err("version").to_string().contains("version 2"));
-        write(r#"{"version":1,"depositors":"missing.json","off_vault":["0","1"]}"#);
+        assert_eq!(loaded.depositors.n_assets(), 2);
+        write(r#"{"version":1,"depositors":"depositors.json","off_vault":["0","5"]}"#);
+        let e = Book::load(&book).expect_err("version 1").to_string();
+        assert!(e.contains("proof-of-reserve feeds"), "{e}");
+        write(r#"{"version":2,"depositors":"depositors.json","off_vault":["0","5"]}"#);
+        let e = Book::load(&book).expect_err("no private positions").to_string();
+        assert!(e.contains("off_vault"), "{e}");
+        write(r#"{"version":3,"depositors":"depositors.json"}"#);
+        assert!(Book::load(&book).expect_err("version").to_string().contains("version Some(3)"));
+        write(r#"{"version":2,"depositors":"missing.json"}"#);
         assert!(Book::load(&book).expect_err("missing").to_string().contains("missing.json"));
+        write("not json");
+        assert!(Book::load(&book).expect_err("malformed").to_string().contains("book.json"));
     }
 }

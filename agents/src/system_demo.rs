@@ -201,6 +201,8 @@ pub struct Prepared {
     pub journal_path: PathBuf,
     /// A provider signing as the deployer.
     pub provider: chain::ChainProvider,
+    /// The vault's proof-of-reserve feeds (refreshed with every price update).
+    pub reserve_feeds: Vec<demo_solvency::DemoReserveFeed>,
 }
 
 /// Keys, model and limits, the whole system deployed and certified, and the daemon's
@@ -282,13 +284,16 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
     let root = proofgate_toolchain::repo_root();
     let mut deployment = deploy::deploy_system(&provider, deployer, &root, &plan).await?;
 
-    // Solvency: the attestor, governed through the timelock, and each agent's private book.
+    // Solvency: the attestor and the vault's reserve feed, governed through the timelock, and
+    // the vault's book of depositors.
     let solvency = match options.solvency {
         true => {
             Some(demo_solvency::set_up(&provider, &mut deployment, &plan, dir, options.seed).await?)
         }
         false => None,
     };
+    let reserve_feeds =
+        solvency.as_ref().map(|set_up| set_up.reserve_feeds.clone()).unwrap_or_default();
     let deployment_path = DeploymentFile::path_in(&dir.join("deployments"), chain_id);
     deployment.write(&deployment_path)?;
 
@@ -387,6 +392,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         daemon_config,
         journal_path,
         provider,
+        reserve_feeds,
     })
 }
 
@@ -413,6 +419,8 @@ pub async fn push_prices(prepared: &Prepared, path: &PricePath, step: usize) -> 
             feeds::submit(&prepared.provider, asset.feed, &asset.symbol, answer).await?;
         block = submitted.block_number.unwrap_or(block);
     }
+    // The custodian's reporter attests its reserves as often as the price feeds report.
+    demo_solvency::refresh_reserves(&prepared.provider, &prepared.reserve_feeds).await?;
     Ok(block)
 }
 

@@ -18,7 +18,7 @@ use proofgate_agents::config::DaemonConfig;
 use proofgate_agents::daemon;
 use proofgate_agents::deploy::{self, Certification, DeploymentFile, LossBudget, SystemPlan};
 use proofgate_agents::journal::{format_history, Journal};
-use proofgate_agents::solvency::{self, SolvencyPlan};
+use proofgate_agents::solvency::{self, ReserveFeedPlan, SolvencyPlan};
 use proofgate_prover::files::{self, VerifyingKeyFile};
 use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
@@ -155,6 +155,11 @@ struct DeployArgs {
     /// A reserve asset's index: agents may buy it without a fresh attestation (repeat).
     #[arg(long = "reserve-asset", value_name = "INDEX")]
     reserve_assets: Vec<u8>,
+    /// A proof-of-reserve feed (Chainlink Proof of Reserve's shape) for positions of asset
+    /// INDEX the vault holds elsewhere, with the largest age of its answer (repeat; at most one
+    /// per asset): the only way such positions count toward solvency.
+    #[arg(long = "reserve-feed", value_name = "INDEX:ADDRESS:HEARTBEAT", value_parser = parse_reserve_feed)]
+    reserve_feeds: Vec<ReserveFeedPlan>,
     /// Each agent's loss budget: the most the vault lets it lose to execution (what it sells
     /// minus what it receives, at the vault's oracle prices), basis points of the vault's net
     /// asset value.
@@ -165,6 +170,21 @@ struct DeployArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = LossBudget::DEFAULT.window_s,
           value_parser = clap::value_parser!(u32).range(3_600..))]
     loss_window: u32,
+}
+
+/// Parses `INDEX:ADDRESS:HEARTBEAT`.
+fn parse_reserve_feed(text: &str) -> std::result::Result<ReserveFeedPlan, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [asset, feed, heartbeat] = parts[..] else {
+        return Err(format!("{text:?} is not INDEX:ADDRESS:HEARTBEAT"));
+    };
+    let asset = asset.parse().map_err(|e| format!("asset index {asset:?}: {e}"))?;
+    let feed = feed.parse().map_err(|e| format!("feed address {feed:?}: {e}"))?;
+    let heartbeat: u32 = heartbeat.parse().map_err(|e| format!("heartbeat {heartbeat:?}: {e}"))?;
+    if heartbeat == 0 {
+        return Err("a reserve feed's heartbeat must be at least one second".into());
+    }
+    Ok(ReserveFeedPlan { asset, feed, heartbeat })
 }
 
 fn main() -> ExitCode {
@@ -349,6 +369,7 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
             margin_bps: args.solvency_margin_bps,
             haircuts: vec![args.haircut_bps; plan.assets.len()],
             reserve_assets,
+            reserve_feeds: args.reserve_feeds.clone(),
         };
         deployment.attestor =
             Some(solvency::deploy_attestor(&provider, &deployment, keys, &solvency_plan).await?);
@@ -368,6 +389,19 @@ mod tests {
     #[test]
     fn the_cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_reserve_feed_flag_names_what_is_wrong() {
+        let feed = "0x00000000000000000000000000000000000000aa";
+        let parsed = parse_reserve_feed(&format!("2:{feed}:86400")).expect("valid");
+        assert_eq!((parsed.asset, parsed.heartbeat), (2, 86_400));
+        assert!(parse_reserve_feed("2:0xaa").expect_err("short").contains("INDEX:ADDRESS"));
+        assert!(parse_reserve_feed(&format!("x:{feed}:1")).expect_err("index").contains("index"));
+        assert!(parse_reserve_feed("1:0xzz:1").expect_err("address").contains("feed address"));
+        assert!(parse_reserve_feed(&format!("1:{feed}:0"))
+            .expect_err("zero")
+            .contains("heartbeat"));
     }
 
     #[test]

@@ -1,25 +1,31 @@
 //! Solvency attestations with real Groth16 proofs on anvil: the system deployed with the
-//! generated solvency verifier and the attestor governed through the timelock (as the demo does
-//! it); while the vault has no attestation, or a stale one, its agents are refused
-//! risk-increasing trades and allowed trades into its reserve assets; a fresh attestation (by
-//! any of its agents) resumes them; a replayed epoch reverts; an insolvent book gets no proof and
-//! nothing is sent.
+//! generated solvency verifier, the attestor and the vault's proof-of-reserve feed governed
+//! through the timelock (as the demo does it); while the vault has no attestation, or a stale
+//! one, its agents are refused risk-increasing trades and allowed trades into its reserve assets;
+//! a fresh attestation (by any of its agents) resumes them; a replayed epoch reverts; a book the
+//! vault does not cover gets no proof and nothing is sent; a governance change ends a fresh
+//! attestation; a depositor checks its inclusion against the chain with `proofgate solvency
+//! check-inclusion --rpc-url`.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
 use proofgate_agents::agent::{EventKind, Faults};
 use proofgate_agents::bindings::attestor::ISolvencyAttestor::{self, ISolvencyAttestorErrors};
 use proofgate_agents::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use proofgate_agents::chain::{self, Artifact, LocalAnvil};
 use proofgate_agents::daemon;
-use proofgate_agents::demo_solvency::DEMO_MAX_AGE;
+use proofgate_agents::demo_solvency::{DEMO_CUSTODIED_TOKENS, DEMO_DEPTH, DEMO_MAX_AGE};
+use proofgate_agents::deploy::govern;
 use proofgate_agents::feeds::PricePath;
 use proofgate_agents::solvency::{self, Attester, Book};
 use proofgate_agents::strategy::StrategyConfig;
 use proofgate_agents::system_demo::{self, DemoOptions, Endpoint, Prepared};
-use proofgate_prover::solvency::{Depositor, Depositors};
+use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SumTree};
 use proofgate_toolchain::{repo_root, Toolchain};
 
 use super::agents::wait_for;
@@ -116,14 +122,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
 
     // The same epoch again reverts before any proof is looked at.
     let replay = contract
-        .attestSolvency(
-            deployment.vault,
-            1,
-            first.root,
-            vec![U256::ZERO; 8],
-            U256::from(1u8),
-            [U256::ZERO; 8],
-        )
+        .attestSolvency(deployment.vault, 1, first.root, vec![U256::ZERO; 8], [U256::ZERO; 8])
         .call()
         .await;
     let Err(replay) = replay else { return Err("a replayed epoch must revert".into()) };
@@ -148,28 +147,206 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     assert_eq!(second.epoch, 2);
     assert!(gate(&vault, agent, &risky).await?.is_ok(), "fresh again");
 
-    // An insolvent book (owing more WBTC than the vault and the off-vault positions hold): the
-    // reference refuses it, no proof is made, nothing is sent.
+    // A book the vault does not cover (owing more WBTC than the vault holds): the attestor's own
+    // coverage check refuses it before any proof is made, and nothing is sent.
     let wbtc_held = vault.asset(U256::from(1)).call().await?.holding;
     let owed = u64::try_from(wbtc_held)? + 1;
     let mut balances = vec![0u64; deployment.assets.len()];
     balances[1] = owed;
     let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
-    let insolvent = Attester {
+    let uncovered = Attester {
         book: Arc::new(Book {
             depositors: Depositors::new(symbols, vec![Depositor { id: "whale".into(), balances }])?,
-            off_vault: vec![0; deployment.assets.len()],
         }),
         ..attester.clone()
     };
-    let refused = solvency::attest(&as_agent, deployment, agent, &insolvent)
+    let refused = solvency::attest(&as_agent, deployment, agent, &uncovered)
         .await
         .err()
-        .ok_or("an insolvent book must not attest")?
+        .ok_or("an uncovered book must not attest")?
         .to_string();
-    assert!(refused.contains("not solvent"), "{refused}");
-    assert!(refused.contains("Units(1)"), "{refused}");
+    assert!(refused.contains("does not cover its liabilities"), "{refused}");
+    assert!(refused.contains("AssetNotCovered"), "{refused}");
     assert_eq!(contract.attestation(deployment.vault).call().await?.epoch, 2, "nothing was sent");
+    anvil.stop();
+    Ok(())
+}
+
+/// The `proofgate` binary of this build (`target/<profile>/proofgate`), built first when a
+/// narrower `cargo test` has not built it.
+fn proofgate_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
+    let binary = profile_dir.join("proofgate");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "proofgate-prover", "--bin", "proofgate"])
+            .current_dir(repo_root())
+            .status()?;
+        if !status.success() || !binary.exists() {
+            return Err(format!("could not build {}", binary.display()).into());
+        }
+    }
+    Ok(binary)
+}
+
+/// Runs `proofgate` with `args`.
+fn proofgate(args: &[&str]) -> Result<Output, Box<dyn std::error::Error>> {
+    Ok(Command::new(proofgate_binary()?).args(args).output()?)
+}
+
+/// stdout and stderr of `output`, together.
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A depositor's check against the chain: `check-inclusion --rpc-url --attestor --vault`
+/// (with `--epoch` when given) on `proof`.
+fn check_on_chain(
+    anvil: &LocalAnvil,
+    attestor: Address,
+    vault: Address,
+    proof: &Path,
+    epoch: Option<u64>,
+) -> Result<Output, Box<dyn std::error::Error>> {
+    let (url, attestor, vault) =
+        (anvil.endpoint_url().to_string(), attestor.to_string(), vault.to_string());
+    let proof = proof.display().to_string();
+    let epoch = epoch.map(|e| e.to_string());
+    let mut args = vec!["solvency", "check-inclusion", "--rpc-url", &url];
+    args.extend(["--attestor", &attestor, "--vault", &vault, "--proof", &proof]);
+    if let Some(epoch) = &epoch {
+        args.extend(["--epoch", epoch]);
+    }
+    proofgate(&args)
+}
+
+/// What a depositor holds and what governance may change: the vault's depositors get their
+/// inclusion proofs (`proofgate solvency build`, as the operator hands them out) and check them
+/// against the attestation on chain: INCLUDED; a tampered proof is NOT INCLUDED with the reason.
+/// The reserve feed's custodied tokens count toward the vault's assets. A governance change
+/// (a haircut) ends the fresh attestation at once and closes the gate; a debt above the
+/// holding counts as a liability, so the vault no longer attests; earlier epochs stay
+/// checkable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
+    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
+    let deployment = &prepared.deployment;
+    let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
+    let config = &prepared.daemon_config;
+    let keys = daemon::load_solvency_key(config, deployment)?;
+    let attester = daemon::attester_for(&config.agents[0], deployment, &keys)?.ok_or("a book")?;
+    let agent = endpoint.agents[0].address();
+    let as_agent = chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone());
+    let contract = ISolvencyAttestor::new(attestor, &as_agent);
+    let vault = IProofGateVault::new(deployment.vault, &as_agent);
+
+    // The custodied WETH counts through the reserve feed, and only through it.
+    let tree = SumTree::build(&attester.book.depositors, DEMO_DEPTH)?;
+    let book = tree
+        .root()
+        .totals
+        .iter()
+        .map(|t| to_u128(t).map(U256::from).ok_or("a total below 2^128"))
+        .collect::<Result<Vec<U256>, _>>()?;
+    let report = contract.coverage(deployment.vault, book).call().await?;
+    let weth = &report.assets[0];
+    assert_eq!(
+        weth.reserve,
+        U256::from(DEMO_CUSTODIED_TOKENS) * U256::from(10u64).pow(U256::from(18))
+    );
+    assert_eq!(weth.assets, weth.holding - weth.debt.min(weth.holding) + weth.reserve);
+    assert!(report.haircutValue >= report.requiredValue, "the demo's vault is covered");
+
+    let first = solvency::attest(&as_agent, deployment, agent, &attester).await?;
+    assert_eq!(first.epoch, 1);
+
+    // The operator builds every depositor's inclusion proof; depositor 3 checks against the chain.
+    let build = dir.path().join("build");
+    let depositors = dir.path().join("vault.depositors.json");
+    let depth = DEMO_DEPTH.to_string();
+    let built = proofgate(&[
+        "solvency",
+        "build",
+        "--depositors",
+        &depositors.display().to_string(),
+        "--depth",
+        &depth,
+        "--out",
+        &build.display().to_string(),
+    ])?;
+    assert!(built.status.success(), "{}", text(&built));
+    let proof = build.join("inclusion").join("3.json");
+    let included = check_on_chain(&anvil, attestor, deployment.vault, &proof, None)?;
+    assert_eq!(included.status.code(), Some(0), "{}", text(&included));
+    assert!(text(&included).contains("INCLUDED"), "{}", text(&included));
+    assert!(!text(&included).contains("NOT INCLUDED"), "{}", text(&included));
+
+    // A tampered proof (one balance raised by one unit) is not included, and says why.
+    let mut tampered: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&proof)?)?;
+    let balance: u128 = tampered["balances"][0].as_str().ok_or("a decimal balance")?.parse()?;
+    tampered["balances"][0] = serde_json::Value::String((balance + 1).to_string());
+    let tampered_path = dir.path().join("tampered.json");
+    std::fs::write(&tampered_path, serde_json::to_string(&tampered)?)?;
+    let refused = check_on_chain(&anvil, attestor, deployment.vault, &tampered_path, None)?;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("NOT INCLUDED"), "{}", text(&refused));
+    assert!(text(&refused).contains("root"), "the reason: {}", text(&refused));
+
+    // Governance lowers a haircut: the fresh attestation ends at once, and the gate closes.
+    let haircut = ISolvencyAttestor::setHaircutCall {
+        vault: deployment.vault,
+        asset: U256::ZERO,
+        haircutBps: 7_500,
+    };
+    govern(&prepared.provider, deployment.timelock, vec![(attestor, haircut.abi_encode().into())])
+        .await?;
+    system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
+    assert!(!contract.isSolvent(deployment.vault).call().await?, "ended by the haircut");
+    assert_eq!(contract.attestation(deployment.vault).call().await?.validUntil, 0);
+    let risky = IProofGateVault::Trade {
+        sellAsset: 3,
+        buyAsset: 0,
+        amountIn: U256::from(1_000_000_000u64),
+        amountOut: U256::from(100_000_000_000_000_000u64),
+    };
+    let closed = gate(&vault, agent, &risky).await?;
+    assert!(matches!(closed, Err(IProofGateVaultErrors::AgentNotSolvent(_))), "{closed:?}");
+    let second = solvency::attest(&as_agent, deployment, agent, &attester).await?;
+    assert_eq!(second.epoch, 2);
+    assert!(gate(&vault, agent, &risky).await?.is_ok(), "attested again under the new haircut");
+
+    // Epoch 1 stays checkable from its event; the latest is epoch 2.
+    let earlier = check_on_chain(&anvil, attestor, deployment.vault, &proof, Some(1))?;
+    assert_eq!(earlier.status.code(), Some(0), "{}", text(&earlier));
+    let missing = check_on_chain(&anvil, attestor, deployment.vault, &proof, Some(9))?;
+    assert_eq!(missing.status.code(), Some(2), "no attestation of epoch 9: {}", text(&missing));
+
+    // A WBTC debt above the vault's holding: its excess is a liability no asset covers.
+    let wbtc = vault.asset(U256::from(1)).call().await?;
+    let debt =
+        IProofGateVault::setDebtCall { index: U256::from(1), debt: wbtc.holding + U256::from(1u8) };
+    govern(
+        &prepared.provider,
+        deployment.timelock,
+        vec![(deployment.vault, debt.abi_encode().into())],
+    )
+    .await?;
+    system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
+    assert!(!contract.isSolvent(deployment.vault).call().await?, "ended by the debt change");
+    let refused = solvency::attest(&as_agent, deployment, agent, &attester)
+        .await
+        .err()
+        .ok_or("a vault whose debt exceeds its holding does not attest")?
+        .to_string();
+    assert!(refused.contains("AssetNotCovered"), "{refused}");
     anvil.stop();
     Ok(())
 }
