@@ -497,26 +497,71 @@ mod solvency {
     }
 
     #[test]
-    fn build_then_every_depositor_checks_against_summary_root_and_commitment() {
+    fn build_then_every_depositor_checks_against_the_summary_and_the_root_hash() {
         let (_dir, out) = built();
         let summary = read_json(&out.join("summary.json"));
+        assert_eq!(summary["version"], 2);
         assert_eq!(summary["totals"], serde_json::json!(["9", "6"]));
         assert_eq!(summary["depositors"], 3);
-        let (root, commitment) = (summary["root"].as_str().expect("root"), &summary["commitment"]);
+        assert!(summary.get("commitment").is_none(), "no commitment: {summary}");
+        let root = summary["root"].as_str().expect("root");
         let summary_path = path(&out.join("summary.json"));
         for k in 0..3 {
             let proof = out.join(format!("inclusion/{k}.json"));
-            assert!(ok(&check(&proof, &["--summary", &summary_path])).starts_with("INCLUDED"));
-            ok(&check(&proof, &["--root", root, "--totals", "9,6"]));
+            let text = ok(&check(&proof, &["--summary", &summary_path]));
+            assert!(text.starts_with("INCLUDED"), "{text}");
+            assert!(text.contains("the operator's build output"), "{text}");
+            let text = ok(&check(&proof, &["--root", root, "--totals", "9,6"]));
+            assert!(text.contains(&format!("root hash:   {root}")), "{text}");
+            assert!(!text.contains("commitment"), "{text}");
             let report: Value = serde_json::from_str(&ok(&check(
                 &proof,
-                &["--commitment", commitment.as_str().expect("hex"), "--json"],
+                &["--root", root, "--totals", "9,6", "--json"],
             )))
             .expect("json");
             assert_eq!(report["included"], true);
-            assert_eq!(&report["commitment"], commitment);
+            assert_eq!(report["root_hash"], root);
+            assert_eq!(report["source"], "explicit");
         }
         assert!(!out.join("inclusion/3.json").exists(), "no proofs for padding leaves");
+    }
+
+    #[test]
+    fn a_summary_of_the_previous_format_is_refused_by_name() {
+        let (_dir, out) = built();
+        let mut old = read_json(&out.join("summary.json"));
+        old["version"] = 1.into();
+        old["commitment"] = "0x01".into();
+        let old_summary = out.join("old-summary.json");
+        write_json(&old_summary, &old);
+        let alice = out.join("inclusion/0.json");
+        // Version 1 carried a commitment field: refused as an unknown field or by version.
+        let output = fails(&check(&alice, &["--summary", &path(&old_summary)]), 2, "");
+        let err = stderr(&output);
+        assert!(err.contains("commitment"), "{err}");
+        old.as_object_mut().expect("object").remove("commitment");
+        write_json(&old_summary, &old);
+        fails(
+            &check(&alice, &["--summary", &path(&old_summary)]),
+            2,
+            "liabilities commitment, which is gone",
+        );
+    }
+
+    #[test]
+    fn the_chain_source_needs_its_addresses_and_an_unreachable_node_is_bad_input() {
+        let (_dir, out) = built();
+        let alice = out.join("inclusion/0.json");
+        let url = ["--rpc-url", "http://127.0.0.1:9"];
+        fails(&check(&alice, &url), 2, "--attestor");
+        let vault = "0x1aF7f588A501EA2B5bB3feeFA744892aA2CF00e6";
+        let attestor = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+        let both = ["--rpc-url", "http://127.0.0.1:9", "--attestor", attestor, "--vault", vault];
+        fails(&check(&alice, &both), 2, "cannot reach the RPC node at http://127.0.0.1:9");
+        fails(&check(&alice, &["--epoch", "1", "--summary", "x"]), 2, "--rpc-url");
+        let mixed = ["--root", "0x01", "--totals", "1,1", "--summary", "x"];
+        fails(&check(&alice, &mixed), 2, "cannot be used with");
+        fails(&check(&alice, &["--commitment", "0x01"]), 2, "--commitment");
     }
 
     #[test]
@@ -524,14 +569,23 @@ mod solvency {
         let (_dir, out) = built();
         let summary = path(&out.join("summary.json"));
         let against = ["--summary", summary.as_str()];
-        let p = tampered(&out, 0, |p| p["balances"][0] = "2".into());
+        let p = tampered(&out, 0, |p| p["balances"][1] = "1".into());
         fails(&check(&p, &against), 1, "NOT INCLUDED: the path leads to root");
+        let p = tampered(&out, 0, |p| p["balances"][0] = "2".into());
+        fails(&check(&p, &against), 1, "the path sums 10 of asset 0 up to level 1");
         let p = tampered(&out, 0, |p| p["path"][0]["hash"] = "0x01".into());
         fails(&check(&p, &against), 1, "the path leads to root");
-        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "9".into());
+        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "4".into());
         fails(&check(&p, &against), 1, "the path leads to root");
         let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "10".into());
         fails(&check(&p, &against), 1, "above the total 9");
+        // Alice's sibling Bob: 3 raised to 9 is within the total, the path's 1 + 9 is not.
+        let p = tampered(&out, 0, |p| p["path"][0]["sums"][0] = "9".into());
+        fails(
+            &check(&p, &against),
+            1,
+            "the path sums 10 of asset 0 up to level 0, above the total 9",
+        );
         let p = tampered(&out, 0, |p| p["balances"][1] = U64_MAX_PLUS_1.into());
         fails(&check(&p, &against), 1, "2^64 or more");
         let p = tampered(&out, 0, |p| {
@@ -543,8 +597,8 @@ mod solvency {
         let root = read_json(&out.join("summary.json"))["root"].as_str().expect("root").to_owned();
         fails(&check(&alice, &["--root", &root, "--totals", "9,7"]), 1, "the total is 7");
         fails(&check(&alice, &["--root", &root, "--totals", "9,6", "--depth", "3"]), 1, "depth 3");
-        fails(&check(&alice, &["--commitment", &root]), 1, "not the commitment");
-        let out_json = fails(&check(&alice, &["--commitment", &root, "--json"]), 1, "NOT");
+        let out_json =
+            fails(&check(&alice, &["--root", &root, "--totals", "9,7", "--json"]), 1, "NOT");
         let report: Value = serde_json::from_slice(&out_json.stdout).expect("json");
         assert_eq!(report["included"], false);
     }
@@ -568,7 +622,7 @@ mod solvency {
         fails(&check(&alice, &["--root", "0x01"]), 2, "--totals");
 
         let mut bad = read_json(&out.join("summary.json"));
-        bad["totals"][0] = "10".into();
+        bad["totals"].as_array_mut().expect("totals").push("1".into());
         let bad_summary = out.join("bad-summary.json");
         write_json(&bad_summary, &bad);
         fails(
@@ -576,6 +630,11 @@ mod solvency {
             2,
             "is not a usable tree summary",
         );
+        // Other totals in a well-formed summary are a definite no.
+        let mut other = read_json(&out.join("summary.json"));
+        other["totals"][0] = "10".into();
+        write_json(&bad_summary, &other);
+        fails(&check(&alice, &["--summary", &path(&bad_summary)]), 1, "the total is 10");
     }
 
     #[test]
@@ -659,7 +718,13 @@ mod solvency {
     }
 
     #[test]
-    fn check_inclusion_help_documents_the_exit_status() {
-        assert!(ok(&["solvency", "check-inclusion", "--help"]).contains("1  NOT INCLUDED"));
+    fn check_inclusion_help_documents_the_exit_status_and_what_a_proof_reveals() {
+        let help = ok(&["solvency", "check-inclusion", "--help"]);
+        assert!(help.contains("1  NOT INCLUDED"), "{help}");
+        assert!(help.contains("contract code at the attestor address"), "{help}");
+        assert!(help.contains("its sums ARE that neighbour's balances"), "{help}");
+        assert!(help.contains("salted ids"), "{help}");
+        assert!(help.contains("--rpc-url"), "{help}");
+        assert!(!help.contains("commitment"), "{help}");
     }
 }

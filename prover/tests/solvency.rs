@@ -1,27 +1,30 @@
-//! The solvency circuit against its native reference: a solvent book is satisfied and proves;
-//! each failure family (units, per-asset value, total value, a hidden negative balance, a wrong
-//! root or totals, a broken commitment chain) is caught by both; a proof verifies only for its
-//! own public inputs.
+//! The solvency circuit against its native reference, through the public API: an honest book
+//! proves and verifies; a proof verifies only for its own binding (agent, vault, chain, epoch),
+//! root and totals; the prover refuses a book the reference refuses; and the reference and the
+//! circuit agree on random books, honest or tampered (property test).
+//!
+//! Each constraint family broken alone is tested inside the crate
+//! (`solvency::circuit_tests`), where the test-only tamper hook lives.
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_snark::SNARK;
 use proofgate_prover::solvency::attestation::{
-    check, off_vault_commitment, public_input_count, witness_leaves, AttestedAsset,
-    SolvencyStatement, SolvencyViolation, SolvencyWitness,
+    check, leaves_root, public_input_count, witness_leaves, SolvencyStatement, SolvencyViolation,
+    SolvencyWitness,
 };
 use proofgate_prover::solvency::circuit::SolvencyCircuit;
-use proofgate_prover::solvency::{Depositor, Depositors, SumTree};
+use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SolvencyKeys, SumTree};
+use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 const DEPTH: u32 = 2;
 const N: usize = 3;
 
-/// Three assets (18, 6 and 8 decimals), three depositors, and a vault that covers them with
-/// room to spare.
-fn solvent() -> (SolvencyStatement, SolvencyWitness) {
+/// Three assets, three depositors, and the statement of their tree.
+fn honest() -> (SolvencyStatement, SolvencyWitness) {
     let depositors = Depositors::new(
         vec!["WETH".into(), "USDC".into(), "WBTC".into()],
         vec![
@@ -37,230 +40,232 @@ fn solvent() -> (SolvencyStatement, SolvencyWitness) {
         ],
     )
     .expect("valid depositors");
-    let tree = SumTree::build(&depositors, DEPTH).expect("tree");
-    let root = tree.root();
-    let totals: Vec<u128> = root
-        .totals
-        .iter()
-        .map(|t| proofgate_prover::solvency::to_u128(t).expect("small"))
-        .collect();
-    let off_vault = vec![1_000_000_000_000_000_000u128, 0, 5_000_000];
-    let blinding = Fr::from(987_654_321u64);
-    let previous = Fr::from(42u64);
-    let epoch = 7;
-    let assets = vec![
-        AttestedAsset {
-            vault_holding: 3_000_000_000_000_000_000,
-            price_1e8: 3_000 * 100_000_000,
-            haircut_bps: 9_000,
-            scale: 1,
-        },
-        AttestedAsset {
-            vault_holding: 8_000_000_000,
-            price_1e8: 100_000_000,
-            haircut_bps: 9_800,
-            scale: 1_000_000_000_000,
-        },
-        AttestedAsset {
-            vault_holding: 50_000_000,
-            price_1e8: 60_000 * 100_000_000,
-            haircut_bps: 8_500,
-            scale: 10_000_000_000,
-        },
-    ];
+    statement_for(&depositors, DEPTH, 7)
+}
+
+fn statement_for(
+    depositors: &Depositors,
+    depth: u32,
+    epoch: u64,
+) -> (SolvencyStatement, SolvencyWitness) {
+    let root = SumTree::build(depositors, depth).expect("tree").root();
     let statement = SolvencyStatement {
         agent: [1; 20],
         vault: [2; 20],
         chain_id: 31_337,
         epoch,
-        margin_bps: 500,
-        assets,
         root: root.hash,
-        totals,
-        previous_commitment: previous,
-        new_commitment: off_vault_commitment(previous, epoch, &off_vault, blinding),
+        totals: root.totals.iter().map(|t| to_u128(t).expect("small")).collect(),
     };
-    let witness =
-        SolvencyWitness { leaves: witness_leaves(&depositors, DEPTH), off_vault, blinding };
-    (statement, witness)
+    (statement, SolvencyWitness { leaves: witness_leaves(depositors, depth) })
 }
 
-fn satisfied(statement: &SolvencyStatement, witness: &SolvencyWitness) -> bool {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    let circuit = SolvencyCircuit {
-        n_assets: N,
-        depth: DEPTH,
-        assignment: Some((statement.clone(), witness.clone())),
-    };
-    match circuit.generate_constraints(cs.clone()) {
-        Ok(()) => cs.is_satisfied().expect("satisfiability is computable"),
-        Err(_) => false,
-    }
-}
-
-/// The circuit and the reference agree, and the reference reports `expected`.
-fn assert_case(
+/// Whether the circuit is satisfied; synthesis itself must succeed.
+fn satisfied(
+    n: usize,
+    depth: u32,
     statement: &SolvencyStatement,
     witness: &SolvencyWitness,
-    expected: &[SolvencyViolation],
-) {
-    let violations = check(statement, witness);
-    for v in expected {
-        assert!(violations.contains(v), "expected {v:?} in {violations:?}");
-    }
-    assert_eq!(violations.is_empty(), expected.is_empty(), "{violations:?}");
-    assert_eq!(
-        satisfied(statement, witness),
-        violations.is_empty(),
-        "circuit and reference disagree on {violations:?}"
-    );
+) -> bool {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    SolvencyCircuit::assigned(n, depth, statement.clone(), witness.clone())
+        .expect("a shape the circuit holds")
+        .generate_constraints(cs.clone())
+        .expect("synthesis succeeds");
+    cs.is_satisfied().expect("assigned")
 }
 
 #[test]
-fn a_solvent_book_satisfies_both() {
-    let (statement, witness) = solvent();
-    assert_case(&statement, &witness, &[]);
-    assert_eq!(statement.public_inputs().expect("in range").len(), public_input_count(N));
-}
-
-#[test]
-fn a_shortfall_in_one_asset_is_caught_in_units_and_value() {
-    let (mut statement, mut witness) = solvent();
-    // USDC: vault 8,000 + nothing elsewhere against 6,250 owed: fine; now owe more than held.
-    statement.assets[1].vault_holding = 6_000_000_000;
-    witness.off_vault[1] = 0;
-    assert_case(
-        &statement,
-        &witness,
-        &[SolvencyViolation::Units(1), SolvencyViolation::AssetValue(1)],
-    );
-}
-
-#[test]
-fn a_haircut_shortfall_in_one_asset_is_caught_even_when_units_cover() {
-    let (mut statement, witness) = solvent();
-    // 6,250 USDC owed, 8,000 held: units cover, but a 70 % haircut does not cover 105 %.
-    statement.assets[1].haircut_bps = 7_000;
-    assert_case(&statement, &witness, &[SolvencyViolation::AssetValue(1)]);
-}
-
-#[test]
-fn a_total_shortfall_is_caught() {
-    let (mut statement, witness) = solvent();
-    // A margin so large that no asset and not the total covers it.
-    statement.margin_bps = 60_000;
-    let violations = check(&statement, &witness);
-    assert!(violations.contains(&SolvencyViolation::TotalValue), "{violations:?}");
-    assert!(!satisfied(&statement, &witness));
-}
-
-#[test]
-fn a_negative_balance_hidden_in_the_tree_is_caught() {
-    let (mut statement, mut witness) = solvent();
-    // Carol "owes" 100 WETH: a balance of -100 WETH modulo the field, which lowers the total.
-    let hidden = -Fr::from(100_000_000_000_000_000_000u128);
-    witness.leaves[2].1[0] = hidden;
-    // The operator publishes the root and totals of that tree (the WETH total wraps).
-    let root = recompute_root(&witness);
-    statement.root = root.0;
-    statement.totals[0] = 0;
-    assert!(check(&statement, &witness)
-        .contains(&SolvencyViolation::OutOfRange("a depositor balance".into())));
-    assert!(!satisfied(&statement, &witness));
-}
-
-fn recompute_root(witness: &SolvencyWitness) -> (Fr, Vec<Fr>) {
-    use proofgate_prover::solvency::{leaf_hash, node_hash};
-    let mut level: Vec<(Fr, Vec<Fr>)> =
-        witness.leaves.iter().map(|(id, b)| (leaf_hash(*id, b), b.clone())).collect();
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|p| {
-                let sums: Vec<Fr> = p[0].1.iter().zip(&p[1].1).map(|(l, r)| *l + r).collect();
-                (node_hash(p[0].0, p[1].0, &sums), sums)
-            })
-            .collect();
-    }
-    level.remove(0)
-}
-
-#[test]
-fn a_wrong_root_or_total_is_caught() {
-    let (mut statement, witness) = solvent();
-    statement.totals[2] -= 1;
-    assert_case(&statement, &witness, &[SolvencyViolation::TreeMismatch]);
-    let (mut statement, witness) = solvent();
-    statement.root += Fr::from(1u64);
-    assert_case(&statement, &witness, &[SolvencyViolation::TreeMismatch]);
-}
-
-#[test]
-fn a_swapped_off_vault_position_breaks_the_commitment_chain() {
-    let (statement, mut witness) = solvent();
-    witness.off_vault[0] += 1;
-    assert_case(&statement, &witness, &[SolvencyViolation::CommitmentMismatch]);
-    let (mut statement, witness) = solvent();
-    statement.previous_commitment += Fr::from(1u64);
-    assert_case(&statement, &witness, &[SolvencyViolation::CommitmentMismatch]);
-}
-
-#[test]
-fn a_proof_verifies_only_for_its_own_statement() {
-    let (statement, witness) = solvent();
-    let mut rng = StdRng::seed_from_u64(7);
-    let shape = SolvencyCircuit { n_assets: N, depth: DEPTH, assignment: None };
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(shape, &mut rng).expect("setup");
-    let circuit = SolvencyCircuit {
-        n_assets: N,
-        depth: DEPTH,
-        assignment: Some((statement.clone(), witness)),
-    };
-    let proof = Groth16::<Bn254>::prove(&pk, circuit, &mut rng).expect("prove");
+fn an_honest_book_satisfies_both_and_the_native_tree_agrees_with_the_builder() {
+    let (statement, witness) = honest();
+    assert_eq!(check(&statement, &witness), []);
+    assert!(satisfied(N, DEPTH, &statement, &witness));
+    let (root, totals) = leaves_root(&witness.leaves, N).expect("a tree");
+    assert_eq!(root, statement.root);
+    assert_eq!(totals, statement.totals.iter().map(|&t| Fr::from(t)).collect::<Vec<_>>());
     let inputs = statement.public_inputs().expect("in range");
-    assert!(Groth16::<Bn254>::verify(&vk, &inputs, &proof).expect("verify"));
+    assert_eq!(inputs.len(), public_input_count(N));
+    assert_eq!(public_input_count(8), 6);
+    assert_eq!(public_input_count(7), 6);
+    assert_eq!(public_input_count(1), 3);
+    // Totals packed two per element: T0 | T1 << 96, then T2 alone.
+    let t = &statement.totals;
+    assert_eq!(inputs[2], Fr::from(t[0]) + Fr::from(t[1]) * Fr::from(1u128 << 96));
+    assert_eq!(inputs[3], Fr::from(t[2]));
+}
+
+#[test]
+fn totals_are_checked_for_range_and_count() {
+    let (statement, _) = honest();
+    let mut wide = statement.clone();
+    wide.totals[1] = 1 << 96;
+    assert!(wide.check_ranges().is_err());
+    assert!(wide.public_inputs().is_err());
+    let mut none = statement.clone();
+    none.totals.clear();
+    assert!(none.check_ranges().is_err());
+    let mut many = statement;
+    many.totals = vec![0; 17];
+    assert!(many.check_ranges().is_err());
+}
+
+#[test]
+fn a_proof_verifies_only_for_its_own_binding_root_and_totals() {
+    let (statement, witness) = honest();
+    let keys = SolvencyKeys::setup(N, DEPTH, &mut StdRng::seed_from_u64(7)).expect("setup");
+    let (proof, inputs) =
+        keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(8)).expect("prove");
+    let verifies = |inputs: &[Fr]| Groth16::<Bn254>::verify(keys.vk(), inputs, &proof).expect("ok");
+    assert!(verifies(&inputs));
     for i in 0..inputs.len() {
         let mut changed = inputs.clone();
         changed[i] += Fr::from(1u64);
-        assert!(!Groth16::<Bn254>::verify(&vk, &changed, &proof).expect("verify"), "input {i}");
+        assert!(!verifies(&changed), "input {i} changed");
     }
-    // Another epoch changes the binding and the header.
-    let mut later = statement.clone();
-    later.epoch += 1;
-    let later_inputs = later.public_inputs().expect("in range");
-    assert!(!Groth16::<Bn254>::verify(&vk, &later_inputs, &proof).expect("verify"));
+    let others: [(&str, fn(&mut SolvencyStatement)); 4] = [
+        ("agent", |s| s.agent[19] ^= 1),
+        ("vault", |s| s.vault[0] ^= 1),
+        ("chain", |s| s.chain_id = 1),
+        ("epoch", |s| s.epoch += 1),
+    ];
+    for (what, change) in others {
+        let mut other = statement.clone();
+        change(&mut other);
+        assert_ne!(other.binding(), statement.binding(), "{what}");
+        let other_inputs = other.public_inputs().expect("in range");
+        assert_eq!(other_inputs[1..], inputs[1..], "{what}: only the binding differs");
+        assert!(!verifies(&other_inputs), "the proof verifies for another {what}");
+    }
 }
 
 #[test]
-fn a_haircut_above_one_is_refused_by_the_range_check_alone() {
-    let (mut statement, witness) = solvent();
-    // The book is solvent at any haircut up to one; 100.01 % would count more than is held, and
-    // only the haircut's range constraint stops it.
-    statement.assets[0].haircut_bps = 10_001;
-    let violations = check(&statement, &witness);
-    assert!(
-        matches!(violations.as_slice(), [SolvencyViolation::OutOfRange(what)] if what.contains("haircut")),
-        "{violations:?}"
-    );
-    assert!(!satisfied(&statement, &witness), "the circuit must refuse a haircut above 10,000 bps");
-    statement.assets[0].haircut_bps = 10_000;
-    assert_case(&statement, &witness, &[]);
-}
-
-#[test]
-fn the_prover_refuses_an_insolvent_book_with_its_reasons() {
-    use proofgate_prover::solvency::SolvencyKeys;
+fn the_prover_refuses_a_book_the_reference_refuses() {
     let keys = SolvencyKeys::setup(N, DEPTH, &mut StdRng::seed_from_u64(5)).expect("setup");
-    let (mut statement, witness) = solvent();
-    statement.assets[1].haircut_bps = 7_000;
+    let (mut statement, witness) = honest();
+    statement.totals[1] += 1;
     match keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(6)) {
         Err(proofgate_prover::Error::Insolvent(reasons)) => {
-            assert_eq!(reasons, vec![SolvencyViolation::AssetValue(1)]);
+            assert_eq!(reasons, vec![SolvencyViolation::TreeMismatch]);
         }
         other => panic!("expected Insolvent, got {:?}", other.map(|_| ())),
     }
-    statement.assets[1].haircut_bps = 9_000;
-    let (proof, inputs) =
-        keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(7)).expect("solvent");
-    assert!(Groth16::<Bn254>::verify(keys.vk(), &inputs, &proof).expect("verifies"));
+    let mut short = statement.clone();
+    short.totals.pop();
+    let err = keys.prove(&short, &witness, &mut StdRng::seed_from_u64(6)).map(|_| ());
+    assert!(matches!(err, Err(proofgate_prover::Error::StatementMismatch(_))), "{err:?}");
+}
+
+/// How a random book is changed before both sides judge it.
+#[derive(Clone, Debug)]
+enum Change {
+    None,
+    /// Leaf `k`'s balance of `asset` becomes `-value` (modulo the field); the root and totals
+    /// are recomputed over the field values when they stay below 2^96.
+    Negative {
+        leaf: usize,
+        asset: usize,
+        value: u64,
+    },
+    /// A balance at or above 2^64 (`2^64 + extra`), root and totals recomputed.
+    Wide {
+        leaf: usize,
+        asset: usize,
+        extra: u64,
+    },
+    /// The public root plus one.
+    Root,
+    /// A public total changed by `delta` (kept in range).
+    Total {
+        asset: usize,
+        delta: u64,
+    },
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        Just(Change::None),
+        (0usize..8, 0usize..3, 1u64..u64::MAX).prop_map(|(leaf, asset, value)| Change::Negative {
+            leaf,
+            asset,
+            value
+        }),
+        (0usize..8, 0usize..3, any::<u64>()).prop_map(|(leaf, asset, extra)| Change::Wide {
+            leaf,
+            asset,
+            extra
+        }),
+        Just(Change::Root),
+        (0usize..3, 1u64..1_000).prop_map(|(asset, delta)| Change::Total { asset, delta }),
+    ]
+}
+
+/// Applies `change` to an honest statement and witness of `n` assets.
+fn apply(
+    change: &Change,
+    n: usize,
+    statement: &mut SolvencyStatement,
+    witness: &mut SolvencyWitness,
+) {
+    let leaves = witness.leaves.len();
+    let mut set_leaf = |leaf: usize, asset: usize, value: Fr| {
+        witness.leaves[leaf % leaves].1[asset % n] = value;
+        let (root, sums) = leaves_root(&witness.leaves, n).expect("a tree");
+        statement.root = root;
+        // A total that wrapped (not a small integer) cannot be stated: keep the old one.
+        for (total, sum) in statement.totals.iter_mut().zip(&sums) {
+            if let Some(t) = to_u128(sum).filter(|t| t >> 96 == 0) {
+                *total = t;
+            }
+        }
+    };
+    match *change {
+        Change::None => {}
+        Change::Negative { leaf, asset, value } => set_leaf(leaf, asset, -Fr::from(value)),
+        Change::Wide { leaf, asset, extra } => {
+            set_leaf(leaf, asset, Fr::from((1u128 << 64) + u128::from(extra)))
+        }
+        Change::Root => statement.root += Fr::from(1u64),
+        Change::Total { asset, delta } => {
+            let total = &mut statement.totals[asset % n];
+            *total = if *total >= u128::from(delta) {
+                *total - u128::from(delta)
+            } else {
+                *total + u128::from(delta)
+            };
+        }
+    }
+}
+
+fn book(n: usize, depth: u32, balances: &[Vec<u64>]) -> Depositors {
+    let capacity = 1usize << depth;
+    let depositors = balances
+        .iter()
+        .take(capacity)
+        .enumerate()
+        .map(|(k, b)| Depositor { id: format!("d{k}"), balances: b[..n].to_vec() })
+        .collect();
+    Depositors::new((0..n).map(|a| format!("A{a}")).collect(), depositors).expect("valid")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The native reference and the circuit agree on every random book, honest or changed.
+    #[test]
+    fn the_reference_and_the_circuit_agree(
+        n in 1usize..=3,
+        depth in 0u32..=3,
+        balances in proptest::collection::vec(proptest::collection::vec(any::<u64>(), 3), 0..=8),
+        change in change(),
+    ) {
+        let depositors = book(n, depth, &balances);
+        let (mut statement, mut witness) = statement_for(&depositors, depth, 1);
+        apply(&change, n, &mut statement, &mut witness);
+        let violations = check(&statement, &witness);
+        if matches!(change, Change::None) {
+            prop_assert!(violations.is_empty(), "{violations:?}");
+        }
+        prop_assert_eq!(satisfied(n, depth, &statement, &witness), violations.is_empty(),
+            "change {:?}: reference says {:?}", change, violations);
+    }
 }

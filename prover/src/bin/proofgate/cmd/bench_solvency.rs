@@ -6,13 +6,11 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
-};
+use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal, SynthesisMode};
 use ark_serialize::CanonicalSerialize;
 use ark_snark::SNARK;
 use proofgate_prover::solvency::attestation::{
-    check, off_vault_commitment, witness_leaves, AttestedAsset, SolvencyStatement, SolvencyWitness,
+    check, witness_leaves, SolvencyStatement, SolvencyWitness,
 };
 use proofgate_prover::solvency::circuit::SolvencyCircuit;
 use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SumTree};
@@ -20,8 +18,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-/// A full tree of random depositors (balances below 2^40 token units) and a vault holding twice
-/// the liabilities: a solvent attestation.
+/// A full tree of random depositors (balances below 2^40 token units) and its statement.
 fn case(
     n_assets: usize,
     depth: u32,
@@ -41,31 +38,16 @@ fn case(
     let root = tree.root();
     let totals =
         root.totals.iter().map(|t| to_u128(t).context("total")).collect::<Result<Vec<_>>>()?;
-    let off_vault = vec![0u128; n_assets];
-    let blinding = Fr::from(rng.gen::<u64>());
     let statement = SolvencyStatement {
         agent: [1; 20],
         vault: [2; 20],
         chain_id: 31_337,
         epoch: 1,
-        margin_bps: 500,
-        assets: totals
-            .iter()
-            .map(|t| AttestedAsset {
-                vault_holding: t * 2,
-                price_1e8: 100_000_000,
-                haircut_bps: 9_000,
-                scale: 1,
-            })
-            .collect(),
         root: root.hash,
         totals,
-        previous_commitment: Fr::from(0u64),
-        new_commitment: off_vault_commitment(Fr::from(0u64), 1, &off_vault, blinding),
     };
-    let witness =
-        SolvencyWitness { leaves: witness_leaves(&depositors, depth), off_vault, blinding };
-    ensure!(check(&statement, &witness).is_empty(), "the benchmark's attestation is not solvent");
+    let witness = SolvencyWitness { leaves: witness_leaves(&depositors, depth) };
+    ensure!(check(&statement, &witness).is_empty(), "the benchmark's tree does not check");
     Ok((statement, witness, tree_s))
 }
 
@@ -73,19 +55,20 @@ fn case(
 pub fn bench(n_assets: usize, depth: u32, peak_rss_mb: fn() -> Option<f64>) -> Result<Value> {
     let mut rng = StdRng::seed_from_u64(1);
     let (statement, witness, tree_s) = case(n_assets, depth, &mut rng)?;
-    let shape = || SolvencyCircuit { n_assets, depth, assignment: None };
+    let shape = || SolvencyCircuit::shape(n_assets, depth);
 
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
-    shape().generate_constraints(cs.clone())?;
+    let layout = shape()?.synthesize(cs.clone())?;
     let constraints = cs.num_constraints();
+    let families: serde_json::Map<String, Value> =
+        layout.counts().into_iter().map(|(f, c)| (f.name().to_string(), json!(c))).collect();
 
     let started = Instant::now();
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(shape(), &mut rng)?;
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(shape()?, &mut rng)?;
     let setup_s = started.elapsed().as_secs_f64();
-    let circuit =
-        SolvencyCircuit { n_assets, depth, assignment: Some((statement.clone(), witness)) };
+    let circuit = SolvencyCircuit::assigned(n_assets, depth, statement.clone(), witness)?;
     let started = Instant::now();
     let proof = Groth16::<Bn254>::prove(&pk, circuit, &mut rng)?;
     let prove_s = started.elapsed().as_secs_f64();
@@ -102,6 +85,7 @@ pub fn bench(n_assets: usize, depth: u32, peak_rss_mb: fn() -> Option<f64>) -> R
         "depth": depth,
         "depositors": 1u64 << depth,
         "constraints": constraints,
+        "constraints_per_family": families,
         "public_inputs": inputs.len(),
         "tree_build_s": tree_s,
         "setup_s": setup_s,

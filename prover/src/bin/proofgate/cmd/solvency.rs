@@ -7,21 +7,26 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use alloy::primitives::Address;
 use anyhow::{bail, Context, Result};
 use ark_bn254::Fr;
 use clap::{ArgGroup, Args, Subcommand};
 use proofgate_prover::serde_fr::{parse_decimal, to_decimal};
 use proofgate_prover::solvency::{
-    check_against_commitment, check_inclusion, check_shape, parse_hex, Depositors, InclusionProof,
-    SolvencyKeys, SumTree, TreeRoot, TreeSummary, DEFAULT_DEPTH,
+    check_inclusion, check_shape, parse_hex, Depositors, InclusionProof, SolvencyKeys, SumTree,
+    TreeRoot, TreeSummary, DEFAULT_DEPTH,
 };
 use proofgate_prover::statement::fr_to_hex;
 use proofgate_prover::Error;
-use serde_json::json;
+use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use crate::io::{self, Staged};
 use crate::ui::{self, Rejected};
+
+#[path = "solvency_chain.rs"]
+mod solvency_chain;
+use solvency_chain::{ChainAttestation, ChainSource};
 
 /// The summary's file name in a build's directory.
 pub const SUMMARY: &str = "summary.json";
@@ -31,11 +36,13 @@ pub const INCLUSION: &str = "inclusion";
 /// The exit statuses of `check-inclusion`, for its `--help`.
 pub const CHECK_EXIT_STATUS: &str = "\
 Exit status:
-  0  INCLUDED: the proof recomputes the root and totals (or the commitment) checked against
-  1  NOT INCLUDED: the path leads elsewhere, a total or the depth differs, a balance is 2^64 or
-     more, or a sibling sums more than a total
+  0  INCLUDED: the proof recomputes the root hash and totals checked against
+  1  NOT INCLUDED: the path leads to another root hash, a total or the depth differs, a balance
+     is 2^64 or more, or a sibling's sum or the path's running sum exceeds a total
   2  bad input: a file is unreadable or malformed, a value is not a field element, the summary
-     is inconsistent";
+     is inconsistent or of an old version; with --rpc-url: the node is unreachable, there is no
+     contract code at the attestor address, the vault has no attestation, there is no
+     SolvencyAttested event for the epoch, or the event disagrees with the attestor's storage";
 
 /// Solvency attestations: the liabilities tree and depositors' inclusion proofs.
 #[derive(Debug, Subcommand)]
@@ -44,12 +51,12 @@ pub enum SolvencyCommand {
     /// assets and a tree of depth D; the agent daemon proves attestations with it and
     /// `proofgate-agent deploy --solvency-key` deploys its verifier.
     Setup(SetupArgs),
-    /// Build the liabilities tree of a depositors file: write the summary (root, totals,
-    /// commitment) and every depositor's inclusion proof.
+    /// Build the liabilities tree of a depositors file: write the summary (root hash and
+    /// totals) and every depositor's inclusion proof.
     Build(BuildArgs),
-    /// Check a depositor's inclusion proof against a summary, a root and totals, or the
-    /// on-chain commitment.
-    #[command(after_help = CHECK_EXIT_STATUS)]
+    /// Check a depositor's inclusion proof against the attestation on chain (--rpc-url), an
+    /// explicit root hash and totals, or the operator's build output (--summary).
+    #[command(after_help = format!("{REVEALS}\n\n{CHECK_EXIT_STATUS}"))]
     CheckInclusion(CheckInclusionArgs),
 }
 
@@ -116,9 +123,9 @@ impl SetupArgs {
     }
 }
 
-/// Write DIR/summary.json (depth, root hash, per-asset totals, and the commitment the contract
-/// stores as liabilitiesRoot) and DIR/inclusion/<k>.json for depositor k (in file order). All
-/// files or none are written.
+/// Write DIR/summary.json (depth, root hash and per-asset totals: what the agent attests, the
+/// attestor storing the root hash as liabilitiesRoot) and DIR/inclusion/<k>.json for depositor
+/// k (in file order). All files or none are written.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The depositors file: {"version":1,"assets":[..],"depositors":[{"id":..,"balances":[..]}]}.
@@ -176,7 +183,7 @@ fn emit_build(
     write_seconds: f64,
 ) -> Result<()> {
     let totals: Vec<String> = summary.totals.iter().map(to_decimal).collect();
-    let (root, commitment) = (fr_to_hex(&summary.root), fr_to_hex(&summary.commitment));
+    let root = fr_to_hex(&summary.root);
     ui::emit(
         &json!({
             "out": args.out,
@@ -187,7 +194,6 @@ fn emit_build(
             "depositors": summary.depositors,
             "root": root,
             "totals": totals,
-            "commitment": commitment,
             "build_seconds": seconds,
             "write_seconds": write_seconds,
         }),
@@ -197,9 +203,8 @@ fn emit_build(
             format!(
                 "liabilities tree of {} depositors over {} assets (depth {}) written to {}: \
                  {SUMMARY} and {INCLUSION}/<index>.json\n\
-                 root:       {root}\n\
-                 totals:     {}\n\
-                 commitment: {commitment} (liabilitiesRoot)",
+                 root hash: {root} (the attestor's liabilitiesRoot)\n\
+                 totals:    {}",
                 summary.depositors,
                 summary.n_assets,
                 summary.depth,
@@ -331,29 +336,56 @@ fn beside(path: &Path, what: &str) -> PathBuf {
     dir.join(format!(".{name}.{what}-{}", std::process::id()))
 }
 
-/// Check a depositor's inclusion proof: recompute the path from the depositor's leaf and
-/// compare with the published root and totals. Prints INCLUDED or NOT INCLUDED.
+/// What an inclusion proof reveals, for `check-inclusion --help`.
+pub const REVEALS: &str = "\
+What an inclusion proof reveals (to whoever holds the file):
+  - the depositor's id string and balances;
+  - each sibling's hash and per-asset sums up the path. The level-0 sibling is one neighbouring
+    leaf, so its sums ARE that neighbour's balances; its identity stays behind its leaf hash,
+    which commits to a hash of its id. That hides the id only as well as the id is hard to guess
+    (a guess can be hashed with the revealed balances and compared), so operators should give
+    depositors salted ids. Higher siblings reveal the sums of ever larger groups of depositors.";
+
+/// Check a depositor's inclusion proof: recompute the path from the depositor's leaf, with
+/// every level's sums hashed into its node and checked against the totals, and compare the
+/// result with the root hash and totals of the attestation on chain (--rpc-url), given
+/// explicitly (--root/--totals), or in the operator's build output (--summary). Prints INCLUDED
+/// or NOT INCLUDED with the reason.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("against").required(true).args(["summary", "root", "commitment"])))]
+#[command(group(ArgGroup::new("against").required(true).args(["rpc_url", "summary", "root"])))]
 pub struct CheckInclusionArgs {
     /// The depositor's inclusion proof (inclusion/<index>.json, as `build` writes it).
     #[arg(long, value_name = "FILE")]
     pub proof: PathBuf,
-    /// Check against a tree summary (summary.json): its depth, root and totals.
+    /// Check against the attestation on chain: the JSON-RPC URL of a node (with --attestor and
+    /// --vault). The root hash and totals are those of the attestor's SolvencyAttested event
+    /// (for the latest attestation, checked against the root hash and totals hash it stores).
+    #[arg(long, value_name = "URL", requires_all = ["attestor", "vault"])]
+    pub rpc_url: Option<String>,
+    /// The solvency attestor's address (with --rpc-url).
+    #[arg(long, value_name = "ADDRESS", requires = "rpc_url")]
+    pub attestor: Option<Address>,
+    /// The vault's address (with --rpc-url).
+    #[arg(long, value_name = "ADDRESS", requires = "rpc_url")]
+    pub vault: Option<Address>,
+    /// The attestation's epoch (with --rpc-url; default: the vault's latest attestation).
+    #[arg(long, value_name = "N", requires = "rpc_url")]
+    pub epoch: Option<u64>,
+    /// The first block to search for the attestor's events (with --rpc-url; default 0).
+    #[arg(long, value_name = "B", requires = "rpc_url")]
+    pub from_block: Option<u64>,
+    /// Check against the operator's build output (summary.json): its depth, root hash and
+    /// totals. This trusts the file the operator hands out; --rpc-url checks against the chain.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
-    /// Check against this root hash (with --totals).
+    /// Check against this root hash (with --totals): the attestor's liabilitiesRoot.
     #[arg(long, value_name = "0x..", requires = "totals", value_parser = hex_arg)]
     pub root: Option<Fr>,
     /// The per-asset totals, decimal, comma separated (with --root).
     #[arg(long, value_name = "T,T,..", value_delimiter = ',', requires = "root", value_parser = decimal_arg)]
     pub totals: Vec<Fr>,
-    /// Check against the liabilities commitment stored on chain (liabilitiesRoot): the proof's
-    /// root and totals must hash to it.
-    #[arg(long, value_name = "0x..", value_parser = hex_arg)]
-    pub commitment: Option<Fr>,
-    /// The tree's depth, with --root or --commitment (default: the proof's path length, which
-    /// the root hash binds).
+    /// The tree's depth, with --root or --rpc-url (default: the proof's path length, which the
+    /// root hash binds).
     #[arg(long, value_name = "D", conflicts_with = "summary")]
     pub depth: Option<u32>,
 }
@@ -366,6 +398,13 @@ fn decimal_arg(s: &str) -> Result<Fr, String> {
     parse_decimal(s).map_err(|e| e.to_string())
 }
 
+/// Where the root hash and totals checked against came from.
+enum Against {
+    Chain(ChainAttestation),
+    Explicit,
+    Summary(PathBuf),
+}
+
 impl CheckInclusionArgs {
     /// Runs the check.
     pub fn run(self) -> Result<()> {
@@ -373,36 +412,8 @@ impl CheckInclusionArgs {
         proof
             .check_version()
             .with_context(|| format!("{} is not a usable inclusion proof", self.proof.display()))?;
-        let (expected, verdict) = match (&self.summary, self.root, self.commitment) {
-            (Some(path), _, _) => {
-                let summary: TreeSummary = io::read_json(path, "tree summary")?;
-                let root = summary
-                    .tree_root()
-                    .with_context(|| format!("{} is not a usable tree summary", path.display()))?;
-                let verdict = check_inclusion(&proof, &root);
-                (root, verdict)
-            }
-            (None, Some(hash), _) => {
-                let depth = match self.depth {
-                    Some(depth) => depth,
-                    None => u32::try_from(proof.path.len()).context("the path is too long")?,
-                };
-                let root = TreeRoot { depth, hash, totals: self.totals.clone() };
-                root.check_shape().context("the root checked against is not supported")?;
-                let verdict = check_inclusion(&proof, &root);
-                (root, verdict)
-            }
-            (None, None, Some(commitment)) => {
-                let claimed = proof
-                    .claimed_root(self.depth)
-                    .with_context(|| format!("{}'s root is not supported", self.proof.display()))?;
-                (claimed, check_against_commitment(&proof, commitment, self.depth).map(|_| ()))
-            }
-            (None, None, None) => {
-                anyhow::bail!("name --summary, --root and --totals, or --commitment")
-            }
-        };
-        let reason = match verdict {
+        let (expected, against) = self.expected(&proof)?;
+        let reason = match check_inclusion(&proof, &expected) {
             Ok(()) => None,
             Err(Error::NotIncluded(reason)) => Some(reason.to_string()),
             Err(other) => {
@@ -410,7 +421,7 @@ impl CheckInclusionArgs {
             }
         };
         info!(proof = %self.proof.display(), included = reason.is_none(), "inclusion checked");
-        self.emit(&proof, &expected, reason.as_deref())?;
+        self.emit(&proof, &expected, &against, reason.as_deref())?;
         match reason {
             None => Ok(()),
             Some(why) => {
@@ -419,10 +430,92 @@ impl CheckInclusionArgs {
         }
     }
 
-    fn emit(&self, proof: &InclusionProof, root: &TreeRoot, reason: Option<&str>) -> Result<()> {
+    /// The root hash and totals to check against, and where they came from.
+    fn expected(&self, proof: &InclusionProof) -> Result<(TreeRoot, Against)> {
+        let depth = || -> Result<u32> {
+            match self.depth {
+                Some(depth) => Ok(depth),
+                None => u32::try_from(proof.path.len()).context("the path is too long"),
+            }
+        };
+        let checked = |root: TreeRoot| -> Result<TreeRoot> {
+            root.check_shape().context("the root checked against is not supported")?;
+            Ok(root)
+        };
+        if let (Some(rpc_url), Some(attestor), Some(vault)) =
+            (&self.rpc_url, self.attestor, self.vault)
+        {
+            let source = ChainSource {
+                rpc_url: rpc_url.clone(),
+                attestor,
+                vault,
+                epoch: self.epoch,
+                from_block: self.from_block,
+            };
+            let chain = solvency_chain::read(&source)?;
+            let root = checked(TreeRoot {
+                depth: depth()?,
+                hash: chain.root,
+                totals: chain.totals.clone(),
+            })
+            .with_context(|| format!("the attestation of epoch {}", chain.epoch))?;
+            return Ok((root, Against::Chain(chain)));
+        }
+        if let Some(path) = &self.summary {
+            let summary: TreeSummary = io::read_json(path, "tree summary")?;
+            let root = summary
+                .tree_root()
+                .with_context(|| format!("{} is not a usable tree summary", path.display()))?;
+            return Ok((root, Against::Summary(path.clone())));
+        }
+        if let Some(hash) = self.root {
+            let root = checked(TreeRoot { depth: depth()?, hash, totals: self.totals.clone() })?;
+            return Ok((root, Against::Explicit));
+        }
+        bail!("name --rpc-url with --attestor and --vault, --root with --totals, or --summary")
+    }
+
+    fn emit(
+        &self,
+        proof: &InclusionProof,
+        root: &TreeRoot,
+        against: &Against,
+        reason: Option<&str>,
+    ) -> Result<()> {
         let balances: Vec<String> = proof.balances.iter().map(to_decimal).collect();
         let totals: Vec<String> = root.totals.iter().map(to_decimal).collect();
-        let (hash, commitment) = (fr_to_hex(&root.hash), fr_to_hex(&root.commitment()));
+        let hash = fr_to_hex(&root.hash);
+        let (source, chain_json, source_line) = match against {
+            Against::Chain(c) => (
+                "chain",
+                json!({
+                    "chain_id": c.chain_id, "attestor": self.attestor, "vault": self.vault,
+                    "epoch": c.epoch, "agent": c.agent, "block": c.block, "latest": c.latest,
+                    "fresh": c.fresh,
+                }),
+                format!(
+                    "attestation: epoch {} by agent {} (block {}), chain {}; vault {} is {}",
+                    c.epoch,
+                    c.agent,
+                    c.block.map_or("unknown".into(), |b| b.to_string()),
+                    c.chain_id,
+                    self.vault.map(|v| v.to_string()).unwrap_or_default(),
+                    if c.fresh {
+                        "solvent now (a fresh attestation under its current configuration)"
+                    } else {
+                        "NOT solvent now (no fresh attestation under its current configuration)"
+                    },
+                ),
+            ),
+            Against::Explicit => {
+                ("explicit", Value::Null, "against:     the root hash and totals given".into())
+            }
+            Against::Summary(path) => (
+                "summary",
+                json!({ "summary": path }),
+                format!("against:     the operator's build output {}", path.display()),
+            ),
+        };
         ui::emit(
             &json!({
                 "included": reason.is_none(),
@@ -432,9 +525,10 @@ impl CheckInclusionArgs {
                 "index": proof.index,
                 "balances": balances,
                 "depth": root.depth,
-                "root": hash,
+                "root_hash": hash,
                 "totals": totals,
-                "commitment": commitment,
+                "source": source,
+                "attestation": chain_json,
             }),
             || {
                 let verdict = match reason {
@@ -443,11 +537,11 @@ impl CheckInclusionArgs {
                 };
                 format!(
                     "{verdict}\n\
-                     depositor:  {:?} (leaf {})\n\
-                     balances:   {}\n\
-                     root:       {hash} (depth {})\n\
-                     totals:     {}\n\
-                     commitment: {commitment}",
+                     depositor:   {:?} (leaf {})\n\
+                     balances:    {}\n\
+                     root hash:   {hash} (depth {})\n\
+                     totals:      {}\n\
+                     {source_line}",
                     proof.id,
                     proof.index,
                     balances.join(", "),
