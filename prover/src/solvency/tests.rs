@@ -45,7 +45,10 @@ fn a_small_tree_hashes_as_specified() {
     let published = tree.root();
     assert_eq!(published, TreeRoot { depth: 2, hash: root, totals: vec![fr(9), fr(6)] });
     // Pinned so the spec cannot drift from what the circuit mirrors.
-    assert_eq!(fr_to_hex(&published.hash), "0x2e8c2f3113bd1a88b5c3fe23619d96bb2d80c927f2d7543b6607ff419b7f6126");
+    assert_eq!(
+        fr_to_hex(&published.hash),
+        "0x2e8c2f3113bd1a88b5c3fe23619d96bb2d80c927f2d7543b6607ff419b7f6126"
+    );
 
     let summary = tree.summary();
     assert_eq!(summary.depositors, 3);

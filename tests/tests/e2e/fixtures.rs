@@ -1,6 +1,8 @@
-//! The forge tests' committed proof fixtures (`RiskVerifier.sol`, `proofs.json`) are exactly what
-//! `scripts/regen-fixtures` writes for the committed scenario, and their proofs are what they
-//! claim: honest ones verify, the invalid ones verify only for their own statement.
+//! The forge tests' committed proof fixtures (`RiskVerifier.sol`, `proofs.json`,
+//! `SolvencyVerifier.sol`, `solvency.json`) are exactly what `scripts/regen-fixtures` writes for
+//! the committed scenario, and their proofs are what they claim: honest ones verify, the invalid
+//! ones verify only for their own statement; each solvency proof verifies for its own epoch's
+//! statement on the scenario's chain, vault and agent, and for no other epoch.
 //!
 //! One deterministic setup and the proofs are generated once per test binary run (a few seconds
 //! in release, longer in a debug build: the setup of the default circuit dominates).
@@ -13,7 +15,10 @@ use proofgate_e2e::fixtures::{
     SCENARIO_PATH,
 };
 use proofgate_e2e::scenario::Scenario;
+use proofgate_e2e::solvency::{SolvencyCase, SolvencyFile, SOLVENCY_DEPTH, SOLVENCY_PATH};
+use proofgate_prover::serde_fr::parse_decimal;
 use proofgate_prover::snark;
+use proofgate_prover::solvency::attestation::{public_input_count, SolvencyStatement};
 use proofgate_verifier_codegen::calldata::{inputs_from_words, proof_from_words};
 
 /// The fixtures regenerated in memory from the committed scenario.
@@ -103,6 +108,52 @@ fn honest_proofs_verify_and_invalid_ones_only_for_their_own_statement() {
         assert_eq!(differing, [expected], "{}", case.name);
         if case.name == "uncertified_model" {
             assert_eq!(case.public_inputs[n - 2], file.uncertified_model_commitment);
+        }
+    }
+}
+
+/// Whether a solvency case's proof verifies for `inputs` under the solvency key.
+fn solvency_verifies(case: &SolvencyCase, inputs: &[String]) -> bool {
+    let proof: [U256; 8] = words(&case.proof).try_into().expect("8 proof words");
+    let proof = proof_from_words(&proof).expect("proof points on the curve");
+    let inputs = inputs_from_words(&words(inputs)).expect("inputs below r");
+    let pvk = snark::prepare(&regenerated().solvency.vk);
+    snark::verify(&pvk, &inputs, &proof).expect("input count")
+}
+
+#[test]
+fn solvency_proofs_verify_for_their_own_epoch_vault_and_agent_only() {
+    let committed = std::fs::read(repo_root().join(SOLVENCY_PATH)).expect("solvency.json");
+    let file: SolvencyFile = serde_json::from_slice(&committed).expect("solvency.json parses");
+    let scenario = Scenario::read(&repo_root().join(SCENARIO_PATH)).expect("scenario");
+    assert_eq!(
+        (file.chain_id, file.vault, file.agent, file.n_assets, file.depth),
+        (scenario.chain_id, scenario.vault, scenario.agent, scenario.assets.len(), SOLVENCY_DEPTH)
+    );
+    let names: Vec<&str> = file.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["book_epoch_1", "book_epoch_2", "book_epoch_3", "empty_epoch_1"]);
+    for case in &file.cases {
+        let statement = |epoch: u64| SolvencyStatement {
+            agent: file.agent,
+            vault: file.vault,
+            chain_id: file.chain_id,
+            epoch,
+            root: parse_decimal(&case.root).expect("root"),
+            totals: case.totals.iter().map(|t| t.parse().expect("a total")).collect(),
+        };
+        let inputs = |epoch: u64| -> Vec<String> {
+            let inputs = statement(epoch).public_inputs().expect("in range");
+            inputs.iter().map(proofgate_prover::serde_fr::to_decimal).collect()
+        };
+        assert_eq!(case.totals.len(), file.n_assets, "{}", case.name);
+        assert_eq!(case.public_inputs.len(), public_input_count(file.n_assets), "{}", case.name);
+        assert_eq!(case.public_inputs, inputs(case.epoch), "{}: the attestor's inputs", case.name);
+        assert!(solvency_verifies(case, &case.public_inputs), "{}: own statement", case.name);
+        assert!(!solvency_verifies(case, &inputs(case.epoch + 1)), "{}: next epoch", case.name);
+        if case.name.starts_with("empty") {
+            assert!(case.totals.iter().all(|t| t == "0"), "{}", case.name);
+        } else {
+            assert!(case.totals.iter().all(|t| t != "0"), "{}", case.name);
         }
     }
 }
