@@ -38,6 +38,7 @@ pub mod vault {
             error ModelNotCertified(uint256 commitment);
             error ParamsNotCertified(uint256 commitment);
             error AgentNotSolvent(address agent, uint256 solventUntil);
+            error OperationInProgress();
             error InvalidPrice(uint256 asset, int256 answer);
             error StalePrice(uint256 asset, uint256 updatedAt);
             error InvalidProof();
@@ -106,6 +107,7 @@ pub mod vault {
             function nonces(address agent) external view returns (uint256);
             function lossBucket(address agent) external view returns (uint256 spent, uint64 updatedAt);
             function configGeneration() external view returns (uint64);
+            function checkSettled() external view;
             function setFeed(uint256 index, address feed, uint32 heartbeat) external;
             function setSequencerFeed(address feed, uint32 gracePeriod) external;
             function sequencerFeed() external view returns (address feed, uint32 gracePeriod);

@@ -30,6 +30,7 @@ use tracing::info;
 use crate::bindings::attestor::ISolvencyAttestor;
 use crate::bindings::constructors::SolvencyAttestor;
 use crate::bindings::registry::IProofGateRegistry;
+use crate::bindings::vault::IProofGateVault::IProofGateVaultErrors;
 use crate::chain::{self, Artifact};
 use crate::deploy::{compile_named_verifier, govern, DeploymentFile};
 use crate::error::{Error, Result};
@@ -152,9 +153,18 @@ pub struct Attester {
 /// Names the attestor's custom error when a call reverts with one (a stale feed, a replayed
 /// epoch, a value out of range); other failures stay contract errors.
 fn attestor_error(what: &'static str) -> impl Fn(alloy::contract::Error) -> Error {
-    move |e| match e.as_decoded_interface_error::<ISolvencyAttestor::ISolvencyAttestorErrors>() {
-        Some(decoded) => Error::Config(format!("{what}: the attestor reverted with {decoded:?}")),
-        None => Error::Contract(e),
+    move |e| {
+        if let Some(decoded) =
+            e.as_decoded_interface_error::<ISolvencyAttestor::ISolvencyAttestorErrors>()
+        {
+            return Error::Config(format!("{what}: the attestor reverted with {decoded:?}"));
+        }
+        // The vault's own refusals bubble up through the attestor (its `checkSettled`: an L2
+        // sequencer down or in its grace period).
+        match e.as_decoded_interface_error::<IProofGateVaultErrors>() {
+            Some(decoded) => Error::Config(format!("{what}: the vault reverted with {decoded:?}")),
+            None => Error::Contract(e),
+        }
     }
 }
 

@@ -433,6 +433,12 @@ contract ProofGateVault is IProofGateVault, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IProofGateVault
+    function checkSettled() external view {
+        if (_reentrancyGuardEntered()) revert OperationInProgress();
+        _checkSequencer(_table());
+    }
+
+    /// @inheritdoc IProofGateVault
     function sequencerFeed() external view returns (address feed, uint32 gracePeriod) {
         (address feed_, uint256 grace) = AssetTable.sequencer(_table());
         // casting to 'uint32' is safe because the table stores the grace period in 4 bytes

@@ -6,8 +6,9 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ProofGateVault} from "../src/ProofGateVault.sol";
 import {PriceFeed} from "../src/feeds/PriceFeed.sol";
 import {ProofGateRegistry} from "../src/governance/ProofGateRegistry.sol";
+import {SolvencyAttestor} from "../src/governance/SolvencyAttestor.sol";
 import {IProofGateRegistry} from "../src/interfaces/IProofGateRegistry.sol";
-import {IProofGateVault} from "../src/interfaces/IProofGateVault.sol";
+import {IProofGateVault, IVaultErrors} from "../src/interfaces/IProofGateVault.sol";
 import {MockERC20} from "./mocks/MockERC20.sol";
 import {MockVenue} from "./mocks/MockVenue.sol";
 import {MockVerifier} from "./mocks/MockVerifier.sol";
@@ -105,6 +106,34 @@ contract ProofGateVaultReentrancyTest is Test {
         evil.approve(address(vault), 1e18);
         vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
         vault.deposit(0, 1e18);
+    }
+
+    function test_CheckSettled_RevertsOnlyWhileAVaultOperationIsInProgress() public {
+        vault.checkSettled();
+        evil.arm(address(this), address(vault), abi.encodeCall(vault.checkSettled, ()));
+        evil.mint(address(this), 1e18);
+        evil.approve(address(vault), 1e18);
+        vm.expectRevert(IVaultErrors.OperationInProgress.selector);
+        vault.deposit(0, 1e18);
+    }
+
+    /// @dev A token hook that reads the vault mid-trade for the solvency attestor (holdings half-updated: the sold
+    ///      asset already gone to the venue, the bought one not yet in) is refused, so the trade reverts.
+    function test_RevertAttestorRead_WhenATokenHookReentersMidTrade() public {
+        MockVerifier solvencyVerifier = new MockVerifier(3); // 2 assets: binding, root, one packed element
+        SolvencyAttestor attestor =
+            new SolvencyAttestor(address(this), address(0), solvencyVerifier, 2, vault.REGISTRY());
+        attestor.setMaxAttestationAge(address(vault), 1 days);
+        attestor.setHaircut(address(vault), 0, 10_000);
+        attestor.setHaircut(address(vault), 1, 10_000);
+        uint256[] memory totals = new uint256[](2);
+        attestor.checkCoverage(address(vault), totals);
+        evil.arm(address(vault), address(attestor), abi.encodeCall(attestor.checkCoverage, (address(vault), totals)));
+        uint256[5] memory before = _snapshot();
+        vm.expectRevert(IVaultErrors.OperationInProgress.selector);
+        vm.prank(agent);
+        vault.executeTrade(sellEvil, deadline, proof);
+        _assertSame(before, _snapshot());
     }
 
     function test_Executes_WhenTheTokenIsDisarmed() public {

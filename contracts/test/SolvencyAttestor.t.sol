@@ -7,7 +7,7 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ProofGateVault} from "../src/ProofGateVault.sol";
 import {PriceFeed} from "../src/feeds/PriceFeed.sol";
 import {AggregatorV3Interface} from "../src/interfaces/AggregatorV3Interface.sol";
-import {IProofGateVault} from "../src/interfaces/IProofGateVault.sol";
+import {IProofGateVault, IVaultErrors} from "../src/interfaces/IProofGateVault.sol";
 import {ISolvencyAttestor, ISolvencyAttestorErrors} from "../src/interfaces/ISolvencyAttestor.sol";
 import {PublicInputs} from "../src/libraries/PublicInputs.sol";
 import {MockVerifier} from "./mocks/MockVerifier.sol";
@@ -536,6 +536,30 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         uint256[] memory totals = _totals();
         totals[0] = 0;
         attestor.checkCoverage(address(vault), totals);
+    }
+
+    // ---------------------------------------------------------------- the vault settled
+
+    function test_RevertAttest_WhileTheVaultsL2SequencerIsDownOrInItsGracePeriod() public {
+        verifier.setMode(MockVerifier.Mode.AcceptAll);
+        // Chainlink's sequencer-uptime feed: answer 0 = up, 1 = down; `startedAt` = when that status began.
+        PriceFeed sequencer = new PriceFeed(0, "L2 sequencer uptime", 1);
+        vault.setSequencerFeed(sequencer, 3600);
+        _refreshPrices();
+        vm.expectRevert(IVaultErrors.SequencerDown.selector);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        vm.expectRevert(IVaultErrors.SequencerDown.selector);
+        attestor.checkCoverage(address(vault), _totals());
+        sequencer.submit(0);
+        vm.expectRevert(abi.encodeWithSelector(IVaultErrors.SequencerGracePeriod.selector, block.timestamp, 3600));
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        vm.warp(block.timestamp + 3601);
+        _refreshPrices();
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        assertTrue(attestor.isSolvent(address(vault)), "up past the grace period: attested");
     }
 
     // ---------------------------------------------------------------- prices

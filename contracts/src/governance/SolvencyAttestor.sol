@@ -36,6 +36,8 @@ import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 ///      check 1: `haircut_a · assets_a >= 10,000 · liabilities_a` for every asset;
 ///      check 2: `sum h_a·A_a·p_a·s_a >= (10,000 + margin) · sum L_a·p_a·s_a` with `s_a = 10^(18 - tokenDecimals)`.
 ///      No sum overflows: 16 terms of at most 2^14 · 2^97 · 2^64 · 2^60, and the margin below 2^17.
+///      Before reading, the vault's `checkSettled` must pass: no vault operation in progress (a token hook that
+///      re-enters mid-trade sees holdings half-updated) and its L2 sequencer, if any, up past the grace period.
 ///
 ///      Every external call (vault, feeds, verifier, the registry's reads) is a view, so a STATICCALL: nothing can
 ///      re-enter. The one call that is not, `REGISTRY.recordSolvency`, goes to the immutable registry.
@@ -427,6 +429,9 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         returns (uint256 haircutValue, uint256 requiredValue)
     {
         if (_params[vault].maxAge == 0) revert VaultNotConfigured(vault);
+        // Mid-operation (a token hook re-entering a trade) holdings are half-updated, and while an L2 sequencer is
+        // down its feeds' answers are not to be trusted: the vault refuses both with its own errors.
+        IProofGateVault(vault).checkSettled();
         AssetCoverage[] memory assets;
         (assets, haircutValue, requiredValue) = _coverage(vault, totals);
         for (uint256 a = 0; a < assets.length; ++a) {

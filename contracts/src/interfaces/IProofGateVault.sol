@@ -38,6 +38,10 @@ interface IVaultErrors is IPublicInputsErrors {
     /// @notice The L2 sequencer is down (its uptime feed answers 1).
     error SequencerDown();
 
+    /// @notice A vault operation (a trade, deposit, withdrawal or holding sync) is in progress: its holdings may be
+    ///         half-updated, so nothing may read them as settled (a token hook re-entering mid-trade).
+    error OperationInProgress();
+
     /// @notice The L2 sequencer came back up at most `gracePeriod` seconds ago (or its feed gives no start time).
     /// @param startedAt When the sequencer's current status began (the uptime feed's `startedAt`).
     /// @param gracePeriod The vault's grace period, seconds.
@@ -343,6 +347,12 @@ interface IProofGateVault is IVaultErrors, IVaultEvents {
     /// @return feed The feed (zero: none).
     /// @return gracePeriod The grace period, seconds.
     function sequencerFeed() external view returns (address feed, uint32 gracePeriod);
+
+    /// @notice Reverts unless the vault's state reads as settled now: no vault operation is in progress
+    ///         ({OperationInProgress}: a token hook re-entering mid-trade would see holdings half-updated) and the L2
+    ///         sequencer, when the vault names one, is up past its grace period ({SequencerDown},
+    ///         {SequencerGracePeriod}), as for a trade. The solvency attestor calls it before it reads the vault.
+    function checkSettled() external view;
 
     /// @notice Sets the guardian, who may pause the vault (governance only).
     /// @param newGuardian The guardian.

@@ -308,7 +308,9 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
         returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue);
 
     /// @notice Reverts with the first failed coverage check of `vault` with liabilities `totals` now (as
-    ///         {attestSolvency} would): {VaultNotConfigured}, then what {coverage} refuses, then check 1 per asset
+    ///         {attestSolvency} would): {VaultNotConfigured}, then the vault's `checkSettled` (no vault operation in
+    ///         progress, the L2 sequencer up past its grace period; the vault's own errors), then what {coverage}
+    ///         refuses, then check 1 per asset
     ///         ({AssetNotCovered}), then check 2 ({ValueNotCovered}).
     /// @param vault The vault.
     /// @param totals The per-asset totals of the liabilities.
