@@ -122,7 +122,8 @@ fn a_proof_verifies_only_for_its_own_binding_root_and_totals() {
         changed[i] += Fr::from(1u64);
         assert!(!verifies(&changed), "input {i} changed");
     }
-    let others: [(&str, fn(&mut SolvencyStatement)); 4] = [
+    type Change = fn(&mut SolvencyStatement);
+    let others: [(&str, Change); 4] = [
         ("agent", |s| s.agent[19] ^= 1),
         ("vault", |s| s.vault[0] ^= 1),
         ("chain", |s| s.chain_id = 1),

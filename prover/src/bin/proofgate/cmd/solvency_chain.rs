@@ -9,41 +9,44 @@ use std::time::Duration;
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
-use alloy::sol;
 use alloy::sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
 use ark_bn254::Fr;
 use proofgate_prover::solvency::parse_hex;
 
-sol! {
-    /// The attestor items `check-inclusion` reads (`contracts/src/interfaces/ISolvencyAttestor.sol`).
-    #[sol(rpc)]
-    interface ISolvencyAttestor {
-        struct Attestation {
-            uint64 epoch;
-            uint64 attestedAt;
-            uint64 validUntil;
-            uint64 generation;
-            uint256 liabilitiesRoot;
-            bytes32 totalsHash;
+#[allow(clippy::too_many_arguments)] // the generated constructor of SolvencyAttested
+mod bindings {
+    alloy::sol! {
+        /// The attestor items `check-inclusion` reads (`contracts/src/interfaces/ISolvencyAttestor.sol`).
+        #[sol(rpc)]
+        interface ISolvencyAttestor {
+            struct Attestation {
+                uint64 epoch;
+                uint64 attestedAt;
+                uint64 validUntil;
+                uint64 generation;
+                uint256 liabilitiesRoot;
+                bytes32 totalsHash;
+            }
+
+            event SolvencyAttested(
+                address indexed agent,
+                address indexed vault,
+                uint64 indexed epoch,
+                uint256 liabilitiesRoot,
+                uint256[] totals,
+                uint64 generation,
+                uint256 haircutValue,
+                uint256 requiredValue,
+                bytes32 inputsHash
+            );
+
+            function attestation(address vault) external view returns (Attestation memory);
+            function isSolvent(address vault) external view returns (bool);
         }
-
-        event SolvencyAttested(
-            address indexed agent,
-            address indexed vault,
-            uint64 indexed epoch,
-            uint256 liabilitiesRoot,
-            uint256[] totals,
-            uint64 generation,
-            uint256 haircutValue,
-            uint256 requiredValue,
-            bytes32 inputsHash
-        );
-
-        function attestation(address vault) external view returns (Attestation memory);
-        function isSolvent(address vault) external view returns (bool);
     }
 }
+use bindings::ISolvencyAttestor;
 
 /// How long the whole chain read may take.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(60);
