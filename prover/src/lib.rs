@@ -63,8 +63,12 @@ pub enum Error {
     /// The statement breaks a check: no proof exists.
     #[error("the trade breaks the risk checks: {0:?}")]
     Violations(Vec<Violation>),
-    /// The solvency reference refuses the book: no attestation proof exists.
-    #[error("the book is not solvent (no proof exists): {0:?}")]
+    /// The solvency reference refuses the liabilities tree (it does not hash to the stated root
+    /// or add up to the stated totals, or a value is out of range): no attestation proof exists.
+    /// Coverage of the totals is the attestor's check, on chain.
+    #[error(
+        "the liabilities tree does not prove the stated root and totals (no proof exists): {0:?}"
+    )]
     Insolvent(Vec<solvency::attestation::SolvencyViolation>),
     /// A key is unusable for this circuit.
     #[error("invalid key: {0}")]
