@@ -92,8 +92,7 @@ mod tests;
 mod tree;
 
 pub use depositors::{Depositor, DepositorEntry, Depositors, DepositorsFile};
-pub use files::SUMMARY_VERSION;
-pub use files::{hex_fr, parse_hex, TreeSummary};
+pub use files::{hex_fr, parse_hex, TreeSummary, SUMMARY_VERSION};
 pub use hash::{id_element, leaf_hash, node_hash, padding_leaf, to_u128};
 pub use inclusion::{check_inclusion, InclusionProof, NotIncluded, Sibling};
 pub use keys::{SolvencyKeyHeader, SolvencyKeys, SOLVENCY_KEY_VERSION};
