@@ -181,7 +181,7 @@ async fn check_coverage<P: Provider>(
         .block(block)
         .call()
         .await
-        .map_err(attestor_error("the vault does not cover its liabilities"))?;
+        .map_err(attestor_error("the attestor's coverage check"))?;
     Ok(())
 }
 

@@ -441,6 +441,12 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     let mut solvency_log = Vec::new();
     let attesting = prepared.deployment.attestor.is_some();
     if attesting {
+        for reserve in &prepared.reserve_feeds {
+            solvency_log.push(format!(
+                "{}: {} token units held at a custodian count toward solvency through the proof-of-reserve feed {} (read by the attestor)",
+                reserve.label, reserve.answer, reserve.feed
+            ));
+        }
         // Healthy opening attestations, on demand, for both agents.
         for index in 0..endpoint.agents.len() {
             solvency_log.push(attest_on_demand(&prepared, endpoint, index, 0).await?);

@@ -165,7 +165,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
         .err()
         .ok_or("an uncovered book must not attest")?
         .to_string();
-    assert!(refused.contains("does not cover its liabilities"), "{refused}");
+    assert!(refused.contains("the attestor's coverage check"), "{refused}");
     assert!(refused.contains("AssetNotCovered"), "{refused}");
     assert_eq!(contract.attestation(deployment.vault).call().await?.epoch, 2, "nothing was sent");
     anvil.stop();
