@@ -282,6 +282,39 @@ contract ProofGateRegistryTest is Test, IRegistryEvents {
 
     // ---------------------------------------------------------------- solvency gate
 
+    /// @dev An attestation the previous attestor recorded outlives its replacement (which cannot end it, and the old
+    ///      one no longer may); the guardian or the owner clears it at once, nobody else can.
+    function test_ClearSolvency_EndsARecordLeftByAReplacedAttestor_GuardianOrOwnerOnly() public {
+        _certifyAndRegister();
+        address oldAttestor = address(0xA77E);
+        registry.setAttestor(oldAttestor);
+        registry.setSolvencyRequirement(vault, true, 0);
+        vm.prank(oldAttestor);
+        registry.recordSolvency(vault, 2_000_000_000, 7);
+        registry.setAttestor(address(0xBEEF));
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedAttestor.selector, oldAttestor));
+        vm.prank(oldAttestor);
+        registry.recordSolvency(vault, 0, 7);
+        (,,,,, uint64 until,,,,) = registry.tradingStatus(vault, agent);
+        assertEq(uint256(until), 2_000_000_000, "still open after the replacement");
+
+        vm.expectRevert(abi.encodeWithSelector(IRegistryErrors.UnauthorizedGuardian.selector, stranger));
+        vm.prank(stranger);
+        registry.clearSolvency(vault);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SolvencyRecorded(vault, 0, 7);
+        vm.prank(guardian);
+        registry.clearSolvency(vault);
+        (bool required, uint16 reserve, uint64 validUntil, uint64 generation) = registry.solvencyStatus(vault);
+        assertTrue(required, "still required");
+        assertEq(uint256(reserve), 0, "reserve mask kept");
+        assertEq(uint256(validUntil), 0, "cleared");
+        assertEq(uint256(generation), 7, "generation kept");
+        (,,,,, until,,,,) = registry.tradingStatus(vault, agent);
+        assertEq(uint256(until), 0, "the vault's gate is closed");
+        registry.clearSolvency(vault); // the owner too
+    }
+
     function test_SolvencyGate_IsPerVault_RecordsOnlyFromTheAttestor_AndSurvivesRebindAndPause() public {
         _certifyAndRegister();
         address attestor = address(0xA77E);

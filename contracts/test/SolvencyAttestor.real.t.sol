@@ -34,6 +34,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     /// @dev One case of solvency.json.
     struct SolvencyCase {
         uint64 epoch;
+        uint64 deadline;
         uint256 root;
         uint256[] totals;
         uint256[] publicInputs;
@@ -75,6 +76,8 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         );
 
         attestor = new SolvencyAttestor(address(this), guardian, solvencyVerifier, tokens.length, registry);
+        // The proofs are bound to the attestor (the verifying contract): it must land where the fixtures say.
+        assertEq(vm.parseJsonAddress(json, ".attestor"), address(attestor), string.concat("attestor: ", STALE_FIXTURES));
         _govern(abi.encodeCall(registry.setAttestor, (address(attestor))));
         _govern(abi.encodeCall(registry.setSolvencyRequirement, (address(vault), true, RESERVE_ASSETS)));
         attestor.setMaxAttestationAge(address(vault), MAX_AGE);
@@ -95,6 +98,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
             string memory key = _at(".cases", i);
             if (!Strings.equal(vm.parseJsonString(json, string.concat(key, ".name")), name)) continue;
             c.epoch = uint64(vm.parseJsonUint(json, string.concat(key, ".epoch")));
+            c.deadline = uint64(vm.parseJsonUint(json, string.concat(key, ".deadline")));
             c.root = vm.parseJsonUint(json, string.concat(key, ".root"));
             c.totals = vm.parseJsonUintArray(json, string.concat(key, ".totals"));
             c.publicInputs = vm.parseJsonUintArray(json, string.concat(key, ".public_inputs"));
@@ -110,13 +114,13 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
 
     function _attest(SolvencyCase memory c) internal {
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
     }
 
     function _expectAttestRevert(SolvencyCase memory c, bytes memory revertData) internal {
         vm.expectRevert(revertData);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
     }
 
     /// @dev The case's proof verifies for its own inputs (so a refusal is the attestor's, not the proof's).
@@ -142,7 +146,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     function test_PublicInputs_EqualTheProvers_AndTheRealProofAttests() public {
         SolvencyCase memory c = _case("book_epoch_1");
         _assertProofValid(c);
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), c.epoch, c.root, c.totals);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), c.epoch, c.deadline, c.root, c.totals);
         assertEq(inputs.length, c.publicInputs.length, "input count");
         for (uint256 i = 0; i < inputs.length; ++i) {
             assertEq(inputs[i], c.publicInputs[i], string.concat("input ", Strings.toString(i)));
@@ -260,13 +264,13 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         bytes memory invalid = abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.expectRevert(invalid);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 3, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), 3, c.deadline, c.root, c.totals, c.proof);
         vm.expectRevert(invalid);
         vm.prank(otherAgent);
-        attestor.attestSolvency(address(vault), c.epoch, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
         vm.expectRevert(invalid);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.root + 1, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root + 1, c.totals, c.proof);
         uint256[] memory totals = new uint256[](c.totals.length);
         for (uint256 i = 0; i < totals.length; ++i) {
             totals[i] = c.totals[i];
@@ -274,12 +278,16 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         totals[0] -= 1;
         vm.expectRevert(invalid);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.root, totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, totals, c.proof);
         // The empty book's proof does not carry the book's totals.
         SolvencyCase memory empty = _case("empty_epoch_1");
         vm.expectRevert(invalid);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 2, c.root, c.totals, empty.proof);
+        attestor.attestSolvency(address(vault), 2, c.deadline, c.root, c.totals, empty.proof);
+        // Nor for another deadline (a later one would let it be held back and sent later).
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline + 1, c.root, c.totals, c.proof);
         assertEq(uint256(attestor.attestation(address(vault)).epoch), 0, "nothing recorded");
         _attest(c);
     }
@@ -303,7 +311,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         attestor.checkCoverage(address(other), c.totals);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(other), c.epoch, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(other), c.epoch, c.deadline, c.root, c.totals, c.proof);
     }
 
     // ---------------------------------------------------------------- governance ends a fresh attestation

@@ -38,17 +38,19 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
     // ---------------------------------------------------------------- public inputs
 
     function test_PublicInputs_AreBindingRootAndPackedTotals() public view {
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, ROOT, _totals());
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, DEADLINE, ROOT, _totals());
         _assertInputs(inputs, _expected(agent, 7, ROOT, _totals()));
         // 4e12 | 1e21 << 96, then 2.5e9 alone (the high half of the last element is empty for odd n).
         assertEq(inputs[2], 0x3635c9adc5dea0000000000000000003a352944000, "totals 0 and 1");
         assertEq(inputs[3], 2_500_000_000, "total 2, empty high half");
     }
 
-    function test_Binding_IsTheMaskedKeccakOfAgentVaultChainAndEpoch() public view {
-        uint256 expected = uint256(keccak256(abi.encode(agent, address(vault), block.chainid, uint256(9))));
-        assertEq(attestor.binding(agent, address(vault), 9), expected & ((1 << 253) - 1), "binding");
-        assertTrue(attestor.binding(agent, address(vault), 9) >> 253 == 0, "below 2^253");
+    function test_Binding_IsTheMaskedKeccakOfAgentAttestorVaultChainEpochAndDeadline() public view {
+        uint256 expected = uint256(
+            keccak256(abi.encode(agent, address(attestor), address(vault), block.chainid, uint256(9), DEADLINE))
+        );
+        assertEq(attestor.binding(agent, address(vault), 9, DEADLINE), expected & ((1 << 253) - 1), "binding");
+        assertTrue(attestor.binding(agent, address(vault), 9, DEADLINE) >> 253 == 0, "below 2^253");
     }
 
     function test_InputCount_MatchesTheProver() public view {
@@ -65,7 +67,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         totals[0] = bound(total0, 0, (1 << 96) - 1);
         totals[1] = bound(total1, 0, (1 << 96) - 1);
         totals[2] = bound(total2, 0, (1 << 96) - 1);
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 11, ROOT, totals);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 11, DEADLINE, ROOT, totals);
         _assertInputs(inputs, _expected(agent, 11, ROOT, totals));
         for (uint256 i = 0; i < INPUTS; ++i) {
             assertTrue(inputs[i] < R, "below r");
@@ -99,7 +101,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
             keccak256(abi.encode(expected))
         );
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), _proof(7));
+        attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT, _totals(), _proof(7));
 
         ISolvencyAttestor.Attestation memory a = attestor.attestation(address(vault));
         assertEq(uint256(a.epoch), 7, "epoch");
@@ -121,7 +123,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.setMode(MockVerifier.Mode.RejectAll);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), _proof(7));
+        attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT, _totals(), _proof(7));
         _noAttestation();
     }
 
@@ -130,19 +132,19 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.accept(_proof(7), _expected(agent, 7, ROOT, _totals()));
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 8, ROOT, _totals(), _proof(7));
+        attestor.attestSolvency(address(vault), 8, DEADLINE, ROOT, _totals(), _proof(7));
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 7, ROOT + 1, _totals(), _proof(7));
+        attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT + 1, _totals(), _proof(7));
         uint256[] memory totals = _totals();
         totals[2] -= 1;
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 7, ROOT, totals, _proof(7));
+        attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT, totals, _proof(7));
         registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
         vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 7, ROOT, _totals(), _proof(7));
+        attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT, _totals(), _proof(7));
         _noAttestation();
     }
 
@@ -150,14 +152,14 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 0, 0));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 0, ROOT, _totals(), _proof(0));
+        attestor.attestSolvency(address(vault), 0, DEADLINE, ROOT, _totals(), _proof(0));
         _attest(5);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 5, 5));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 5, ROOT, _totals(), _proof(5));
+        attestor.attestSolvency(address(vault), 5, DEADLINE, ROOT, _totals(), _proof(5));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 4, 5));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 4, ROOT, _totals(), _proof(4));
+        attestor.attestSolvency(address(vault), 4, DEADLINE, ROOT, _totals(), _proof(4));
         assertEq(uint256(attestor.attestation(address(vault)).epoch), 5, "epoch kept");
     }
 
@@ -167,21 +169,21 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
             abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(vault), stranger);
         vm.expectRevert(notAuthorized);
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         vm.expectRevert(notAuthorized);
-        attestor.publicInputs(stranger, address(vault), 1, ROOT, _totals());
+        attestor.publicInputs(stranger, address(vault), 1, DEADLINE, ROOT, _totals());
         // Registered, but paused for the vault: refused too.
         registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
         registry.pauseAgent(address(vault), stranger);
         vm.expectRevert(notAuthorized);
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         // Active, but its model decertified: refused too (governance has stopped it from trading).
         registry.unpauseAgent(address(vault), stranger);
         registry.decertifyModel(MODEL);
         vm.expectRevert(notAuthorized);
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         _noAttestation();
     }
 
@@ -194,18 +196,18 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         );
         vm.expectRevert(wide);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, totals, _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, totals, _proof(1));
         vm.expectRevert(wide);
         attestor.coverage(address(vault), totals);
         bytes memory count = abi.encodeWithSelector(ISolvencyAttestorErrors.TotalsLengthMismatch.selector, 2, N);
         vm.expectRevert(count);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, new uint256[](2), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, new uint256[](2), _proof(1));
         vm.expectRevert(count);
         attestor.coverage(address(vault), new uint256[](2));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.RootNotInField.selector, R));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, R, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, R, _totals(), _proof(1));
     }
 
     function test_RevertAttest_WhenVaultNotConfigured() public {
@@ -221,7 +223,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
             abi.encodeWithSelector(ISolvencyAttestorErrors.VaultNotConfigured.selector, address(other));
         vm.expectRevert(notConfigured);
         vm.prank(agent);
-        attestor.attestSolvency(address(other), 1, ROOT, new uint256[](N), _proof(1));
+        attestor.attestSolvency(address(other), 1, DEADLINE, ROOT, new uint256[](N), _proof(1));
         vm.expectRevert(notConfigured);
         attestor.checkCoverage(address(other), new uint256[](N));
         // Haircuts and margin alone do not configure it: the maximum age does.
@@ -232,7 +234,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         attestor.setMaxAttestationAge(address(other), 1 hours);
         attestor.checkCoverage(address(other), new uint256[](N));
         vm.prank(agent);
-        attestor.attestSolvency(address(other), 1, ROOT, new uint256[](N), _proof(1));
+        attestor.attestSolvency(address(other), 1, DEADLINE, ROOT, new uint256[](N), _proof(1));
         assertEq(uint256(attestor.attestation(address(other)).validUntil), START + 1 hours, "the vault's own age");
     }
 
@@ -244,12 +246,12 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 3, 3));
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 3, ROOT, _totals(), _proof(3));
-        uint256[] memory inputs = attestor.publicInputs(stranger, address(vault), 4, ROOT, _totals());
-        assertEq(inputs[0], attestor.binding(stranger, address(vault), 4), "bound to the attesting agent");
+        attestor.attestSolvency(address(vault), 3, DEADLINE, ROOT, _totals(), _proof(3));
+        uint256[] memory inputs = attestor.publicInputs(stranger, address(vault), 4, DEADLINE, ROOT, _totals());
+        assertEq(inputs[0], attestor.binding(stranger, address(vault), 4, DEADLINE), "bound to the attesting agent");
         vm.warp(block.timestamp + 5);
         vm.prank(stranger);
-        attestor.attestSolvency(address(vault), 4, ROOT, _totals(), _proof(4));
+        attestor.attestSolvency(address(vault), 4, DEADLINE, ROOT, _totals(), _proof(4));
         assertEq(uint256(attestor.attestation(address(vault)).epoch), 4, "the vault's epoch");
         (,,,,, uint64 until,,,,) = registry.tradingStatus(address(vault), agent);
         assertEq(uint256(until), START + 5 + MAX_AGE, "the gate opens for the vault's other agent too");
@@ -265,7 +267,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
             abi.encodeWithSelector(ISolvencyAttestorErrors.AgentNotAuthorized.selector, address(other), agent)
         );
         vm.prank(agent);
-        attestor.attestSolvency(address(other), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(other), 1, DEADLINE, ROOT, _totals(), _proof(1));
 
         ProofGateVault small = new ProofGateVault(
             address(this), address(this), guardian, registry, new MockVerifier(PublicInputs.inputCount(2)), 2
@@ -275,7 +277,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
             abi.encodeWithSelector(ISolvencyAttestorErrors.VaultAssetCountMismatch.selector, address(small), 2, N);
         vm.expectRevert(mismatch);
         vm.prank(agent);
-        attestor.attestSolvency(address(small), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(small), 1, DEADLINE, ROOT, _totals(), _proof(1));
         vm.expectRevert(mismatch);
         attestor.coverage(address(small), _totals());
     }
@@ -285,7 +287,7 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         attestor.pause();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         attestor.unpause();
         _attest(1);
     }
@@ -538,6 +540,36 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         attestor.checkCoverage(address(vault), totals);
     }
 
+    // ---------------------------------------------------------------- deadline and reserve decimals
+
+    function test_RevertAttest_WhenTheDeadlinePassed() public {
+        verifier.setMode(MockVerifier.Mode.AcceptAll);
+        vm.warp(DEADLINE);
+        _refreshPrices();
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
+        vm.warp(uint256(DEADLINE) + 1);
+        _refreshPrices();
+        vm.expectRevert(
+            abi.encodeWithSelector(ISolvencyAttestorErrors.DeadlinePassed.selector, DEADLINE, uint256(DEADLINE) + 1)
+        );
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 2, DEADLINE, ROOT, _totals(), _proof(2));
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 1, "nothing changed");
+    }
+
+    /// @dev A reserve feed whose proxy now reports at other decimals would be read at the wrong scale (10^10 times
+    ///      the reserve here): refused until governance registers it again.
+    function test_RevertAttest_WhenAReserveFeedsDecimalsChangedSinceRegistration() public {
+        PriceFeed feed = _reserveFeed(1, 8, 700e8);
+        _setHolding(1, 500e18);
+        _attest(1);
+        vm.mockCall(address(feed), abi.encodeCall(AggregatorV3Interface.decimals, ()), abi.encode(uint8(18)));
+        _assertAttestRefused(
+            2, abi.encodeWithSelector(ISolvencyAttestorErrors.ReserveDecimalsChanged.selector, 1, 8, 18)
+        );
+    }
+
     // ---------------------------------------------------------------- the vault settled
 
     function test_RevertAttest_WhileTheVaultsL2SequencerIsDownOrInItsGracePeriod() public {
@@ -548,17 +580,17 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         _refreshPrices();
         vm.expectRevert(IVaultErrors.SequencerDown.selector);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         vm.expectRevert(IVaultErrors.SequencerDown.selector);
         attestor.checkCoverage(address(vault), _totals());
         sequencer.submit(0);
         vm.expectRevert(abi.encodeWithSelector(IVaultErrors.SequencerGracePeriod.selector, block.timestamp, 3600));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         vm.warp(block.timestamp + 3601);
         _refreshPrices();
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         assertTrue(attestor.isSolvent(address(vault)), "up past the grace period: attested");
     }
 
@@ -568,13 +600,13 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
         vm.warp(START + HEARTBEAT);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, ROOT, _totals(), _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
         vm.warp(START + HEARTBEAT + 1);
         feeds[0].submit(answers[0]);
         feeds[2].submit(answers[2]);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.StalePrice.selector, 1, START));
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 2, ROOT, _totals(), _proof(2));
+        attestor.attestSolvency(address(vault), 2, DEADLINE, ROOT, _totals(), _proof(2));
         assertEq(uint256(attestor.attestation(address(vault)).epoch), 1, "nothing changed");
         bytes memory call = abi.encodeCall(AggregatorV3Interface.latestRoundData, ());
         vm.mockCall(address(feeds[2]), call, abi.encode(uint80(1), answers[2], 0, 0, uint80(1)));

@@ -258,6 +258,16 @@ contract ProofGateRegistry is IProofGateRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IProofGateRegistry
+    function clearSolvency(address vault) external onlyGuardianOrOwner {
+        uint256 word = _vaults[vault];
+        // casting to 'uint64' is safe because it takes exactly the generation's bits of the word
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 generation = uint64(word >> GENERATION_SHIFT);
+        _vaults[vault] = word & ~(uint256(type(uint64).max) << VALID_UNTIL_SHIFT);
+        emit SolvencyRecorded(vault, 0, generation);
+    }
+
+    /// @inheritdoc IProofGateRegistry
     function solvencyStatus(address vault)
         external
         view

@@ -20,7 +20,8 @@ import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 ///         the vault's configuration is the one it was made under.
 /// @dev Public inputs, in the order and packing of the prover's statement (`prover/src/solvency/attestation.rs`,
 ///      `SolvencyStatement::public_inputs`), for `n` assets (`2 + ceil(n / 2)` inputs, each below r):
-///      1. `binding = keccak256(abi.encode(agent, vault, chainId, epoch)) & (2^253 - 1)`;
+///      1. `binding = keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline)) & (2^253 - 1)`, where
+///         `attestor` is this contract (the verifying one) and `deadline` the attestation's own;
 ///      2. the liabilities tree's root hash (below r; depositors check inclusion against it);
 ///      3. the totals, two per element: `T_2i | T_2i+1 << 96` (each below 2^96; the last element's high half is 0
 ///         for odd `n`).
@@ -167,18 +168,18 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     function attestSolvency(
         address vault,
         uint64 epoch,
+        uint64 deadline,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
         uint256[8] calldata proof
     ) external whenNotPaused {
-        uint256[] memory inputs = _statement(msg.sender, vault, epoch, liabilitiesRoot, totals);
+        // Deadlines are minutes to hours away: a validator's few seconds of drift do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
+        uint256[] memory inputs = _statement(msg.sender, vault, epoch, deadline, liabilitiesRoot, totals);
         (uint256 haircutValue, uint256 requiredValue) = _checkCoverage(vault, totals);
         if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
-        uint64 generation = IProofGateVault(vault).configGeneration();
-        Attestation storage record = _attestations[vault];
-        (record.epoch, record.attestedAt, record.generation) = (epoch, uint64(block.timestamp), generation);
-        (record.liabilitiesRoot, record.totalsHash) = (liabilitiesRoot, keccak256(abi.encodePacked(totals)));
-        _setValidUntil(vault, record, uint64(block.timestamp) + _params[vault].maxAge);
+        uint64 generation = _record(vault, epoch, liabilitiesRoot, totals);
         emit SolvencyAttested(
             msg.sender,
             vault,
@@ -197,10 +198,11 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         address agent,
         address vault,
         uint64 epoch,
+        uint64 deadline,
         uint256 liabilitiesRoot,
         uint256[] calldata totals
     ) external view returns (uint256[] memory inputs) {
-        return _statement(agent, vault, epoch, liabilitiesRoot, totals);
+        return _statement(agent, vault, epoch, deadline, liabilitiesRoot, totals);
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -218,8 +220,9 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc ISolvencyAttestor
-    function binding(address agent, address vault, uint64 epoch) public view returns (uint256) {
-        return uint256(keccak256(abi.encode(agent, vault, block.chainid, epoch))) & BINDING_MASK;
+    function binding(address agent, address vault, uint64 epoch, uint64 deadline) public view returns (uint256) {
+        return
+            uint256(keccak256(abi.encode(agent, address(this), vault, block.chainid, epoch, deadline))) & BINDING_MASK;
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -361,6 +364,19 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     // ---------------------------------------------------------------- internals: records
 
+    /// @dev Records `vault`'s attestation of `epoch` now, under the vault's configuration generation now (returned),
+    ///      fresh for the vault's maximum age, and mirrors it to the registry's gate.
+    function _record(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals)
+        private
+        returns (uint64 generation)
+    {
+        generation = IProofGateVault(vault).configGeneration();
+        Attestation storage record = _attestations[vault];
+        (record.epoch, record.attestedAt, record.generation) = (epoch, uint64(block.timestamp), generation);
+        (record.liabilitiesRoot, record.totalsHash) = (liabilitiesRoot, keccak256(abi.encodePacked(totals)));
+        _setValidUntil(vault, record, uint64(block.timestamp) + _params[vault].maxAge);
+    }
+
     /// @dev Stores until when `vault`'s attestation is fresh and mirrors it, with the attestation's generation, to the
     ///      registry's solvency gate.
     function _setValidUntil(address vault, Attestation storage record, uint64 validUntil) private {
@@ -381,11 +397,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @dev The checks of an attestation of `vault` by `agent` before the coverage checks (the agent registered and
     ///      active for the vault with certified model and parameters, the vault's asset count, the epoch, the totals,
     ///      the root), and its public inputs (see the contract's notes).
-    function _statement(address agent, address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals)
-        private
-        view
-        returns (uint256[] memory inputs)
-    {
+    function _statement(
+        address agent,
+        address vault,
+        uint64 epoch,
+        uint64 deadline,
+        uint256 liabilitiesRoot,
+        uint256[] calldata totals
+    ) private view returns (uint256[] memory inputs) {
         // An agent governance has stopped from trading (paused, or its model or limits decertified) cannot keep the
         // vault's gate open.
         (,, bool active, bool modelCertified, bool paramsCertified,,,,,) = REGISTRY.tradingStatus(vault, agent);
@@ -397,7 +416,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (liabilitiesRoot >= SCALAR_FIELD_ORDER) revert RootNotInField(liabilitiesRoot);
 
         inputs = new uint256[](inputCount(n));
-        (inputs[0], inputs[1]) = (binding(agent, vault, epoch), liabilitiesRoot);
+        (inputs[0], inputs[1]) = (binding(agent, vault, epoch, deadline), liabilitiesRoot);
         for (uint256 a = 0; a < n; ++a) {
             inputs[LEADING_INPUTS + a / 2] |= totals[a] << (AMOUNT_BITS * (a % 2));
         }
@@ -505,8 +524,8 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     /// @dev Asset `a`'s reserve in token units from the vault's proof-of-reserve feed `reserve` (0 without one):
-    ///      `answer · 10^tokenDecimals / 10^feedDecimals`, rounded down; refused when negative, stale or not below
-    ///      2^96 (a product that overflows is reported as 2^256 - 1).
+    ///      `answer · 10^tokenDecimals / 10^feedDecimals`, rounded down; refused when negative, at other decimals than
+    ///      at registration, stale or not below 2^96 (a product that overflows is reported as 2^256 - 1).
     function _reserve(ReserveFeed memory reserve, uint8 tokenDecimals, uint256 a)
         private
         view
@@ -515,6 +534,8 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (address(reserve.feed) == address(0)) return 0;
         (, int256 answer,, uint256 updatedAt,) = reserve.feed.latestRoundData();
         if (answer < 0) revert InvalidReserve(a, answer);
+        uint8 feedDecimals = reserve.feed.decimals();
+        if (feedDecimals != reserve.decimals) revert ReserveDecimalsChanged(a, reserve.decimals, feedDecimals);
         // Proof-of-reserve heartbeats are hours to a day: a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
         if (updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > reserve.heartbeat) {

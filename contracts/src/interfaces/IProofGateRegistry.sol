@@ -239,9 +239,16 @@ interface IProofGateRegistry is IRegistryErrors, IRegistryEvents {
     /// @return The guardian's address.
     function guardian() external view returns (address);
 
-    /// @notice Sets the solvency attestor, the one contract allowed to record attestations (owner only).
+    /// @notice Sets the solvency attestor, the one contract allowed to record attestations (owner only). Attestations
+    ///         the previous attestor recorded stay until they go stale, the vault's configuration moves, or the
+    ///         guardian or owner clears them with {clearSolvency} (the previous attestor can no longer revoke them).
     /// @param newAttestor The attestor (zero: none).
     function setAttestor(address newAttestor) external;
+
+    /// @notice Ends `vault`'s recorded solvency attestation at once (guardian or owner), whichever attestor recorded
+    ///         it: for one recorded by an attestor governance has since replaced, or any emergency.
+    /// @param vault The vault.
+    function clearSolvency(address vault) external;
 
     /// @notice The solvency attestor.
     /// @return The attestor's address (zero when none is set).

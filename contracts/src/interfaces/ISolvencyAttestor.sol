@@ -71,6 +71,11 @@ interface ISolvencyAttestorErrors {
     /// @param agent The agent (the caller of an attestation).
     error AgentNotAuthorized(address vault, address agent);
 
+    /// @notice The attestation's deadline (part of the proven statement) has passed.
+    /// @param deadline The deadline, unix seconds.
+    /// @param timestamp The block's timestamp.
+    error DeadlinePassed(uint64 deadline, uint256 timestamp);
+
     /// @notice The epoch is not above the vault's last attested epoch (a replayed or older attestation).
     /// @param epoch The refused epoch.
     /// @param lastEpoch The vault's last attested epoch (0 before the first attestation).
@@ -101,6 +106,13 @@ interface ISolvencyAttestorErrors {
     /// @param asset The asset.
     /// @param updatedAt The answer's `updatedAt`.
     error StalePrice(uint256 asset, uint256 updatedAt);
+
+    /// @notice A proof-of-reserve feed reports at other decimals than when governance registered it (its proxy was
+    ///         repointed): its answers would be read at the wrong scale.
+    /// @param asset The asset.
+    /// @param registered The decimals at registration.
+    /// @param current The feed's decimals now.
+    error ReserveDecimalsChanged(uint256 asset, uint8 registered, uint8 current);
 
     /// @notice A proof-of-reserve feed's answer is negative.
     /// @param asset The asset.
@@ -265,12 +277,14 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     ///         pass (see {checkCoverage}) and the proof verifies.
     /// @param vault The vault (its asset count must be the attestor's; governance must have configured it).
     /// @param epoch The epoch: above the vault's last attested epoch.
+    /// @param deadline Unix time after which the attestation is refused (part of the proven statement).
     /// @param liabilitiesRoot The liabilities tree's root hash (below r).
     /// @param totals The liabilities' per-asset totals, token units (one per asset, each below 2^96).
     /// @param proof The Groth16 proof, [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
     function attestSolvency(
         address vault,
         uint64 epoch,
+        uint64 deadline,
         uint256 liabilitiesRoot,
         uint256[] calldata totals,
         uint256[8] calldata proof
@@ -282,6 +296,7 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @param agent The attesting agent.
     /// @param vault The vault.
     /// @param epoch The epoch.
+    /// @param deadline The attestation's deadline.
     /// @param liabilitiesRoot The liabilities tree's root hash.
     /// @param totals The per-asset totals.
     /// @return inputs The public inputs, in the circuit's order.
@@ -289,6 +304,7 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
         address agent,
         address vault,
         uint64 epoch,
+        uint64 deadline,
         uint256 liabilitiesRoot,
         uint256[] calldata totals
     ) external view returns (uint256[] memory inputs);
@@ -316,12 +332,14 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     /// @param totals The per-asset totals of the liabilities.
     function checkCoverage(address vault, uint256[] calldata totals) external view;
 
-    /// @notice The call-context hash an attestation is bound to, on this chain.
+    /// @notice The call-context hash an attestation is bound to: the agent, this attestor (the verifying contract),
+    ///         the vault, the chain, the epoch (the vault's nonce) and the deadline.
     /// @param agent The attesting agent.
     /// @param vault The vault.
     /// @param epoch The epoch.
-    /// @return The low 253 bits of `keccak256(abi.encode(agent, vault, block.chainid, epoch))`.
-    function binding(address agent, address vault, uint64 epoch) external view returns (uint256);
+    /// @param deadline The attestation's deadline.
+    /// @return The low 253 bits of `keccak256(abi.encode(agent, address(this), vault, block.chainid, epoch, deadline))`.
+    function binding(address agent, address vault, uint64 epoch, uint64 deadline) external view returns (uint256);
 
     /// @notice Whether `vault` has a fresh attestation (not revoked or ended, at most its maximum age old) made
     ///         under the vault's current configuration generation.

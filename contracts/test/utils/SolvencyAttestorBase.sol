@@ -32,6 +32,8 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
     uint32 internal constant RESERVE_HEARTBEAT = 1 days;
     uint64 internal constant MAX_AGE = 1 days;
     uint256 internal constant START = 1_750_000_000;
+    /// @dev Every attestation's deadline: far enough that no test's clock passes it unless it means to.
+    uint64 internal constant DEADLINE = uint64(START + 365 days);
     uint16 internal constant MARGIN = 500;
     uint16 internal constant BPS = 10_000;
     uint256 internal constant ROOT = 0x0badc0ffee0ddf00d5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5e;
@@ -139,8 +141,9 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
         returns (uint256[] memory inputs)
     {
         inputs = new uint256[](INPUTS);
-        inputs[0] =
-            uint256(keccak256(abi.encode(who, address(vault), block.chainid, uint256(epoch)))) & ((1 << 253) - 1);
+        inputs[0] = uint256(
+            keccak256(abi.encode(who, address(attestor), address(vault), block.chainid, uint256(epoch), DEADLINE))
+        ) & ((1 << 253) - 1);
         inputs[1] = root;
         inputs[2] = totals[0] + totals[1] * 2 ** 96;
         inputs[3] = totals[2];
@@ -168,7 +171,7 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
         inputs = _expected(agent, epoch, ROOT, _totals());
         verifier.accept(_proof(epoch), inputs);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), epoch, ROOT, _totals(), _proof(epoch));
+        attestor.attestSolvency(address(vault), epoch, DEADLINE, ROOT, _totals(), _proof(epoch));
     }
 
     /// @dev Expects an attestation of the known book by the agent at `epoch` to revert with `revertData`.
@@ -178,7 +181,7 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
         attestor.checkCoverage(address(vault), _totals());
         vm.expectRevert(revertData);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), epoch, ROOT, _totals(), _proof(epoch));
+        attestor.attestSolvency(address(vault), epoch, DEADLINE, ROOT, _totals(), _proof(epoch));
     }
 
     /// @dev A risk-increasing trade (buys asset 1, not a reserve asset) and a de-risking one (buys asset 0).
