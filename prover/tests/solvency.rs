@@ -1,6 +1,6 @@
 //! The solvency circuit against its native reference, through the public API: an honest book
-//! proves and verifies; a proof verifies only for its own binding (agent, vault, chain, epoch),
-//! root and totals; the prover refuses a book the reference refuses; and the reference and the
+//! proves and verifies; a proof verifies only for its own binding (agent, attestor, vault, chain,
+//! epoch, deadline), root and totals; the prover refuses a book the reference refuses; and the reference and the
 //! circuit agree on random books, honest or tampered (property test).
 //!
 //! Each constraint family broken alone is tested inside the crate
@@ -51,9 +51,11 @@ fn statement_for(
     let root = SumTree::build(depositors, depth).expect("tree").root();
     let statement = SolvencyStatement {
         agent: [1; 20],
+        attestor: [3; 20],
         vault: [2; 20],
         chain_id: 31_337,
         epoch,
+        deadline: 1_781_536_000,
         root: root.hash,
         totals: root.totals.iter().map(|t| to_u128(t).expect("small")).collect(),
     };
@@ -123,11 +125,14 @@ fn a_proof_verifies_only_for_its_own_binding_root_and_totals() {
         assert!(!verifies(&changed), "input {i} changed");
     }
     type Change = fn(&mut SolvencyStatement);
-    let others: [(&str, Change); 4] = [
+    let others: [(&str, Change); 7] = [
         ("agent", |s| s.agent[19] ^= 1),
+        ("attestor", |s| s.attestor[0] ^= 1),
         ("vault", |s| s.vault[0] ^= 1),
         ("chain", |s| s.chain_id = 1),
         ("epoch", |s| s.epoch += 1),
+        ("deadline", |s| s.deadline += 1),
+        ("agent and attestor swapped", |s| std::mem::swap(&mut s.agent, &mut s.attestor)),
     ];
     for (what, change) in others {
         let mut other = statement.clone();
@@ -137,6 +142,38 @@ fn a_proof_verifies_only_for_its_own_binding_root_and_totals() {
         assert_eq!(other_inputs[1..], inputs[1..], "{what}: only the binding differs");
         assert!(!verifies(&other_inputs), "the proof verifies for another {what}");
     }
+}
+
+/// The binding is `keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline))`
+/// masked to 253 bits: six 32-byte words, addresses and integers right-aligned, written out here
+/// by hand as Solidity's `abi.encode` lays them out.
+#[test]
+fn the_binding_is_the_abi_encoding_of_agent_attestor_vault_chain_epoch_and_deadline() {
+    use ark_ff::PrimeField;
+    use sha3::{Digest, Keccak256};
+    let statement = SolvencyStatement {
+        agent: [0xaa; 20],
+        attestor: [0xbb; 20],
+        vault: [0xcc; 20],
+        chain_id: 0x7a69,
+        epoch: 0x0102_0304_0506_0708,
+        deadline: 0x6a30_1c00,
+        root: Fr::from(0u64),
+        totals: vec![0],
+    };
+    let encoded = format!(
+        "{pad}{agent}{pad}{attestor}{pad}{vault}{chain:064x}{epoch:064x}{deadline:064x}",
+        pad = "00".repeat(12),
+        agent = "aa".repeat(20),
+        attestor = "bb".repeat(20),
+        vault = "cc".repeat(20),
+        chain = 0x7a69,
+        epoch = 0x0102_0304_0506_0708u64,
+        deadline = 0x6a30_1c00,
+    );
+    let mut digest: [u8; 32] = Keccak256::digest(hex::decode(encoded).expect("hex")).into();
+    digest[0] &= 0x1f;
+    assert_eq!(statement.binding(), Fr::from_be_bytes_mod_order(&digest));
 }
 
 #[test]

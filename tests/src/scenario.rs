@@ -3,7 +3,7 @@
 //!
 //! Format (version 1; fields not listed here are ignored, so the Solidity side may add some):
 //! `{"version":1, "chain_id":31337, "vault":"0x…", "agent":"0x…", "other_agent":"0x…",
-//! "deadline":<unix>, "timestamp":<unix>, "assets":[{"symbol":"WETH", "decimals":18,
+//! "solvency_attestor":"0x…", "deadline":<unix>, "timestamp":<unix>, "assets":[{"symbol":"WETH", "decimals":18,
 //! "balance":"<token units>", "debt":"<token units>", "price":"<USD at 1e8>"}, …],
 //! "trades":[{"name":"…", "sell":0, "buy":1, "amount_in":"<token units>",
 //! "amount_out":"<token units>", "nonce":0, "after":"<name>"}, …]}`. Amounts and prices are
@@ -46,6 +46,10 @@ pub struct Scenario {
     /// Another account, for proofs bound to the wrong agent.
     #[serde(with = "address")]
     pub other_agent: [u8; 20],
+    /// The solvency attestor the forge tests deploy (`SolvencyAttestor.real.t.sol`): the
+    /// solvency fixtures' proofs are bound to it.
+    #[serde(with = "address")]
+    pub solvency_attestor: [u8; 20],
     /// Deadline of every trade (unix seconds).
     pub deadline: u64,
     /// The block timestamp the forge tests execute at (unix seconds).
@@ -244,6 +248,7 @@ mod tests {
         "vault":"0x00000000000000000000000000000000000000aa",
         "agent":"0x00000000000000000000000000000000000000bb",
         "other_agent":"0x00000000000000000000000000000000000000cc",
+        "solvency_attestor":"0x00000000000000000000000000000000000000dd",
         "deadline":200,"timestamp":100,"pairs":[{"anything":true}],
         "assets":[{"symbol":"A","decimals":18,"balance":"1000000000000000000","debt":"0","price":"100000000"},
                   {"symbol":"B","decimals":6,"balance":"5","debt":"1","price":"99999999","feed":"0x01"}],
@@ -257,6 +262,7 @@ mod tests {
         assert_eq!(s.assets[1].price, 99_999_999);
         assert_eq!(s.binding(&s.trades[0]).nonce, 3);
         assert_eq!(s.vault[19], 0xaa);
+        assert_eq!(s.solvency_attestor[19], 0xdd);
     }
 
     #[test]

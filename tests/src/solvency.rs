@@ -10,8 +10,10 @@
 //! - `contracts/test/fixtures/SolvencyVerifier.sol`: the verifier of the development key for the
 //!   scenario's asset count (8) and a tree of depth [`SOLVENCY_DEPTH`] (3), generated exactly as
 //!   `proofgate-agent deploy` generates the solvency verifier (contract `SolvencyVerifier`).
-//! - `contracts/test/fixtures/solvency.json` ([`SolvencyFile`]): for the scenario's chain, vault
-//!   and agent, `book_epoch_1..3` (one book of [`DEPOSITORS`] depositors attested at epochs 1, 2
+//! - `contracts/test/fixtures/solvency.json` ([`SolvencyFile`]): for the scenario's chain, vault,
+//!   agent and solvency attestor (`solvency_attestor`, where `SolvencyAttestor.real.t.sol`
+//!   deploys it), with the deadline [`deadline`] (the scenario's timestamp plus
+//!   [`DEADLINE_AFTER`]), `book_epoch_1..3` (one book of [`DEPOSITORS`] depositors attested at epochs 1, 2
 //!   and 3) and `empty_epoch_1` (no depositors: every total 0).
 //!
 //! # The book
@@ -51,6 +53,8 @@ pub const SOLVENCY_DEPTH: u32 = 3;
 const SOLVENCY_SETUP_SEED: u64 = 10;
 /// Seed offset of the first solvency proof; case `i` uses this plus `i`.
 const SOLVENCY_PROOF_SEED: u64 = 200;
+/// How long after the scenario's timestamp the fixture proofs' deadline falls: 365 days.
+pub const DEADLINE_AFTER: u64 = 365 * 86_400;
 /// Depositors of the book.
 pub const DEPOSITORS: usize = 5;
 /// Each depositor's share of every total, percent.
@@ -66,6 +70,8 @@ pub struct SolvencyCase {
     pub name: String,
     /// The epoch attested.
     pub epoch: u64,
+    /// The proof's deadline (unix seconds), as `attestSolvency` takes it.
+    pub deadline: u64,
     /// The liabilities tree's root hash (decimal), the attestor's `liabilitiesRoot`.
     pub root: String,
     /// The per-asset totals (decimal token units), as `attestSolvency` takes them.
@@ -93,6 +99,11 @@ pub struct SolvencyFile {
     /// The scenario's agent.
     #[serde(with = "address")]
     pub agent: [u8; 20],
+    /// The attestor the proofs are bound to (the scenario's `solvency_attestor`).
+    #[serde(with = "address")]
+    pub attestor: [u8; 20],
+    /// Every case's deadline ([`deadline`]).
+    pub deadline: u64,
     /// The number of assets (the scenario's).
     pub n_assets: usize,
     /// The tree's depth.
@@ -151,9 +162,18 @@ pub fn book(scenario: &Scenario, empty: bool) -> Result<Depositors, Error> {
     Depositors::new(assets, depositors).map_err(prover_err("fixture depositors"))
 }
 
+/// The fixture proofs' deadline: the scenario's timestamp plus [`DEADLINE_AFTER`].
+pub fn deadline(scenario: &Scenario) -> Result<u64, Error> {
+    scenario
+        .timestamp
+        .checked_add(DEADLINE_AFTER)
+        .ok_or_else(|| Error::Scenario(format!("timestamp {} overflows", scenario.timestamp)))
+}
+
 /// Generates the solvency verifier and proofs for `scenario`.
 pub fn generate(scenario: &Scenario) -> Result<SolvencyFixtures, Error> {
     let n = scenario.assets.len();
+    let deadline = deadline(scenario)?;
     let mut setup_rng = StdRng::seed_from_u64(FIXTURE_SEED + SOLVENCY_SETUP_SEED);
     let keys = SolvencyKeys::setup(n, SOLVENCY_DEPTH, &mut setup_rng)
         .map_err(prover_err("solvency setup"))?;
@@ -180,9 +200,11 @@ pub fn generate(scenario: &Scenario) -> Result<SolvencyFixtures, Error> {
             .collect::<Result<Vec<u128>, Error>>()?;
         let statement = SolvencyStatement {
             agent: scenario.agent,
+            attestor: scenario.solvency_attestor,
             vault: scenario.vault,
             chain_id: scenario.chain_id,
             epoch,
+            deadline,
             root: root.hash,
             totals: totals.clone(),
         };
@@ -195,6 +217,7 @@ pub fn generate(scenario: &Scenario) -> Result<SolvencyFixtures, Error> {
         out.push(SolvencyCase {
             name: name.into(),
             epoch,
+            deadline,
             root: serde_fr::to_decimal(&root.hash),
             totals: totals.iter().map(ToString::to_string).collect(),
             public_inputs: inputs.iter().map(serde_fr::to_decimal).collect(),
@@ -207,6 +230,8 @@ pub fn generate(scenario: &Scenario) -> Result<SolvencyFixtures, Error> {
         chain_id: scenario.chain_id,
         vault: scenario.vault,
         agent: scenario.agent,
+        attestor: scenario.solvency_attestor,
+        deadline,
         n_assets: n,
         depth: SOLVENCY_DEPTH,
         verifier_key_hash: format!("0x{}", hex::encode(key_hash(keys.vk())?)),

@@ -10,7 +10,12 @@
 //!
 //! # Public inputs (in order, `2 + ceil(N/2)` for `N` assets)
 //!
-//! 1. `binding = keccak256(abi.encode(agent, vault, chainId, epoch)) & (2^253 - 1)`;
+//! 1. `binding = keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline)) &
+//!    (2^253 - 1)`, six 32-byte ABI words (`address, address, address, uint256, uint64,
+//!    uint64`): a proof names the agent that submits it, the attestor contract that accepts it
+//!    (so it cannot be replayed on another attestor deployment of the same chain), the vault, the
+//!    chain, the epoch, and the last second (`block.timestamp <= deadline`) the attestor accepts
+//!    it (so a proof of a book held back cannot be submitted long after it was built);
 //! 2. the liabilities tree's root hash (the root node's Poseidon hash, see [`super`]);
 //! 3. the totals, two per element: `T_{2i} | T_{2i+1} << 96` (the last high half is 0 for an
 //!    odd `N`).
@@ -30,12 +35,16 @@ pub const AMOUNT_BITS: usize = 96;
 pub struct SolvencyStatement {
     /// The agent attesting.
     pub agent: [u8; 20],
-    /// Its vault.
+    /// The attestor contract that accepts the proof.
+    pub attestor: [u8; 20],
+    /// The agent's vault.
     pub vault: [u8; 20],
     /// The chain.
     pub chain_id: u64,
     /// The attestation's epoch (strictly increasing on chain).
     pub epoch: u64,
+    /// The last block timestamp (unix seconds) at which the attestor accepts the proof.
+    pub deadline: u64,
     /// The liabilities tree's root hash.
     pub root: Fr,
     /// The liabilities' per-asset totals, token units (below 2^96).
@@ -60,13 +69,16 @@ pub enum SolvencyViolation {
 }
 
 impl SolvencyStatement {
-    /// `keccak256(abi.encode(agent, vault, chainId, epoch))` masked to 253 bits.
+    /// `keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline))` masked to
+    /// 253 bits (what the attestor's `binding(agent, vault, epoch, deadline)` returns).
     pub fn binding(&self) -> Fr {
-        let mut words = [[0u8; 32]; 4];
+        let mut words = [[0u8; 32]; 6];
         words[0][12..].copy_from_slice(&self.agent);
-        words[1][12..].copy_from_slice(&self.vault);
-        words[2][24..].copy_from_slice(&self.chain_id.to_be_bytes());
-        words[3][24..].copy_from_slice(&self.epoch.to_be_bytes());
+        words[1][12..].copy_from_slice(&self.attestor);
+        words[2][12..].copy_from_slice(&self.vault);
+        words[3][24..].copy_from_slice(&self.chain_id.to_be_bytes());
+        words[4][24..].copy_from_slice(&self.epoch.to_be_bytes());
+        words[5][24..].copy_from_slice(&self.deadline.to_be_bytes());
         crate::statement::masked_keccak(&words)
     }
 

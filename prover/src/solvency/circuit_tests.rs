@@ -40,9 +40,11 @@ fn statement_of(
     let (root, sums) = fold_tree(&witness.leaves, N, adjust).expect("a tree");
     SolvencyStatement {
         agent: [1; 20],
+        attestor: [3; 20],
         vault: [2; 20],
         chain_id: 31_337,
         epoch: 7,
+        deadline: 1_781_536_000,
         root,
         totals: sums.iter().map(|s| to_u128(s).expect("a small total")).collect(),
     }

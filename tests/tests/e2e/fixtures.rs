@@ -2,7 +2,8 @@
 //! `SolvencyVerifier.sol`, `solvency.json`) are exactly what `scripts/regen-fixtures` writes for
 //! the committed scenario, and their proofs are what they claim: honest ones verify, the invalid
 //! ones verify only for their own statement; each solvency proof verifies for its own epoch's
-//! statement on the scenario's chain, vault and agent, and for no other epoch.
+//! statement on the scenario's chain, vault, agent, attestor and deadline, and for no other epoch,
+//! attestor or deadline.
 //!
 //! One deterministic setup and the proofs are generated once per test binary run (a few seconds
 //! in release, longer in a debug build: the setup of the default circuit dominates).
@@ -15,7 +16,9 @@ use proofgate_e2e::fixtures::{
     SCENARIO_PATH,
 };
 use proofgate_e2e::scenario::Scenario;
-use proofgate_e2e::solvency::{SolvencyCase, SolvencyFile, SOLVENCY_DEPTH, SOLVENCY_PATH};
+use proofgate_e2e::solvency::{
+    deadline, SolvencyCase, SolvencyFile, SOLVENCY_DEPTH, SOLVENCY_PATH,
+};
 use proofgate_prover::serde_fr::parse_decimal;
 use proofgate_prover::snark;
 use proofgate_prover::solvency::attestation::{public_input_count, SolvencyStatement};
@@ -122,7 +125,7 @@ fn solvency_verifies(case: &SolvencyCase, inputs: &[String]) -> bool {
 }
 
 #[test]
-fn solvency_proofs_verify_for_their_own_epoch_vault_and_agent_only() {
+fn solvency_proofs_verify_for_their_own_epoch_vault_agent_attestor_and_deadline_only() {
     let committed = std::fs::read(repo_root().join(SOLVENCY_PATH)).expect("solvency.json");
     let file: SolvencyFile = serde_json::from_slice(&committed).expect("solvency.json parses");
     let scenario = Scenario::read(&repo_root().join(SCENARIO_PATH)).expect("scenario");
@@ -130,26 +133,39 @@ fn solvency_proofs_verify_for_their_own_epoch_vault_and_agent_only() {
         (file.chain_id, file.vault, file.agent, file.n_assets, file.depth),
         (scenario.chain_id, scenario.vault, scenario.agent, scenario.assets.len(), SOLVENCY_DEPTH)
     );
+    assert_eq!(file.attestor, scenario.solvency_attestor);
+    assert_eq!(file.deadline, deadline(&scenario).expect("deadline"));
+    assert_eq!(file.deadline, 1_781_536_000, "the scenario's timestamp plus 365 days");
     let names: Vec<&str> = file.cases.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["book_epoch_1", "book_epoch_2", "book_epoch_3", "empty_epoch_1"]);
     for case in &file.cases {
-        let statement = |epoch: u64| SolvencyStatement {
+        assert_eq!(case.deadline, file.deadline, "{}", case.name);
+        let bound = |epoch: u64, attestor: [u8; 20], deadline: u64| SolvencyStatement {
             agent: file.agent,
+            attestor,
             vault: file.vault,
             chain_id: file.chain_id,
             epoch,
+            deadline,
             root: parse_decimal(&case.root).expect("root"),
             totals: case.totals.iter().map(|t| t.parse().expect("a total")).collect(),
         };
-        let inputs = |epoch: u64| -> Vec<String> {
-            let inputs = statement(epoch).public_inputs().expect("in range");
+        let inputs_for = |epoch: u64, attestor: [u8; 20], deadline: u64| -> Vec<String> {
+            let inputs = bound(epoch, attestor, deadline).public_inputs().expect("in range");
             inputs.iter().map(proofgate_prover::serde_fr::to_decimal).collect()
         };
+        let inputs = |epoch: u64| inputs_for(epoch, file.attestor, case.deadline);
         assert_eq!(case.totals.len(), file.n_assets, "{}", case.name);
         assert_eq!(case.public_inputs.len(), public_input_count(file.n_assets), "{}", case.name);
         assert_eq!(case.public_inputs, inputs(case.epoch), "{}: the attestor's inputs", case.name);
         assert!(solvency_verifies(case, &case.public_inputs), "{}: own statement", case.name);
         assert!(!solvency_verifies(case, &inputs(case.epoch + 1)), "{}: next epoch", case.name);
+        let mut other_attestor = file.attestor;
+        other_attestor[19] ^= 1;
+        let elsewhere = inputs_for(case.epoch, other_attestor, case.deadline);
+        assert!(!solvency_verifies(case, &elsewhere), "{}: another attestor", case.name);
+        let later = inputs_for(case.epoch, file.attestor, case.deadline + 1);
+        assert!(!solvency_verifies(case, &later), "{}: another deadline", case.name);
         if case.name.starts_with("empty") {
             assert!(case.totals.iter().all(|t| t == "0"), "{}", case.name);
         } else {

@@ -40,9 +40,11 @@ fn case(
         root.totals.iter().map(|t| to_u128(t).context("total")).collect::<Result<Vec<_>>>()?;
     let statement = SolvencyStatement {
         agent: [1; 20],
+        attestor: [3; 20],
         vault: [2; 20],
         chain_id: 31_337,
         epoch: 1,
+        deadline: 1_781_536_000,
         root: root.hash,
         totals,
     };
