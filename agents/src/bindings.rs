@@ -150,12 +150,14 @@ pub mod attestor {
             error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
             error VaultNotConfigured(address vault);
             error AgentNotAuthorized(address vault, address agent);
+            error DeadlinePassed(uint64 deadline, uint256 timestamp);
             error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
             error TotalsLengthMismatch(uint256 given, uint256 expected);
             error RootNotInField(uint256 root);
             error ValueOutOfRange(uint8 field, uint256 asset, uint256 value, uint256 bits);
             error InvalidPrice(uint256 asset, int256 answer);
             error StalePrice(uint256 asset, uint256 updatedAt);
+            error ReserveDecimalsChanged(uint256 asset, uint8 registered, uint8 current);
             error InvalidReserve(uint256 asset, int256 answer);
             error StaleReserve(uint256 asset, uint256 updatedAt);
             error UnsupportedDecimals(uint256 asset, uint8 tokenDecimals);
@@ -197,8 +199,9 @@ pub mod attestor {
                 uint16 haircutBps;
             }
 
-            function attestSolvency(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals, uint256[8] calldata proof) external;
-            function publicInputs(address agent, address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals) external view returns (uint256[] memory inputs);
+            function attestSolvency(address vault, uint64 epoch, uint64 deadline, uint256 liabilitiesRoot, uint256[] calldata totals, uint256[8] calldata proof) external;
+            function publicInputs(address agent, address vault, uint64 epoch, uint64 deadline, uint256 liabilitiesRoot, uint256[] calldata totals) external view returns (uint256[] memory inputs);
+            function binding(address agent, address vault, uint64 epoch, uint64 deadline) external view returns (uint256);
             function coverage(address vault, uint256[] calldata totals) external view returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue);
             function checkCoverage(address vault, uint256[] calldata totals) external view;
             function isSolvent(address vault) external view returns (bool);

@@ -30,10 +30,16 @@ use tracing::info;
 use crate::bindings::attestor::ISolvencyAttestor;
 use crate::bindings::constructors::SolvencyAttestor;
 use crate::bindings::registry::IProofGateRegistry;
-use crate::bindings::vault::IProofGateVault::IProofGateVaultErrors;
+use crate::bindings::token::IDemoToken;
+use crate::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use crate::chain::{self, Artifact};
 use crate::deploy::{compile_named_verifier, govern, DeploymentFile};
 use crate::error::{Error, Result};
+
+/// How long after the block it reads an attestation may still be sent: the proof binds this
+/// deadline, so a proof held back longer is refused on chain (`DeadlinePassed`). Generous
+/// against proving time (a tree of depth 10 takes minutes on a small machine).
+pub const ATTESTATION_DEADLINE_S: u64 = 1_800;
 
 /// Version of the book file. Version 1 books also listed positions held outside the vault, as
 /// private numbers; those now count only through proof-of-reserve feeds governance registers.
@@ -168,6 +174,28 @@ fn attestor_error(what: &'static str) -> impl Fn(alloy::contract::Error) -> Erro
     }
 }
 
+/// Refuses a depositors file whose asset columns are not the vault's assets, in the vault's
+/// order (by the tokens' symbols on chain): the circuit fixes the columns only by position, so a
+/// misordered file would put one asset's liabilities under another's price and decimals.
+async fn check_asset_columns<P: Provider>(
+    provider: &P,
+    vault: Address,
+    depositors: &Depositors,
+    block: BlockId,
+) -> Result<()> {
+    let contract = IProofGateVault::new(vault, provider);
+    for (index, column) in depositors.assets().iter().enumerate() {
+        let token = contract.asset(U256::from(index)).block(block).call().await?.token;
+        let symbol = IDemoToken::new(token, provider).symbol().block(block).call().await?;
+        if &symbol != column {
+            return Err(Error::Config(format!(
+                "the depositors file's column {index} is {column:?}, the vault's asset {index} is {symbol:?} (token {token}): the columns must be the vault's assets, in its order"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the attestor's own coverage check of `totals` against `vault` at `block`; an
 /// uncovered asset or value, a stale feed or a value out of range is [`Error::Config`] naming it.
 async fn check_coverage<P: Provider>(
@@ -204,12 +232,18 @@ pub async fn attest<P: Provider>(
         )));
     }
     // Every read at one block, so that the statement is the chain's at that block.
-    let block = BlockId::number(provider.get_block_number().await?);
+    let latest = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .ok_or_else(|| Error::Config("the node returned no latest block".into()))?;
+    let block = BlockId::number(latest.header.number);
+    let deadline = latest.header.timestamp + ATTESTATION_DEADLINE_S;
     // Attestations are the vault's: whichever of its agents attests continues its epochs.
     let vault = deployment.vault;
     let last = contract.attestation(vault).block(block).call().await?;
 
     let book = &attester.book;
+    check_asset_columns(provider, vault, &book.depositors, block).await?;
     let tree = SumTree::build(&book.depositors, keys.depth)
         .map_err(|e| Error::Config(format!("liabilities tree: {e}")))?;
     let root = tree.root();
@@ -226,9 +260,11 @@ pub async fn attest<P: Provider>(
     let epoch = last.epoch + 1;
     let statement = SolvencyStatement {
         agent: agent.into_array(),
+        attestor: attester.attestor.into_array(),
         vault: vault.into_array(),
         chain_id: deployment.chain_id,
         epoch,
+        deadline,
         root: root.hash,
         totals,
     };
@@ -238,7 +274,7 @@ pub async fn attest<P: Provider>(
     let words = input_words(&inputs);
     let root_word = words[1];
     let on_chain = contract
-        .publicInputs(agent, vault, epoch, root_word, totals_words.clone())
+        .publicInputs(agent, vault, epoch, deadline, root_word, totals_words.clone())
         .block(block)
         .call()
         .await
@@ -262,15 +298,25 @@ pub async fn attest<P: Provider>(
     // or a price update left the vault uncovered while proving, the attestation would revert.
     // Checked here, so that the failure is named (and retried) rather than sent to revert; so
     // is another agent's attestation of the same epoch.
-    let latest = BlockId::latest();
-    if contract.attestation(vault).block(latest).call().await?.epoch != last.epoch {
+    let now = BlockId::latest();
+    if contract.attestation(vault).block(now).call().await?.epoch != last.epoch {
         return Err(Error::AttestationRaced);
     }
-    if check_coverage(&contract, vault, &totals_words, latest).await.is_err() {
-        return Err(Error::AttestationRaced);
+    // Only a refusal by the attestor (or the vault) is a race; a node that does not answer is an
+    // outage, reported as such.
+    match check_coverage(&contract, vault, &totals_words, now).await {
+        Err(Error::Config(_)) => return Err(Error::AttestationRaced),
+        other => other?,
     }
 
-    let call = contract.attestSolvency(vault, epoch, root_word, totals_words, proof_words(&proof));
+    let call = contract.attestSolvency(
+        vault,
+        epoch,
+        deadline,
+        root_word,
+        totals_words,
+        proof_words(&proof),
+    );
     let pending = call.send().await.map_err(attestor_error("attestSolvency"))?;
     let receipt = chain::confirm(pending, "attestSolvency").await?;
     let valid_until = contract.attestation(vault).call().await?.validUntil;

@@ -122,7 +122,14 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
 
     // The same epoch again reverts before any proof is looked at.
     let replay = contract
-        .attestSolvency(deployment.vault, 1, first.root, vec![U256::ZERO; 8], [U256::ZERO; 8])
+        .attestSolvency(
+            deployment.vault,
+            1,
+            u64::MAX,
+            first.root,
+            vec![U256::ZERO; 8],
+            [U256::ZERO; 8],
+        )
         .call()
         .await;
     let Err(replay) = replay else { return Err("a replayed epoch must revert".into()) };
@@ -167,6 +174,27 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
         .to_string();
     assert!(refused.contains("the attestor's coverage check"), "{refused}");
     assert!(refused.contains("AssetNotCovered"), "{refused}");
+    assert_eq!(contract.attestation(deployment.vault).call().await?.epoch, 2, "nothing was sent");
+
+    // A depositors file whose columns are not the vault's assets in its order (WETH and WBTC
+    // swapped: WETH balances would be priced and scaled as WBTC) is refused before proving.
+    let mut swapped: Vec<String> = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
+    swapped.swap(0, 1);
+    let misordered = Attester {
+        book: Arc::new(Book {
+            depositors: Depositors::new(
+                swapped,
+                vec![Depositor { id: "alice".into(), balances: vec![1; deployment.assets.len()] }],
+            )?,
+        }),
+        ..attester.clone()
+    };
+    let refused = solvency::attest(&as_agent, deployment, agent, &misordered)
+        .await
+        .err()
+        .ok_or("a misordered depositors file must not attest")?
+        .to_string();
+    assert!(refused.contains("column 0 is \"WBTC\""), "{refused}");
     assert_eq!(contract.attestation(deployment.vault).call().await?.epoch, 2, "nothing was sent");
     anvil.stop();
     Ok(())
