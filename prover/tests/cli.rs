@@ -513,6 +513,17 @@ mod solvency {
             assert!(text.contains("the operator's build output"), "{text}");
             let text = ok(&check(&proof, &["--root", root, "--totals", "9,6"]));
             assert!(text.contains(&format!("root hash:   {root}")), "{text}");
+            let proof_json = read_json(&proof);
+            assert_eq!(proof_json["version"], 2);
+            assert_eq!(proof_json["assets"], serde_json::json!(["WETH", "USDC"]));
+            let b = &proof_json["balances"];
+            let units = format!(
+                "balances:    {} WETH, {} USDC (token units)",
+                b[0].as_str().expect("b"),
+                b[1].as_str().expect("b")
+            );
+            assert!(text.contains(&units), "{text}");
+            assert!(text.contains("totals:      9 WETH, 6 USDC"), "{text}");
             assert!(!text.contains("commitment"), "{text}");
             let report: Value = serde_json::from_str(&ok(&check(
                 &proof,
@@ -522,6 +533,7 @@ mod solvency {
             assert_eq!(report["included"], true);
             assert_eq!(report["root_hash"], root);
             assert_eq!(report["source"], "explicit");
+            assert_eq!(report["assets"], serde_json::json!(["WETH", "USDC"]));
         }
         assert!(!out.join("inclusion/3.json").exists(), "no proofs for padding leaves");
     }
@@ -559,6 +571,11 @@ mod solvency {
         let both = ["--rpc-url", "http://127.0.0.1:9", "--attestor", attestor, "--vault", vault];
         fails(&check(&alice, &both), 2, "cannot reach the RPC node at http://127.0.0.1:9");
         fails(&check(&alice, &["--epoch", "1", "--summary", "x"]), 2, "--rpc-url");
+        fails(&check(&alice, &["--block", "latest", "--summary", "x"]), 2, "--rpc-url");
+        let bad_block = [&both[..], &["--block", "soon"]].concat();
+        fails(&check(&alice, &bad_block), 2, "not finalized, safe, latest or a block number");
+        let pinned = [&both[..], &["--block", "latest"]].concat();
+        fails(&check(&alice, &pinned), 2, "cannot reach the RPC node");
         let mixed = ["--root", "0x01", "--totals", "1,1", "--summary", "x"];
         fails(&check(&alice, &mixed), 2, "cannot be used with");
         fails(&check(&alice, &["--commitment", "0x01"]), 2, "--commitment");
@@ -615,8 +632,18 @@ mod solvency {
         fails(&check(&p, &against), 2, "unknown field");
         let p = tampered(&out, 0, |p| p["balances"][0] = "-1".into());
         fails(&check(&p, &against), 2, "not a field element");
-        let p = tampered(&out, 0, |p| p["version"] = 2.into());
-        fails(&check(&p, &against), 2, "format version 2");
+        let p = tampered(&out, 0, |p| p["version"] = 3.into());
+        fails(&check(&p, &against), 2, "format version 3");
+        // Version 1 proofs did not name their asset columns: refused by name.
+        let p = tampered(&out, 0, |p| {
+            p["version"] = 1.into();
+            p.as_object_mut().expect("object").remove("assets");
+        });
+        fails(&check(&p, &against), 2, "version 1 does not name its asset columns");
+        let p = tampered(&out, 0, |p| {
+            p["assets"].as_array_mut().expect("assets").pop();
+        });
+        fails(&check(&p, &against), 2, "names 1 assets for 2 balances");
         let alice = out.join("inclusion/0.json");
         fails(&check(&alice, &["--root", "0xzz", "--totals", "9,6"]), 2, "--root");
         fails(&check(&alice, &["--root", "0x01"]), 2, "--totals");
@@ -721,10 +748,16 @@ mod solvency {
     fn check_inclusion_help_documents_the_exit_status_and_what_a_proof_reveals() {
         let help = ok(&["solvency", "check-inclusion", "--help"]);
         assert!(help.contains("1  NOT INCLUDED"), "{help}");
-        assert!(help.contains("contract code at the attestor address"), "{help}");
+        assert!(
+            help.contains("contract code at the vault, its registry or the attestor address"),
+            "{help}"
+        );
         assert!(help.contains("its sums ARE that neighbour's balances"), "{help}");
         assert!(help.contains("salted ids"), "{help}");
         assert!(help.contains("--rpc-url"), "{help}");
+        assert!(help.contains("--block"), "{help}");
+        assert!(help.contains("registry names another attestor"), "{help}");
+        assert!(help.contains("names another asset than the vault's token symbol"), "{help}");
         assert!(!help.contains("commitment"), "{help}");
     }
 }

@@ -1,11 +1,16 @@
 //! Inclusion proofs: a depositor's leaf, the siblings up its path, and the depositor's check.
 //!
 //! ```json
-//! {"version": 1, "index": 2, "id": "carol", "balances": ["5", "0"],
+//! {"version": 2, "index": 2, "id": "carol", "assets": ["WETH", "USDC"], "balances": ["5", "0"],
 //!  "path": [{"hash": "0x..", "sums": ["7", "1"]}, ...], "root": "0x..", "totals": ["..", ".."]}
 //! ```
 //!
-//! `path[l]` is the sibling at level `l` (0: the leaf's sibling); `root` and `totals` are the
+//! `assets` names the columns (the depositors file's asset names, in the vault's order): column
+//! `a` of the balances, of every sibling's sums and of the totals is asset `a`. A depositor
+//! checking against the chain compares them with the symbols of the vault's tokens
+//! ([`check_assets`]): a proof whose columns are not the vault's assets counts its balances as
+//! other tokens than the depositor holds. `path[l]` is the sibling at level `l` (0: the leaf's
+//! sibling); `root` and `totals` are the
 //! root hash and totals the proof claims. A depositor checks the proof against the root hash and
 //! totals the chain holds (the attestor's `liabilitiesRoot` and its `SolvencyAttested` event's
 //! totals), not against the ones the proof claims.
@@ -25,9 +30,12 @@ use super::files::{decimals, hex_fr};
 use super::hash::{id_element, leaf_hash, node_hash, to_fields, to_u128};
 use super::tree::TreeRoot;
 use super::{pow2, BALANCE_BITS};
-use crate::config::FORMAT_VERSION;
 use crate::statement::fr_to_hex;
 use crate::Error;
+
+/// Format version of an inclusion proof. Version 2 names the asset columns (`assets`); version
+/// 1 proofs did not, and are refused.
+pub const INCLUSION_VERSION: u64 = 2;
 
 /// A sibling on the path: its hash and its subtree's per-asset sums.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,12 +53,16 @@ pub struct Sibling {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProof {
-    /// File format version ([`FORMAT_VERSION`]).
+    /// File format version ([`INCLUSION_VERSION`]).
     pub version: u64,
     /// The leaf's index: bit `l` is 1 when the path is the right child at level `l`.
     pub index: u64,
     /// The depositor's id (the leaf holds [`id_element`] of it).
     pub id: String,
+    /// The asset of each column (balances, sums, totals), in the vault's order: the depositors
+    /// file's asset names. (Absent in version 1 proofs, which are refused by their version.)
+    #[serde(default)]
+    pub assets: Vec<String>,
     /// The depositor's balances, token units (below 2^64 for the proof to check).
     #[serde(with = "decimals")]
     pub balances: Vec<Fr>,
@@ -150,6 +162,16 @@ pub enum NotIncluded {
         /// The total checked against (decimal).
         expected: String,
     },
+    /// A column of the proof names another asset than the vault's asset at that position.
+    #[error("column {asset} of the proof is {proof:?}, the vault's asset {asset} is {chain:?}")]
+    AssetMismatch {
+        /// The column (the vault's asset index).
+        asset: usize,
+        /// The proof's name of the column.
+        proof: String,
+        /// The symbol of the vault's token at that index.
+        chain: String,
+    },
     /// The proof claims another root or totals than those checked against.
     #[error("the proof claims root {} with other totals or another root than the one checked", fr_to_hex(.claimed))]
     OtherClaim {
@@ -159,12 +181,28 @@ pub enum NotIncluded {
 }
 
 impl InclusionProof {
-    /// Checks the file's version (another version is unreadable input, not a "no").
+    /// Checks the file's version and that it names one asset per balance (another version or
+    /// a malformed file is unreadable input, not a "no").
     pub fn check_version(&self) -> Result<(), Error> {
-        if self.version != FORMAT_VERSION {
+        if self.version == 1 {
             return Err(Error::Corrupt(format!(
-                "inclusion proof format version {} (this build reads {FORMAT_VERSION})",
+                "inclusion proof format version 1 does not name its asset columns (this build \
+                 reads version {INCLUSION_VERSION}, whose \"assets\" are checked against the \
+                 vault's tokens); ask the operator for proofs built by `proofgate solvency build` \
+                 of this version"
+            )));
+        }
+        if self.version != INCLUSION_VERSION {
+            return Err(Error::Corrupt(format!(
+                "inclusion proof format version {} (this build reads {INCLUSION_VERSION})",
                 self.version
+            )));
+        }
+        if self.assets.len() != self.balances.len() {
+            return Err(Error::Corrupt(format!(
+                "the proof names {} assets for {} balances",
+                self.assets.len(),
+                self.balances.len()
             )));
         }
         Ok(())
@@ -181,6 +219,26 @@ impl InclusionProof {
         let root = TreeRoot { depth, hash: self.root, totals: self.totals.clone() };
         root.check_shape()?;
         Ok(root)
+    }
+}
+
+/// Checks that the proof's columns are the vault's assets: `symbols` are the vault's token
+/// symbols in its order (read from the chain), compared exactly with the proof's `assets`.
+pub fn check_assets(proof: &InclusionProof, symbols: &[String]) -> Result<(), NotIncluded> {
+    if proof.assets.len() != symbols.len() {
+        return Err(NotIncluded::WrongAssetCount {
+            what: "the proof's asset columns".into(),
+            expected: symbols.len(),
+            found: proof.assets.len(),
+        });
+    }
+    match proof.assets.iter().zip(symbols).position(|(p, c)| p != c) {
+        Some(asset) => Err(NotIncluded::AssetMismatch {
+            asset,
+            proof: proof.assets[asset].clone(),
+            chain: symbols[asset].clone(),
+        }),
+        None => Ok(()),
     }
 }
 

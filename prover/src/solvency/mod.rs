@@ -63,8 +63,9 @@
 //!
 //! # Inclusion proofs
 //!
-//! Depositor `k`'s proof ([`InclusionProof`]) carries its index, id and balances and, from the
-//! leaf up, each sibling's hash and sums; bit `l` of `k` says whether the path is the left (0)
+//! Depositor `k`'s proof ([`InclusionProof`]) carries its index, id, the asset of each column
+//! (the depositors file's asset names, which a depositor compares with the vault's token symbols:
+//! [`check_assets`]) and its balances and, from the leaf up, each sibling's hash and sums; bit `l` of `k` says whether the path is the left (0)
 //! or right (1) child at level `l`. [`check_inclusion`] recomputes the root and totals, and
 //! refuses a path of the wrong depth, a balance of 2^64 or more, a total of `2^(64+d)` or more,
 //! and, at every level, a sibling sum or the path's running sum above its asset's total.
@@ -94,7 +95,9 @@ mod tree;
 pub use depositors::{Depositor, DepositorEntry, Depositors, DepositorsFile};
 pub use files::{hex_fr, parse_hex, TreeSummary, SUMMARY_VERSION};
 pub use hash::{id_element, leaf_hash, node_hash, padding_leaf, to_u128};
-pub use inclusion::{check_inclusion, InclusionProof, NotIncluded, Sibling};
+pub use inclusion::{
+    check_assets, check_inclusion, InclusionProof, NotIncluded, Sibling, INCLUSION_VERSION,
+};
 pub use keys::{SolvencyKeyHeader, SolvencyKeys, SOLVENCY_KEY_VERSION};
 pub use tree::{SumTree, TreeRoot};
 

@@ -197,9 +197,10 @@ fn a_negative_balance_beside_a_depositor_is_caught_on_its_path() {
     let mallory = leaf_hash(id_element("mallory"), &[negative]);
     let root = node_hash(alice, mallory, &[fr(3)]);
     let proof = InclusionProof {
-        version: crate::config::FORMAT_VERSION,
+        version: INCLUSION_VERSION,
         index: 0,
         id: "alice".into(),
+        assets: vec!["WETH".into()],
         balances: vec![fr(10)],
         path: vec![Sibling { hash: mallory, sums: vec![negative] }],
         root,
@@ -217,7 +218,7 @@ fn proofs_and_summaries_round_trip_through_json() {
     let json = serde_json::to_value(&proof).expect("encode");
     assert_eq!(json["balances"], serde_json::json!(["3", "4"]));
     assert!(json["root"].as_str().is_some_and(|r| r.starts_with("0x") && r.len() == 66));
-    let back: InclusionProof = serde_json::from_value(json).expect("decode");
+    let back: InclusionProof = serde_json::from_value(json.clone()).expect("decode");
     assert_eq!(back, proof);
     let summary = tree.summary();
     let back: TreeSummary =
@@ -232,9 +233,41 @@ fn proofs_and_summaries_round_trip_through_json() {
     let mut wrong = summary;
     wrong.version = 3;
     assert!(wrong.tree_root().is_err());
-    let mut future = proof;
-    future.version = 2;
+    assert_eq!(json["assets"], serde_json::json!(["T0", "T1"]));
+    assert_eq!(json["version"], INCLUSION_VERSION);
+    proof.check_version().expect("the current version");
+    let mut future = proof.clone();
+    future.version = 3;
     assert!(matches!(future.check_version(), Err(Error::Corrupt(_))));
+    let mut old = proof.clone();
+    old.version = 1;
+    let err = old.check_version().expect_err("version 1").to_string();
+    assert!(err.contains("version 1 does not name its asset columns"), "{err}");
+    let mut unnamed = proof;
+    unnamed.assets.pop();
+    let err = unnamed.check_version().expect_err("one name short").to_string();
+    assert!(err.contains("names 1 assets for 2 balances"), "{err}");
+}
+
+/// The proof's columns are compared with the vault's token symbols, in order and exactly.
+#[test]
+fn the_proofs_asset_columns_must_be_the_vaults_assets() {
+    let proof = small().inclusion_proof(0).expect("alice");
+    let names = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(check_assets(&proof, &names(&["T0", "T1"])), Ok(()));
+    assert_eq!(
+        check_assets(&proof, &names(&["T1", "T0"])),
+        Err(NotIncluded::AssetMismatch { asset: 0, proof: "T0".into(), chain: "T1".into() })
+    );
+    let reason = check_assets(&proof, &names(&["T0", "t1"])).expect_err("case differs");
+    assert_eq!(
+        reason.to_string(),
+        "column 1 of the proof is \"T1\", the vault's asset 1 is \"t1\""
+    );
+    assert!(matches!(
+        check_assets(&proof, &names(&["T0", "T1", "T2"])),
+        Err(NotIncluded::WrongAssetCount { expected: 3, found: 2, .. })
+    ));
 }
 
 fn json_has_no_commitment(json: &serde_json::Value) -> bool {
@@ -253,9 +286,10 @@ fn a_path_sum_above_the_total_is_refused() {
     let other = node_hash(fr(1), fr(2), &[negative]);
     let root = node_hash(left, other, &[fr(8)]);
     let proof = InclusionProof {
-        version: crate::config::FORMAT_VERSION,
+        version: INCLUSION_VERSION,
         index: 0,
         id: "alice".into(),
+        assets: vec!["WETH".into()],
         balances: vec![fr(6)],
         path: vec![
             Sibling { hash: bob, sums: vec![fr(5)] },

@@ -11,9 +11,8 @@ use ark_ff::Zero;
 use super::files::{TreeSummary, SUMMARY_VERSION};
 use super::hash::to_fields;
 use super::hash::{id_element, leaf_hash, node_hash, padding_leaf};
-use super::inclusion::{InclusionProof, Sibling};
+use super::inclusion::{InclusionProof, Sibling, INCLUSION_VERSION};
 use super::{check_shape, Depositors};
-use crate::config::FORMAT_VERSION;
 use crate::Error;
 
 /// What a tree publishes: its depth, root hash and per-asset totals (the attestor stores the
@@ -148,9 +147,10 @@ impl SumTree {
             .collect();
         let root = self.root();
         Ok(InclusionProof {
-            version: FORMAT_VERSION,
+            version: INCLUSION_VERSION,
             index: index as u64,
             id: depositor.id.clone(),
+            assets: self.depositors.assets().to_vec(),
             balances: depositor.balances.iter().map(|&b| Fr::from(b)).collect(),
             path,
             root: root.hash,

@@ -13,8 +13,8 @@ use ark_bn254::Fr;
 use clap::{ArgGroup, Args, Subcommand};
 use proofgate_prover::serde_fr::{parse_decimal, to_decimal};
 use proofgate_prover::solvency::{
-    check_inclusion, check_shape, parse_hex, Depositors, InclusionProof, SolvencyKeys, SumTree,
-    TreeRoot, TreeSummary, DEFAULT_DEPTH,
+    check_assets, check_inclusion, check_shape, parse_hex, Depositors, InclusionProof, NotIncluded,
+    SolvencyKeys, SumTree, TreeRoot, TreeSummary, DEFAULT_DEPTH,
 };
 use proofgate_prover::statement::fr_to_hex;
 use proofgate_prover::Error;
@@ -26,7 +26,7 @@ use crate::ui::{self, Rejected};
 
 #[path = "solvency_chain.rs"]
 mod solvency_chain;
-use solvency_chain::{ChainAttestation, ChainSource};
+use solvency_chain::{BlockChoice, ChainAttestation, ChainSource};
 
 /// The summary's file name in a build's directory.
 pub const SUMMARY: &str = "summary.json";
@@ -38,11 +38,14 @@ pub const CHECK_EXIT_STATUS: &str = "\
 Exit status:
   0  INCLUDED: the proof recomputes the root hash and totals checked against
   1  NOT INCLUDED: the path leads to another root hash, a total or the depth differs, a balance
-     is 2^64 or more, or a sibling's sum or the path's running sum exceeds a total
+     is 2^64 or more, a sibling's sum or the path's running sum exceeds a total, or (with
+     --rpc-url) a column of the proof names another asset than the vault's token symbol there
   2  bad input: a file is unreadable or malformed, a value is not a field element, the summary
-     is inconsistent or of an old version; with --rpc-url: the node is unreachable, there is no
-     contract code at the attestor address, the vault has no attestation, there is no
-     SolvencyAttested event for the epoch, or the event disagrees with the attestor's storage";
+     or the proof is inconsistent or of an old version; with --rpc-url: the node is unreachable,
+     there is no contract code at the vault, its registry or the attestor address, the vault's
+     registry names another attestor than --attestor, the vault has no attestation (of the
+     epoch) at the block read, there is no SolvencyAttested event for the epoch, or the event
+     disagrees with the attestor's storage";
 
 /// Solvency attestations: the liabilities tree and depositors' inclusion proofs.
 #[derive(Debug, Subcommand)]
@@ -358,11 +361,15 @@ pub struct CheckInclusionArgs {
     #[arg(long, value_name = "FILE")]
     pub proof: PathBuf,
     /// Check against the attestation on chain: the JSON-RPC URL of a node (with --attestor and
-    /// --vault). The root hash and totals are those of the attestor's SolvencyAttested event
-    /// (for the latest attestation, checked against the root hash and totals hash it stores).
+    /// --vault). The attestor must be the one the vault's registry names (vault.REGISTRY(),
+    /// registry.attestor()). The root hash and totals are those of the attestor's
+    /// SolvencyAttested event (for the latest attestation, checked against the root hash and
+    /// totals hash it stores); the proof's asset columns must be the symbols of the vault's
+    /// tokens, in order. Every read is pinned to one block (--block).
     #[arg(long, value_name = "URL", requires_all = ["attestor", "vault"])]
     pub rpc_url: Option<String>,
-    /// The solvency attestor's address (with --rpc-url).
+    /// The solvency attestor you expect (with --rpc-url): refused unless the vault's registry
+    /// names it.
     #[arg(long, value_name = "ADDRESS", requires = "rpc_url")]
     pub attestor: Option<Address>,
     /// The vault's address (with --rpc-url).
@@ -374,6 +381,11 @@ pub struct CheckInclusionArgs {
     /// The first block to search for the attestor's events (with --rpc-url; default 0).
     #[arg(long, value_name = "B", requires = "rpc_url")]
     pub from_block: Option<u64>,
+    /// The block every chain read is pinned to (with --rpc-url): finalized (the latest block
+    /// when the node reports no finalized block), safe, latest, or a block number. An
+    /// attestation newer than the finalized block is not seen until it is final.
+    #[arg(long, value_name = "TAG|N", requires = "rpc_url", default_value_t = BlockChoice::Finalized)]
+    pub block: BlockChoice,
     /// Check against the operator's build output (summary.json): its depth, root hash and
     /// totals. This trusts the file the operator hands out; --rpc-url checks against the chain.
     #[arg(long, value_name = "FILE")]
@@ -413,15 +425,27 @@ impl CheckInclusionArgs {
             .check_version()
             .with_context(|| format!("{} is not a usable inclusion proof", self.proof.display()))?;
         let (expected, against) = self.expected(&proof)?;
-        let reason = match check_inclusion(&proof, &expected) {
+        // Against the chain, the proof's columns must be the vault's assets before its sums
+        // mean anything.
+        let assets = match &against {
+            Against::Chain(chain) => {
+                let symbols: Vec<String> = chain.assets.iter().map(|a| a.symbol.clone()).collect();
+                check_assets(&proof, &symbols)
+            }
+            _ => Ok(()),
+        };
+        let reason = match assets
+            .map_err(Error::NotIncluded)
+            .and_then(|()| check_inclusion(&proof, &expected))
+        {
             Ok(()) => None,
-            Err(Error::NotIncluded(reason)) => Some(reason.to_string()),
+            Err(Error::NotIncluded(reason)) => Some(reason),
             Err(other) => {
                 return Err(other).with_context(|| format!("cannot check {}", self.proof.display()))
             }
         };
         info!(proof = %self.proof.display(), included = reason.is_none(), "inclusion checked");
-        self.emit(&proof, &expected, &against, reason.as_deref())?;
+        self.emit(&proof, &expected, &against, reason.as_ref())?;
         match reason {
             None => Ok(()),
             Some(why) => {
@@ -451,6 +475,7 @@ impl CheckInclusionArgs {
                 vault,
                 epoch: self.epoch,
                 from_block: self.from_block,
+                block: self.block,
             };
             let chain = solvency_chain::read(&source)?;
             let root = checked(TreeRoot {
@@ -480,49 +505,143 @@ impl CheckInclusionArgs {
         proof: &InclusionProof,
         root: &TreeRoot,
         against: &Against,
-        reason: Option<&str>,
+        reason: Option<&NotIncluded>,
     ) -> Result<()> {
         let balances: Vec<String> = proof.balances.iter().map(to_decimal).collect();
         let totals: Vec<String> = root.totals.iter().map(to_decimal).collect();
         let hash = fr_to_hex(&root.hash);
-        let (source, chain_json, source_line) = match against {
-            Against::Chain(c) => (
-                "chain",
-                json!({
-                    "chain_id": c.chain_id, "attestor": self.attestor, "vault": self.vault,
-                    "epoch": c.epoch, "agent": c.agent, "block": c.block, "latest": c.latest,
-                    "fresh": c.fresh,
-                }),
-                format!(
-                    "attestation: epoch {} by agent {} (block {}), chain {}; vault {} is {}",
-                    c.epoch,
-                    c.agent,
-                    c.block.map_or("unknown".into(), |b| b.to_string()),
-                    c.chain_id,
-                    self.vault.map(|v| v.to_string()).unwrap_or_default(),
-                    if c.fresh {
-                        "solvent now (a fresh attestation under its current configuration)"
-                    } else {
-                        "NOT solvent now (no fresh attestation under its current configuration)"
-                    },
-                ),
-            ),
-            Against::Explicit => {
-                ("explicit", Value::Null, "against:     the root hash and totals given".into())
+        // The chain's token columns, when the proof's columns are the vault's assets.
+        let chain_columns = match against {
+            Against::Chain(c)
+                if !matches!(reason, Some(NotIncluded::AssetMismatch { .. }))
+                    && c.assets.len() == balances.len()
+                    && c.assets.len() == totals.len() =>
+            {
+                Some(&c.assets)
             }
+            _ => None,
+        };
+        let (balance_lines, totals_line) = match chain_columns {
+            Some(assets) => (
+                balances
+                    .iter()
+                    .zip(assets)
+                    .enumerate()
+                    .map(|(i, (b, a))| {
+                        format!(
+                            "balance:     {} {} (token {}, column {i})",
+                            whole_tokens(b, a.decimals),
+                            a.symbol,
+                            a.token
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+                totals
+                    .iter()
+                    .zip(assets)
+                    .map(|(t, a)| format!("{} {}", whole_tokens(t, a.decimals), a.symbol))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            None => (
+                vec![format!(
+                    "balances:    {} (token units)",
+                    balances
+                        .iter()
+                        .zip(&proof.assets)
+                        .map(|(b, a)| format!("{b} {a}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )],
+                if totals.len() == proof.assets.len() {
+                    let named = totals.iter().zip(&proof.assets).map(|(t, a)| format!("{t} {a}"));
+                    named.collect::<Vec<_>>().join(", ")
+                } else {
+                    totals.join(", ")
+                },
+            ),
+        };
+        let (source, chain_json, source_lines) = match against {
+            Against::Chain(c) => {
+                let vault = self.vault.map(|v| v.to_string()).unwrap_or_default();
+                let mut lines = vec![
+                    format!("registry:    {} (vault {vault}'s REGISTRY())", c.registry),
+                    format!(
+                        "attestor:    {} (the registry's attestor(), as --attestor expects)",
+                        c.attestor
+                    ),
+                    format!("block:       {} ({})", c.pinned_block, c.pinned_how),
+                    format!(
+                        "attestation: epoch {} by agent {} (block {}), chain {}",
+                        c.epoch,
+                        c.agent,
+                        c.block.map_or("unknown".into(), |b| b.to_string()),
+                        c.chain_id,
+                    ),
+                ];
+                if !c.latest() {
+                    lines.push(format!(
+                        "latest:      epoch {} is not the vault's latest attestation (latest: epoch {})",
+                        c.epoch, c.latest_epoch
+                    ));
+                }
+                lines.push(if c.fresh {
+                    format!(
+                        "solvency:    vault {vault} is solvent now: its latest attestation (epoch {}) is fresh under its current configuration",
+                        c.latest_epoch
+                    )
+                } else {
+                    format!(
+                        "solvency:    vault {vault} is NOT solvent now: its latest attestation (epoch {}) is not fresh under its current configuration",
+                        c.latest_epoch
+                    )
+                });
+                let assets: Vec<Value> = c
+                    .assets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        json!({
+                            "column": i, "token": a.token, "symbol": a.symbol,
+                            "decimals": a.decimals,
+                            "balance": balances.get(i).map(|b| whole_tokens(b, a.decimals)),
+                        })
+                    })
+                    .collect();
+                (
+                    "chain",
+                    json!({
+                        "chain_id": c.chain_id, "registry": c.registry, "attestor": c.attestor,
+                        "vault": self.vault, "block": c.pinned_block, "block_tag": c.pinned_how,
+                        "epoch": c.epoch, "agent": c.agent, "event_block": c.block,
+                        "latest": c.latest(), "latest_epoch": c.latest_epoch,
+                        "fresh": c.fresh, "assets": assets,
+                    }),
+                    lines,
+                )
+            }
+            Against::Explicit => (
+                "explicit",
+                Value::Null,
+                vec!["against:     the root hash and totals given".into()],
+            ),
             Against::Summary(path) => (
                 "summary",
                 json!({ "summary": path }),
-                format!("against:     the operator's build output {}", path.display()),
+                vec![format!("against:     the operator's build output {}", path.display())],
             ),
         };
+        let reason_text = reason.map(ToString::to_string);
+        let reason_kind = reason.map(kind);
         ui::emit(
             &json!({
                 "included": reason.is_none(),
-                "reason": reason,
+                "reason": reason_text,
+                "reason_kind": reason_kind,
                 "proof": self.proof,
                 "id": proof.id,
                 "index": proof.index,
+                "assets": proof.assets,
                 "balances": balances,
                 "depth": root.depth,
                 "root_hash": hash,
@@ -531,24 +650,64 @@ impl CheckInclusionArgs {
                 "attestation": chain_json,
             }),
             || {
-                let verdict = match reason {
+                let verdict = match &reason_text {
                     None => "INCLUDED".to_string(),
                     Some(why) => format!("NOT INCLUDED: {why}"),
                 };
-                format!(
-                    "{verdict}\n\
-                     depositor:   {:?} (leaf {})\n\
-                     balances:    {}\n\
-                     root hash:   {hash} (depth {})\n\
-                     totals:      {}\n\
-                     {source_line}",
-                    proof.id,
-                    proof.index,
-                    balances.join(", "),
-                    root.depth,
-                    totals.join(", "),
-                )
+                let mut lines =
+                    vec![verdict, format!("depositor:   {:?} (leaf {})", proof.id, proof.index)];
+                lines.extend(balance_lines.iter().cloned());
+                lines.push(format!("root hash:   {hash} (depth {})", root.depth));
+                lines.push(format!("totals:      {totals_line}"));
+                lines.extend(source_lines.iter().cloned());
+                lines.join("\n")
             },
         )
+    }
+}
+
+/// The variant name of a reason (`AssetMismatch`, `WrongRoot`, ..), for `--json`.
+fn kind(reason: &NotIncluded) -> String {
+    let debug = format!("{reason:?}");
+    debug.split([' ', '{', '(']).next().unwrap_or_default().to_string()
+}
+
+/// `units` (a decimal string of token units) in whole tokens of `decimals` decimals, exactly:
+/// `1500000` at 6 decimals is `1.5`, `2000000` is `2`, `5` at 6 decimals is `0.000005`.
+fn whole_tokens(units: &str, decimals: u8) -> String {
+    let decimals = usize::from(decimals);
+    if decimals == 0 {
+        return units.to_string();
+    }
+    let padded = format!("{units:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_units_are_printed_in_whole_tokens_exactly() {
+        assert_eq!(whole_tokens("1500000", 6), "1.5");
+        assert_eq!(whole_tokens("2000000", 6), "2");
+        assert_eq!(whole_tokens("5", 6), "0.000005");
+        assert_eq!(whole_tokens("0", 18), "0");
+        assert_eq!(whole_tokens("123", 0), "123");
+        assert_eq!(whole_tokens("332123456789012345678", 18), "332.123456789012345678");
+    }
+
+    #[test]
+    fn a_reason_is_named_by_its_variant() {
+        let mismatch =
+            NotIncluded::AssetMismatch { asset: 1, proof: "USDC".into(), chain: "DAI".into() };
+        assert_eq!(kind(&mismatch), "AssetMismatch");
+        assert_eq!(kind(&NotIncluded::BalanceOutOfRange { asset: 0 }), "BalanceOutOfRange");
     }
 }

@@ -1,11 +1,21 @@
-//! Reading an attestation from the chain for `proofgate solvency check-inclusion --rpc-url`: the
-//! vault's latest attestation from the attestor's storage, or the one of an epoch from its
-//! `SolvencyAttested` events; the root hash and totals come from the event, and for the latest
-//! attestation they must match what storage holds (`liabilitiesRoot`, and `totalsHash =
-//! keccak256(abi.encodePacked(totals))`).
+//! Reading an attestation from the chain for `proofgate solvency check-inclusion --rpc-url`.
+//!
+//! Every read is pinned to one block (`--block`: the `finalized` block by default, or the latest
+//! when the node reports none), so the attestor, the registry, the vault and its tokens are read
+//! in one state. The attestor is authenticated first: the vault names its registry
+//! (`REGISTRY()`), the registry names the solvency attestor (`attestor()`), and that must be the
+//! `--attestor` the depositor expects. Then: the vault's latest attestation from the attestor's
+//! storage, or the one of an epoch from its `SolvencyAttested` events; the root hash and totals
+//! come from the event, and for the latest attestation they must match what storage holds
+//! (`liabilitiesRoot`, and `totalsHash = keccak256(abi.encodePacked(totals))`). Last, each of
+//! the vault's assets (`asset(i).token`): its ERC-20 `symbol()` and `decimals()`, which the
+//! proof's asset columns must match.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
+use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
@@ -44,19 +54,88 @@ mod bindings {
             function attestation(address vault) external view returns (Attestation memory);
             function isSolvent(address vault) external view returns (bool);
         }
+
+        /// The vault items read (`contracts/src/interfaces/IProofGateVault.sol`).
+        #[sol(rpc)]
+        interface IVault {
+            function REGISTRY() external view returns (address);
+            function asset(uint256 index) external view returns (
+                address token,
+                address feed,
+                uint32 heartbeat,
+                uint8 tokenDecimals,
+                uint8 feedDecimals,
+                uint256 holding,
+                uint256 debt
+            );
+        }
+
+        /// The registry item read (`contracts/src/interfaces/IProofGateRegistry.sol`).
+        #[sol(rpc)]
+        interface IRegistry {
+            function attestor() external view returns (address);
+        }
+
+        /// The ERC-20 metadata read.
+        #[sol(rpc)]
+        interface IERC20Metadata {
+            function symbol() external view returns (string);
+            function decimals() external view returns (uint8);
+        }
     }
 }
-use bindings::ISolvencyAttestor;
+use bindings::{IERC20Metadata, IRegistry, ISolvencyAttestor, IVault};
 
 /// How long the whole chain read may take.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The block every read is pinned to (`--block`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlockChoice {
+    /// The `finalized` block, or the latest when the node reports no finalized block.
+    #[default]
+    Finalized,
+    /// The `safe` block.
+    Safe,
+    /// The latest block.
+    Latest,
+    /// This block number.
+    Number(u64),
+}
+
+impl FromStr for BlockChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "finalized" => Ok(Self::Finalized),
+            "safe" => Ok(Self::Safe),
+            "latest" => Ok(Self::Latest),
+            n => n
+                .parse()
+                .map(Self::Number)
+                .map_err(|_| format!("{n:?} is not finalized, safe, latest or a block number")),
+        }
+    }
+}
+
+impl fmt::Display for BlockChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Finalized => f.write_str("finalized"),
+            Self::Safe => f.write_str("safe"),
+            Self::Latest => f.write_str("latest"),
+            Self::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
 
 /// Where to read the attestation.
 #[derive(Debug, Clone)]
 pub struct ChainSource {
     /// The node's JSON-RPC URL.
     pub rpc_url: String,
-    /// The solvency attestor.
+    /// The solvency attestor the depositor expects (checked against the vault's registry's).
     pub attestor: Address,
     /// The vault attested.
     pub vault: Address,
@@ -64,6 +143,19 @@ pub struct ChainSource {
     pub epoch: Option<u64>,
     /// The first block to search for the event (0 if `None`).
     pub from_block: Option<u64>,
+    /// The block every read is pinned to.
+    pub block: BlockChoice,
+}
+
+/// One of the vault's assets, as read from the chain.
+#[derive(Debug, Clone)]
+pub struct ChainAsset {
+    /// The token (`vault.asset(i).token`).
+    pub token: Address,
+    /// Its ERC-20 `symbol()`.
+    pub symbol: String,
+    /// Its ERC-20 `decimals()`.
+    pub decimals: u8,
 }
 
 /// An attestation as read from the chain.
@@ -71,21 +163,38 @@ pub struct ChainSource {
 pub struct ChainAttestation {
     /// The chain id.
     pub chain_id: u64,
+    /// The block every read was pinned to.
+    pub pinned_block: u64,
+    /// How that block was chosen (`finalized`, `latest; the node reports no finalized block`, ..).
+    pub pinned_how: String,
+    /// The vault's registry (`vault.REGISTRY()`).
+    pub registry: Address,
+    /// The registry's solvency attestor (`registry.attestor()`, equal to `--attestor`).
+    pub attestor: Address,
     /// The epoch.
     pub epoch: u64,
     /// The agent that attested.
     pub agent: Address,
     /// The block of the `SolvencyAttested` event.
     pub block: Option<u64>,
-    /// Whether it is the vault's latest attestation (checked against storage).
-    pub latest: bool,
-    /// `isSolvent(vault)` now: the vault's latest attestation is fresh under its current
-    /// configuration (of this epoch's attestation only when `latest`).
+    /// The vault's latest attested epoch (`attestation(vault).epoch` at the pinned block).
+    pub latest_epoch: u64,
+    /// `isSolvent(vault)` at the pinned block: the vault's LATEST attestation is fresh under its
+    /// current configuration (said of epoch `latest_epoch`, whatever epoch was read).
     pub fresh: bool,
     /// The liabilities tree's root hash (`liabilitiesRoot`).
     pub root: Fr,
     /// The totals of the event.
     pub totals: Vec<Fr>,
+    /// The vault's assets `0..totals.len()`.
+    pub assets: Vec<ChainAsset>,
+}
+
+impl ChainAttestation {
+    /// Whether the epoch read is the vault's latest attestation.
+    pub fn latest(&self) -> bool {
+        self.epoch == self.latest_epoch
+    }
 }
 
 /// Reads the attestation `source` names. Every failure is bad input (exit status 2).
@@ -101,6 +210,58 @@ pub fn read(source: &ChainSource) -> Result<ChainAttestation> {
     })
 }
 
+/// The block number every read is pinned to, and how it was chosen.
+async fn pin_block<P: Provider>(provider: &P, choice: BlockChoice) -> Result<(u64, String)> {
+    let by_tag = |tag: BlockNumberOrTag| async move {
+        provider.get_block_by_number(tag).await.map(|b| b.map(|b| b.header.number))
+    };
+    let latest = || async {
+        provider.get_block_number().await.context("cannot read the latest block number")
+    };
+    Ok(match choice {
+        BlockChoice::Finalized => match by_tag(BlockNumberOrTag::Finalized).await {
+            Ok(Some(number)) => (number, "finalized".into()),
+            _ => (latest().await?, "latest; the node reports no finalized block".into()),
+        },
+        BlockChoice::Safe => match by_tag(BlockNumberOrTag::Safe).await {
+            Ok(Some(number)) => (number, "safe".into()),
+            Ok(None) => bail!("the node reports no safe block"),
+            Err(e) => return Err(e).context("cannot read the safe block"),
+        },
+        BlockChoice::Latest => (latest().await?, "latest".into()),
+        BlockChoice::Number(number) => {
+            let head = latest().await?;
+            if number > head {
+                bail!("--block {number} is beyond the chain's latest block {head}");
+            }
+            (number, "--block".into())
+        }
+    })
+}
+
+/// Fails unless `address` holds code at `block`.
+async fn require_code<P: Provider>(
+    provider: &P,
+    address: Address,
+    what: &str,
+    block: u64,
+    chain_id: u64,
+) -> Result<()> {
+    let code = provider
+        .get_code_at(address)
+        .block_id(BlockId::number(block))
+        .await
+        .with_context(|| format!("cannot read the code at {address}"))?;
+    if code.is_empty() {
+        bail!(
+            "no contract code at the {what} address {address} on chain {chain_id} at block \
+             {block} (a newer deployment may not be final yet: --block latest reads the latest \
+             block)"
+        );
+    }
+    Ok(())
+}
+
 async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
     let url = source
         .rpc_url
@@ -111,41 +272,71 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
         .get_chain_id()
         .await
         .with_context(|| format!("cannot reach the RPC node at {}", source.rpc_url))?;
-    let code = provider
-        .get_code_at(source.attestor)
-        .await
-        .with_context(|| format!("cannot read the code at {}", source.attestor))?;
-    if code.is_empty() {
-        bail!("no contract code at the attestor address {} on chain {chain_id}", source.attestor);
+    let (pinned, pinned_how) = pin_block(&provider, source.block).await?;
+    let at = BlockId::number(pinned);
+
+    // Authenticate the attestor: the vault's registry names it.
+    require_code(&provider, source.vault, "vault", pinned, chain_id).await?;
+    let vault = IVault::new(source.vault, &provider);
+    let registry = vault.REGISTRY().block(at).call().await.with_context(|| {
+        format!("{} did not answer REGISTRY(): is it a ProofGate vault?", source.vault)
+    })?;
+    require_code(&provider, registry, "vault's registry", pinned, chain_id).await?;
+    let named =
+        IRegistry::new(registry, &provider).attestor().block(at).call().await.with_context(
+            || format!("the vault's registry {registry} did not answer attestor()"),
+        )?;
+    if named != source.attestor {
+        bail!(
+            "the vault's registry {registry} names the solvency attestor {named}, not {} \
+             (--attestor): refusing to read an attestation from another contract than the one \
+             the vault's registry uses",
+            source.attestor
+        );
     }
+    require_code(&provider, source.attestor, "attestor", pinned, chain_id).await?;
+
     let attestor = ISolvencyAttestor::new(source.attestor, &provider);
-    let stored = attestor.attestation(source.vault).call().await.with_context(|| {
+    let stored = attestor.attestation(source.vault).block(at).call().await.with_context(|| {
         format!(
             "{} did not answer attestation({}): is it the solvency attestor?",
             source.attestor, source.vault
         )
     })?;
     let epoch = match source.epoch {
+        Some(epoch) if epoch > stored.epoch => bail!(
+            "vault {} has no attestation of epoch {epoch} at block {pinned}: its latest is epoch \
+             {} (a newer attestation may not be final yet: --block latest reads the latest block)",
+            source.vault,
+            stored.epoch
+        ),
         Some(epoch) => epoch,
-        None if stored.epoch == 0 => {
-            bail!("vault {} has no attestation at the attestor {}", source.vault, source.attestor)
-        }
+        None if stored.epoch == 0 => bail!(
+            "vault {} has no attestation at the attestor {} at block {pinned} (a newer \
+             attestation may not be final yet: --block latest reads the latest block)",
+            source.vault,
+            source.attestor
+        ),
         None => stored.epoch,
     };
     let from = source.from_block.unwrap_or(0);
+    if from > pinned {
+        bail!("--from-block {from} is after the block read, {pinned}");
+    }
     let filter = Filter::new()
         .address(source.attestor)
         .event_signature(ISolvencyAttestor::SolvencyAttested::SIGNATURE_HASH)
         .topic2(source.vault.into_word())
         .topic3(B256::from(U256::from(epoch)))
-        .from_block(from);
+        .from_block(from)
+        .to_block(pinned);
     let logs = provider
         .get_logs(&filter)
         .await
         .with_context(|| format!("cannot read the attestor's events from {}", source.rpc_url))?;
     let Some(log) = logs.last() else {
         bail!(
-            "no SolvencyAttested event for vault {} at epoch {epoch} from the attestor {} (searched from block {from})",
+            "no SolvencyAttested event for vault {} at epoch {epoch} from the attestor {} (searched blocks {from} to {pinned})",
             source.vault,
             source.attestor
         );
@@ -156,8 +347,7 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
         .context("a SolvencyAttested event that does not decode")?
         .inner
         .data;
-    let latest = epoch == stored.epoch;
-    if latest {
+    if epoch == stored.epoch {
         if event.liabilitiesRoot != stored.liabilitiesRoot {
             bail!(
                 "the attestor's stored root hash {:#x} differs from its event's {:#x} for epoch {epoch}",
@@ -174,15 +364,39 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
             );
         }
     }
-    let fresh = attestor.isSolvent(source.vault).call().await.with_context(|| {
+    let fresh = attestor.isSolvent(source.vault).block(at).call().await.with_context(|| {
         format!("{} did not answer isSolvent({})", source.attestor, source.vault)
     })?;
+
+    let mut assets = Vec::with_capacity(event.totals.len());
+    for index in 0..event.totals.len() {
+        let token = vault
+            .asset(U256::from(index))
+            .block(at)
+            .call()
+            .await
+            .with_context(|| format!("vault {} did not answer asset({index})", source.vault))?;
+        let token = token.token;
+        let erc20 = IERC20Metadata::new(token, &provider);
+        let symbol = erc20.symbol().block(at).call().await.with_context(|| {
+            format!("token {token} (the vault's asset {index}) did not answer symbol() as a string")
+        })?;
+        let decimals = erc20.decimals().block(at).call().await.with_context(|| {
+            format!("token {token} (the vault's asset {index}) did not answer decimals()")
+        })?;
+        assets.push(ChainAsset { token, symbol, decimals });
+    }
+
     Ok(ChainAttestation {
         chain_id,
+        pinned_block: pinned,
+        pinned_how,
+        registry,
+        attestor: named,
         epoch,
         agent: event.agent,
         block,
-        latest,
+        latest_epoch: stored.epoch,
         fresh,
         root: field(&event.liabilitiesRoot, "the root hash")?,
         totals: event
@@ -191,6 +405,7 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
             .enumerate()
             .map(|(a, t)| field(t, &format!("the total of asset {a}")))
             .collect::<Result<_>>()?,
+        assets,
     })
 }
 
