@@ -239,12 +239,21 @@ async fn pin_block<P: Provider>(provider: &P, choice: BlockChoice) -> Result<(u6
     })
 }
 
-/// Fails unless `address` holds code at `block`.
+/// What to add to "not found at block N" when N is not the latest block.
+fn not_final_hint(pinned_how: &str) -> &'static str {
+    if pinned_how == "finalized" || pinned_how == "safe" {
+        " (newer blocks may not be final yet: --block latest reads the latest block)"
+    } else {
+        ""
+    }
+}
+
+/// Fails unless `address` holds code at `block` (`hint` appended to the refusal).
 async fn require_code<P: Provider>(
     provider: &P,
     address: Address,
     what: &str,
-    block: u64,
+    (block, hint): (u64, &str),
     chain_id: u64,
 ) -> Result<()> {
     let code = provider
@@ -255,8 +264,7 @@ async fn require_code<P: Provider>(
     if code.is_empty() {
         bail!(
             "no contract code at the {what} address {address} on chain {chain_id} at block \
-             {block} (a newer deployment may not be final yet: --block latest reads the latest \
-             block)"
+             {block}{hint}"
         );
     }
     Ok(())
@@ -274,27 +282,34 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
         .with_context(|| format!("cannot reach the RPC node at {}", source.rpc_url))?;
     let (pinned, pinned_how) = pin_block(&provider, source.block).await?;
     let at = BlockId::number(pinned);
+    let hint = not_final_hint(&pinned_how);
 
     // Authenticate the attestor: the vault's registry names it.
-    require_code(&provider, source.vault, "vault", pinned, chain_id).await?;
+    require_code(&provider, source.vault, "vault", (pinned, hint), chain_id).await?;
     let vault = IVault::new(source.vault, &provider);
     let registry = vault.REGISTRY().block(at).call().await.with_context(|| {
         format!("{} did not answer REGISTRY(): is it a ProofGate vault?", source.vault)
     })?;
-    require_code(&provider, registry, "vault's registry", pinned, chain_id).await?;
+    require_code(&provider, registry, "vault's registry", (pinned, hint), chain_id).await?;
     let named =
         IRegistry::new(registry, &provider).attestor().block(at).call().await.with_context(
             || format!("the vault's registry {registry} did not answer attestor()"),
         )?;
+    if named.is_zero() {
+        bail!(
+            "the vault's registry {registry} names no solvency attestor at block {pinned} \
+             ({pinned_how}){hint}"
+        );
+    }
     if named != source.attestor {
         bail!(
-            "the vault's registry {registry} names the solvency attestor {named}, not {} \
-             (--attestor): refusing to read an attestation from another contract than the one \
-             the vault's registry uses",
+            "the vault's registry {registry} names the solvency attestor {named} at block \
+             {pinned} ({pinned_how}), not {} (--attestor): refusing to read an attestation from \
+             another contract than the one the vault's registry uses{hint}",
             source.attestor
         );
     }
-    require_code(&provider, source.attestor, "attestor", pinned, chain_id).await?;
+    require_code(&provider, source.attestor, "attestor", (pinned, hint), chain_id).await?;
 
     let attestor = ISolvencyAttestor::new(source.attestor, &provider);
     let stored = attestor.attestation(source.vault).block(at).call().await.with_context(|| {
@@ -306,14 +321,13 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
     let epoch = match source.epoch {
         Some(epoch) if epoch > stored.epoch => bail!(
             "vault {} has no attestation of epoch {epoch} at block {pinned}: its latest is epoch \
-             {} (a newer attestation may not be final yet: --block latest reads the latest block)",
+             {}{hint}",
             source.vault,
             stored.epoch
         ),
         Some(epoch) => epoch,
         None if stored.epoch == 0 => bail!(
-            "vault {} has no attestation at the attestor {} at block {pinned} (a newer \
-             attestation may not be final yet: --block latest reads the latest block)",
+            "vault {} has no attestation at the attestor {} at block {pinned}{hint}",
             source.vault,
             source.attestor
         ),
