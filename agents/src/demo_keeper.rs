@@ -7,7 +7,7 @@
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::bindings::token::IDemoToken;
 use crate::bindings::uniswap::IUniswapV2Pair;
@@ -73,10 +73,21 @@ pub async fn align_pools<P: Provider>(
         if out.is_zero() {
             continue;
         }
-        swap_in(provider, deployment.deployer, pair.pair, token_in, amount_in, out, in_is_0)
-            .await?;
-        debug!(target: "proofgate::demo", pair = %pair.pair, %amount_in, %out, "pool realigned to the oracle");
-        moved += 1;
+        // The agents trade while the arbitrageur works, and its input sits in the pair between the
+        // mint and the swap: a vault swap through the same pair in between takes that input as its
+        // own (the venue swaps everything the pair received) and the arbitrage swap then reverts.
+        // The pool stays a little off until the next step realigns it.
+        match swap_in(provider, deployment.deployer, pair.pair, token_in, amount_in, out, in_is_0)
+            .await
+        {
+            Ok(()) => {
+                debug!(target: "proofgate::demo", pair = %pair.pair, %amount_in, %out, "pool realigned to the oracle");
+                moved += 1;
+            }
+            Err(e) => {
+                warn!(target: "proofgate::demo", pair = %pair.pair, error = %e, "an agent's trade went through the pool mid-arbitrage; realigning it at the next step");
+            }
+        }
     }
     Ok(moved)
 }
