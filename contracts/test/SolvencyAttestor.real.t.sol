@@ -12,6 +12,7 @@ import {IRiskVerifier} from "../src/interfaces/IRiskVerifier.sol";
 import {ISolvencyAttestor, ISolvencyAttestorErrors} from "../src/interfaces/ISolvencyAttestor.sol";
 import {IVenue} from "../src/venues/IVenue.sol";
 import {RealVerifierBase} from "./utils/ProofGateBase.sol";
+import {console} from "./utils/console.sol";
 
 /// @notice The solvency attestor with the real generated solvency verifier (`test/fixtures/SolvencyVerifier.sol`)
 ///         and the Rust prover's proofs (`test/fixtures/solvency.json`), on the scenario's vault and agent: the
@@ -75,9 +76,8 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
             string.concat("solvency verifier key hash: ", STALE_FIXTURES)
         );
 
-        attestor = new SolvencyAttestor(address(this), guardian, solvencyVerifier, tokens.length, registry);
-        // The proofs are bound to the attestor (the verifying contract): it must land where the fixtures say.
-        assertEq(vm.parseJsonAddress(json, ".attestor"), address(attestor), string.concat("attestor: ", STALE_FIXTURES));
+        // The proofs are bound to the attestor (the verifying contract): it is deployed where the fixtures say.
+        attestor = _deployAttestorAt(vm.parseJsonAddress(json, ".attestor"));
         _govern(abi.encodeCall(registry.setAttestor, (address(attestor))));
         _govern(abi.encodeCall(registry.setSolvencyRequirement, (address(vault), true, RESERVE_ASSETS)));
         attestor.setMaxAttestationAge(address(vault), MAX_AGE);
@@ -90,6 +90,22 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// @dev Deploys the attestor at `target`, whatever this contract's nonce (forge's isolated gas-report runs make
+    ///      every call a transaction, which moves it): its creation code runs there as code, then what it returns
+    ///      (the runtime code, with the immutables filled in) replaces it. The constructor's storage lands at
+    ///      `target`, with this contract as `msg.sender`.
+    function _deployAttestorAt(address target) internal returns (SolvencyAttestor) {
+        bytes memory creation = abi.encodePacked(
+            type(SolvencyAttestor).creationCode,
+            abi.encode(address(this), guardian, solvencyVerifier, tokens.length, registry)
+        );
+        vm.etch(target, creation);
+        (bool ok, bytes memory runtime) = target.call("");
+        require(ok, "attestor constructor");
+        vm.etch(target, runtime);
+        return SolvencyAttestor(target);
+    }
 
     /// @dev The solvency case named `name`; fails when there is none.
     function _case(string memory name) internal view returns (SolvencyCase memory c) {
@@ -175,13 +191,26 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     }
 
     /// @dev Measures the attestation's gas with 8 assets (the real verifier, 8 price feeds, one reserve feed).
+    /// @dev The attestor is etched (see {_deployAttestorAt}), so forge's gas report does not list it: the call's gas
+    ///      is measured here and printed (`forge test --match-test test_Gas_AttestSolvency -vv`); a transaction adds
+    ///      the 21,000 base and its calldata. Registering the feed in the same test warms some of the slots the
+    ///      attestation reads, so this figure is below a real first attestation with a feed.
     function test_Gas_AttestSolvency_8Assets_WithAReserveFeed() public {
         attestor.setReserveFeed(address(vault), 2, new PriceFeed(8, "WBTC PoR", 1e8), RESERVE_HEARTBEAT);
-        _attest(_case("book_epoch_1"));
+        console.log("attestSolvency call gas, 8 assets, one reserve feed", _measuredAttest(_case("book_epoch_1")));
     }
 
     function test_Gas_AttestSolvency_8Assets() public {
-        _attest(_case("book_epoch_1"));
+        console.log("attestSolvency call gas, 8 assets", _measuredAttest(_case("book_epoch_1")));
+    }
+
+    /// @dev The gas of the vault's first attestation (cold storage), as a `gasleft()` delta around the call.
+    function _measuredAttest(SolvencyCase memory c) internal returns (uint256 used) {
+        vm.prank(agent);
+        uint256 before = gasleft();
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
+        used = before - gasleft();
+        assertTrue(attestor.isSolvent(address(vault)), "attested");
     }
 
     function test_RevertAttest_WhenDebtsEqualHoldings_WithNonzeroLiabilities() public {

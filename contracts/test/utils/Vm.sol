@@ -42,6 +42,9 @@ interface Vm {
     /// @notice Discards the current fuzz input when `condition` is false.
     function assume(bool condition) external pure;
 
+    /// @notice Sets the code at `target` to `newRuntimeBytecode`.
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+
     /// @notice The address `deployer` will deploy its next contract to, for nonce `nonce`.
     function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
 
