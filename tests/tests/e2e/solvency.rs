@@ -68,6 +68,44 @@ async fn gate<P: Provider>(
     }
 }
 
+/// The first agent's side of a deployment with the solvency attestor: its attester (the vault's
+/// book), address and provider, and the attestor.
+struct AttestingAgent {
+    attester: Attester,
+    agent: Address,
+    provider: chain::ChainProvider,
+    attestor: Address,
+}
+
+impl AttestingAgent {
+    fn of(
+        anvil: &LocalAnvil,
+        endpoint: &Endpoint,
+        prepared: &Prepared,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let deployment = &prepared.deployment;
+        let config = &prepared.daemon_config;
+        let keys = daemon::load_solvency_key(config, deployment)?;
+        Ok(Self {
+            attester: daemon::attester_for(&config.agents[0], deployment, &keys)?
+                .ok_or("a book")?,
+            agent: endpoint.agents[0].address(),
+            provider: chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone()),
+            attestor: deployment.attestor.ok_or("the demo deploys an attestor")?,
+        })
+    }
+}
+
+/// A risk-increasing trade in the demo's vault: it sells USDC (a reserve asset) for WETH.
+fn risky_trade() -> IProofGateVault::Trade {
+    IProofGateVault::Trade {
+        sellAsset: 3,
+        buyAsset: 0,
+        amountIn: U256::from(1_000_000_000u64),
+        amountOut: U256::from(100_000_000_000_000_000u64),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resumes_them(
 ) -> TestResult {
@@ -75,23 +113,14 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
     let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
     let deployment = &prepared.deployment;
-    let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
-    let config = &prepared.daemon_config;
-    let keys = daemon::load_solvency_key(config, deployment)?;
-    // USDC and DAI are the vault's reserve assets.
-    let attester = daemon::attester_for(&config.agents[0], deployment, &keys)?.ok_or("a book")?;
-    let agent = endpoint.agents[0].address();
-    let as_agent = chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone());
+    let AttestingAgent { attester, agent, provider: as_agent, attestor } =
+        AttestingAgent::of(&anvil, &endpoint, &prepared)?;
     let vault = IProofGateVault::new(deployment.vault, &as_agent);
     let contract = ISolvencyAttestor::new(attestor, &as_agent);
     let symbol = |i: usize| deployment.assets[i].symbol.as_str();
+    // USDC and DAI are the vault's reserve assets.
     assert_eq!((symbol(0), symbol(3)), ("WETH", "USDC"));
-    let risky = IProofGateVault::Trade {
-        sellAsset: 3,
-        buyAsset: 0,
-        amountIn: U256::from(1_000_000_000u64),
-        amountOut: U256::from(100_000_000_000_000_000u64),
-    };
+    let risky = risky_trade();
     let derisk = IProofGateVault::Trade {
         sellAsset: 0,
         buyAsset: 3,
@@ -268,12 +297,8 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
     let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
     let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
     let deployment = &prepared.deployment;
-    let attestor = deployment.attestor.ok_or("the demo deploys an attestor")?;
-    let config = &prepared.daemon_config;
-    let keys = daemon::load_solvency_key(config, deployment)?;
-    let attester = daemon::attester_for(&config.agents[0], deployment, &keys)?.ok_or("a book")?;
-    let agent = endpoint.agents[0].address();
-    let as_agent = chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone());
+    let AttestingAgent { attester, agent, provider: as_agent, attestor } =
+        AttestingAgent::of(&anvil, &endpoint, &prepared)?;
     let contract = ISolvencyAttestor::new(attestor, &as_agent);
     let vault = IProofGateVault::new(deployment.vault, &as_agent);
 
@@ -341,12 +366,7 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
     system_demo::push_prices(&prepared, &PricePath::with_midway_shock(7, 1), 1).await?;
     assert!(!contract.isSolvent(deployment.vault).call().await?, "ended by the haircut");
     assert_eq!(contract.attestation(deployment.vault).call().await?.validUntil, 0);
-    let risky = IProofGateVault::Trade {
-        sellAsset: 3,
-        buyAsset: 0,
-        amountIn: U256::from(1_000_000_000u64),
-        amountOut: U256::from(100_000_000_000_000_000u64),
-    };
+    let risky = risky_trade();
     let closed = gate(&vault, agent, &risky).await?;
     assert!(matches!(closed, Err(IProofGateVaultErrors::AgentNotSolvent(_))), "{closed:?}");
     let second = solvency::attest(&as_agent, deployment, agent, &attester).await?;
