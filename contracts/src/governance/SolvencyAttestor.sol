@@ -177,6 +177,8 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
         uint256[] memory inputs = _statement(msg.sender, vault, epoch, deadline, liabilitiesRoot, totals);
+        // _statement checked the vault's asset count and the totals.
+        _checkReadable(vault);
         (uint256 haircutValue, uint256 requiredValue) = _checkCoverage(vault, totals);
         if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
         uint64 generation = _record(vault, epoch, liabilitiesRoot, totals);
@@ -211,11 +213,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         view
         returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue)
     {
+        _checkShape(vault, totals);
         return _coverage(vault, totals);
     }
 
     /// @inheritdoc ISolvencyAttestor
     function checkCoverage(address vault, uint256[] calldata totals) external view {
+        _checkReadable(vault);
+        _checkShape(vault, totals);
         _checkCoverage(vault, totals);
     }
 
@@ -440,17 +445,27 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     // ---------------------------------------------------------------- internals: coverage
 
-    /// @dev Both coverage checks of `vault` with liabilities `totals` (see the contract's notes); reverts with the
-    ///      first that fails. Returns check 2's two sides.
+    /// @dev Reverts unless `vault` is configured here and its state reads as settled now.
+    function _checkReadable(address vault) private view {
+        if (_params[vault].maxAge == 0) revert VaultNotConfigured(vault);
+        // Mid-operation (a token hook re-entering a trade) holdings are half-updated, and while an L2 sequencer is
+        // down its feeds' answers are not to be trusted: the vault refuses both with its own errors.
+        IProofGateVault(vault).checkSettled();
+    }
+
+    /// @dev Reverts unless the vault's asset count and the number of totals are the attestor's, each total below
+    ///      2^96.
+    function _checkShape(address vault, uint256[] calldata totals) private view {
+        _checkTotals(totals, _checkVault(vault));
+    }
+
+    /// @dev Both coverage checks of `vault` with liabilities `totals` (see the contract's notes; the caller has
+    ///      checked the shape); reverts with the first that fails. Returns check 2's two sides.
     function _checkCoverage(address vault, uint256[] calldata totals)
         private
         view
         returns (uint256 haircutValue, uint256 requiredValue)
     {
-        if (_params[vault].maxAge == 0) revert VaultNotConfigured(vault);
-        // Mid-operation (a token hook re-entering a trade) holdings are half-updated, and while an L2 sequencer is
-        // down its feeds' answers are not to be trusted: the vault refuses both with its own errors.
-        IProofGateVault(vault).checkSettled();
         AssetCoverage[] memory assets;
         (assets, haircutValue, requiredValue) = _coverage(vault, totals);
         for (uint256 a = 0; a < assets.length; ++a) {
@@ -462,14 +477,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (haircutValue < requiredValue) revert ValueNotCovered(haircutValue, requiredValue);
     }
 
-    /// @dev Reads every asset of `vault` (see the contract's notes) and sums check 2's two sides.
+    /// @dev Reads every asset of `vault` (see the contract's notes; the caller has checked the shape, so there are
+    ///      {ASSET_COUNT} of them and as many totals) and sums check 2's two sides.
     function _coverage(address vault, uint256[] calldata totals)
         private
         view
         returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue)
     {
-        uint256 n = _checkVault(vault);
-        _checkTotals(totals, n);
+        uint256 n = ASSET_COUNT;
         VaultParams storage params = _params[vault];
         uint256 liabilitiesValue;
         assets = new AssetCoverage[](n);
