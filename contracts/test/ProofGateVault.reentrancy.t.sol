@@ -120,9 +120,10 @@ contract ProofGateVaultReentrancyTest is Test {
     /// @dev A token hook that reads the vault mid-trade for the solvency attestor (holdings half-updated: the sold
     ///      asset already gone to the venue, the bought one not yet in) is refused, so the trade reverts.
     function test_RevertAttestorRead_WhenATokenHookReentersMidTrade() public {
-        MockVerifier solvencyVerifier = new MockVerifier(3); // 2 assets: binding, root, one packed element
+        // 2 assets, 64-bit balances, batches of 2^10: binding, root, one packed element.
+        MockVerifier solvencyVerifier = new MockVerifier(3);
         SolvencyAttestor attestor =
-            new SolvencyAttestor(address(this), address(0), solvencyVerifier, 2, vault.REGISTRY());
+            new SolvencyAttestor(address(this), address(0), solvencyVerifier, 2, 64, 10, vault.REGISTRY());
         attestor.setMaxAttestationAge(address(vault), 1 days);
         attestor.setHaircut(address(vault), 0, 10_000);
         attestor.setHaircut(address(vault), 1, 10_000);

@@ -158,19 +158,33 @@ contract SolvencyAttestorGovernanceTest is SolvencyAttestorBase {
         attestor.setReserveFeed(address(0), 0, feed, 1);
     }
 
-    function test_RevertConstructor_WhenVerifierOrAssetCountWrong() public {
-        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.VerifierInputCountMismatch.selector, 4, 3));
-        new SolvencyAttestor(address(this), guardian, verifier, 2, registry);
+    function test_RevertConstructor_WhenVerifierAssetCountOrShapeWrong() public {
+        uint256 b = BALANCE_BITS;
+        uint256 k = BATCH_DEPTH;
+        // The base's verifier has 3 inputs; 8 assets at 3 lanes need 2 + 3.
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.VerifierInputCountMismatch.selector, 3, 5));
+        new SolvencyAttestor(address(this), guardian, verifier, 8, b, k, registry);
+        // 128-bit balances: one lane per input, 2 + 3 for three assets.
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.VerifierInputCountMismatch.selector, 3, 5));
+        new SolvencyAttestor(address(this), guardian, verifier, N, 128, k, registry);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedAssetCount.selector, 0));
-        new SolvencyAttestor(address(this), guardian, verifier, 0, registry);
+        new SolvencyAttestor(address(this), guardian, verifier, 0, b, k, registry);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedAssetCount.selector, 17));
-        new SolvencyAttestor(address(this), guardian, verifier, 17, registry);
+        new SolvencyAttestor(address(this), guardian, verifier, 17, b, k, registry);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedBalanceBits.selector, 0));
+        new SolvencyAttestor(address(this), guardian, verifier, N, 0, k, registry);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedBalanceBits.selector, 129));
+        new SolvencyAttestor(address(this), guardian, verifier, N, 129, k, registry);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.UnsupportedBatchDepth.selector, 21));
+        new SolvencyAttestor(address(this), guardian, verifier, N, b, 21, registry);
         vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
-        new SolvencyAttestor(address(this), guardian, IRiskVerifier(address(0)), N, registry);
+        new SolvencyAttestor(address(this), guardian, IRiskVerifier(address(0)), N, b, k, registry);
         vm.expectRevert(ISolvencyAttestorErrors.ZeroAddress.selector);
-        new SolvencyAttestor(address(this), guardian, verifier, N, IProofGateRegistry(address(0)));
-        // 2 + ceil(n / 2): an 8-asset verifier has 6 inputs.
-        new SolvencyAttestor(address(this), guardian, new MockVerifier(6), 8, registry);
+        new SolvencyAttestor(address(this), guardian, verifier, N, b, k, IProofGateRegistry(address(0)));
+        // The widest and the narrowest shapes: 128 + 20 bits is one lane; 1 + 0 bits is 253 lanes.
+        new SolvencyAttestor(address(this), guardian, new MockVerifier(18), 16, 128, 20, registry);
+        new SolvencyAttestor(address(this), guardian, new MockVerifier(3), 16, 1, 0, registry);
+        new SolvencyAttestor(address(this), guardian, new MockVerifier(5), 8, b, k, registry);
     }
 
     // ---------------------------------------------------------------- every change ends a fresh attestation

@@ -14,17 +14,19 @@ import {IVenue} from "../src/venues/IVenue.sol";
 import {RealVerifierBase} from "./utils/ProofGateBase.sol";
 import {console} from "./utils/console.sol";
 
-/// @notice The solvency attestor with the real generated solvency verifier (`test/fixtures/SolvencyVerifier.sol`)
-///         and the Rust prover's proofs (`test/fixtures/solvency.json`), on the scenario's vault and agent: the
-///         attestor's public inputs equal the prover's; debts equal to holdings are refused; a debt above the
-///         holding is owed; a reserve feed counts, and a stale, negative or unregistered one does not; every
-///         governance change, in the attestor or in the vault, ends a fresh attestation and closes the vault's gate
-///         for risk-increasing trades; the real proof is refused for another epoch, agent, vault, root or totals.
-///         Skips when the fixtures are missing.
+/// @notice The solvency attestor with the real generated batch verifier (`test/fixtures/SolvencyVerifier.sol`) and the
+///         Rust prover's batch proofs (`test/fixtures/solvency.json`, version 3), on the scenario's vault and agent:
+///         the attestor's public inputs equal the prover's; a three-batch epoch uploaded batch by batch seals the
+///         fixture's accumulator and totals; a one-batch epoch attests in one transaction; a tampered proof, sum or
+///         root, a batch out of place, another agent or deadline are refused; the gas of each step with the real
+///         verifier; debts equal to holdings are refused; a reserve feed counts, and a stale, negative or
+///         unregistered one does not; every governance change, in the attestor or in the vault, ends a fresh
+///         attestation and closes the vault's gate for risk-increasing trades. Skips when the fixtures are missing.
 contract SolvencyAttestorRealTest is RealVerifierBase {
     string internal constant SOLVENCY_PATH = "test/fixtures/solvency.json";
     string internal constant SOLVENCY_VERIFIER_PATH = "test/fixtures/SolvencyVerifier.sol";
     string internal constant SOLVENCY_VERIFIER_ARTIFACT = "SolvencyVerifier.sol:SolvencyVerifier";
+    uint256 internal constant SOLVENCY_FIXTURE_VERSION = 3;
     uint64 internal constant MAX_AGE = 1 days;
     uint16 internal constant MARGIN = 1_000;
     uint16 internal constant HAIRCUT = 9_000;
@@ -32,14 +34,23 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     /// @dev The stablecoins (USDC, DAI, USDT) are the gate's reserve assets.
     uint16 internal constant RESERVE_ASSETS = uint16((1 << 1) | (1 << 6) | (1 << 7));
 
-    /// @dev One case of solvency.json.
-    struct SolvencyCase {
-        uint64 epoch;
-        uint64 deadline;
+    /// @dev One batch of a case of solvency.json.
+    struct Batch {
+        uint32 index;
         uint256 root;
-        uint256[] totals;
+        uint256[] sums;
         uint256[] publicInputs;
         uint256[8] proof;
+    }
+
+    /// @dev One case (an epoch) of solvency.json.
+    struct EpochCase {
+        uint64 epoch;
+        uint64 deadline;
+        uint32 batchCount;
+        Batch[] batches;
+        bytes32 accumulator;
+        uint256[] totals;
     }
 
     string internal solvencyJson;
@@ -55,11 +66,16 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         if (!_setUpWithFixtures()) return;
         solvencyJson = vm.readFile(SOLVENCY_PATH);
         string memory json = solvencyJson;
-        assertEq(vm.parseJsonUint(json, ".version"), 1, "solvency fixture version");
+        assertEq(vm.parseJsonUint(json, ".version"), SOLVENCY_FIXTURE_VERSION, "solvency fixture version");
         assertEq(vm.parseJsonUint(json, ".chain_id"), block.chainid, string.concat("chain id: ", STALE_FIXTURES));
         assertEq(vm.parseJsonAddress(json, ".vault"), address(vault), string.concat("vault: ", STALE_FIXTURES));
         assertEq(vm.parseJsonAddress(json, ".agent"), agent, string.concat("agent: ", STALE_FIXTURES));
-        assertEq(vm.parseJsonUint(json, ".n_assets"), tokens.length, "asset count");
+        assertEq(vm.parseJsonUint(json, ".shape.n_assets"), tokens.length, "asset count");
+        assertEq(
+            vm.parseJsonAddress(json, ".attestor"),
+            vm.parseJsonAddress(scenarioJson, ".solvency_attestor"),
+            string.concat("attestor: ", STALE_FIXTURES)
+        );
 
         bytes memory code = vm.getCode(SOLVENCY_VERIFIER_ARTIFACT);
         IRiskVerifier deployed;
@@ -91,57 +107,161 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
 
     // ---------------------------------------------------------------- helpers
 
-    /// @dev Deploys the attestor at `target`, whatever this contract's nonce (forge's isolated gas-report runs make
-    ///      every call a transaction, which moves it): its creation code runs there as code, then what it returns
-    ///      (the runtime code, with the immutables filled in) replaces it. The constructor's storage lands at
-    ///      `target`, with this contract as `msg.sender`.
+    /// @dev Deploys the attestor, with the fixtures' shape, at `target`, whatever this contract's nonce (forge's
+    ///      isolated gas-report runs make every call a transaction, which moves it): its creation code runs there as
+    ///      code, then what it returns (the runtime code, with the immutables filled in) replaces it. The
+    ///      constructor's storage lands at `target`, with this contract as `msg.sender`.
     function _deployAttestorAt(address target) internal returns (SolvencyAttestor) {
-        bytes memory creation = abi.encodePacked(
-            type(SolvencyAttestor).creationCode,
-            abi.encode(address(this), guardian, solvencyVerifier, tokens.length, registry)
+        string memory json = solvencyJson;
+        bytes memory args = abi.encode(
+            address(this),
+            guardian,
+            solvencyVerifier,
+            tokens.length,
+            vm.parseJsonUint(json, ".shape.balance_bits"),
+            vm.parseJsonUint(json, ".shape.batch_depth"),
+            registry
         );
-        vm.etch(target, creation);
+        vm.etch(target, abi.encodePacked(type(SolvencyAttestor).creationCode, args));
         (bool ok, bytes memory runtime) = target.call("");
         require(ok, "attestor constructor");
         vm.etch(target, runtime);
         return SolvencyAttestor(target);
     }
 
-    /// @dev The solvency case named `name`; fails when there is none.
-    function _case(string memory name) internal view returns (SolvencyCase memory c) {
+    /// @dev The case of `epoch` with `batchCount` batches whose totals are all zero (`empty`) or not; fails when
+    ///      there is none. (The fixtures: a three-batch book at epochs 1 and 2, a one-batch book at epoch 3, an empty
+    ///      one-batch book at epoch 1.)
+    function _case(uint64 epoch, uint32 batchCount, bool empty) internal view returns (EpochCase memory c) {
         string memory json = solvencyJson;
         for (uint256 i = 0; vm.keyExistsJson(json, _at(".cases", i)); ++i) {
             string memory key = _at(".cases", i);
-            if (!Strings.equal(vm.parseJsonString(json, string.concat(key, ".name")), name)) continue;
-            c.epoch = uint64(vm.parseJsonUint(json, string.concat(key, ".epoch")));
-            c.deadline = uint64(vm.parseJsonUint(json, string.concat(key, ".deadline")));
-            c.root = vm.parseJsonUint(json, string.concat(key, ".root"));
-            c.totals = vm.parseJsonUintArray(json, string.concat(key, ".totals"));
-            c.publicInputs = vm.parseJsonUintArray(json, string.concat(key, ".public_inputs"));
-            uint256[] memory proof = vm.parseJsonUintArray(json, string.concat(key, ".proof"));
-            assertEq(proof.length, 8, "proof length");
-            for (uint256 j = 0; j < 8; ++j) {
-                c.proof[j] = proof[j];
-            }
-            return c;
+            if (vm.parseJsonUint(json, string.concat(key, ".epoch")) != epoch) continue;
+            if (vm.parseJsonUint(json, string.concat(key, ".batch_count")) != batchCount) continue;
+            uint256[] memory totals = vm.parseJsonUintArray(json, string.concat(key, ".totals"));
+            if (_isZero(totals) != empty) continue;
+            return _parseCase(key, totals);
         }
-        fail(string.concat("no solvency case named ", name));
+        fail(string.concat("no solvency case of epoch ", Strings.toString(epoch)));
     }
 
-    function _attest(SolvencyCase memory c) internal {
+    function _parseCase(string memory key, uint256[] memory totals) internal view returns (EpochCase memory c) {
+        string memory json = solvencyJson;
+        c.epoch = uint64(vm.parseJsonUint(json, string.concat(key, ".epoch")));
+        c.deadline = uint64(vm.parseJsonUint(json, string.concat(key, ".deadline")));
+        c.batchCount = uint32(vm.parseJsonUint(json, string.concat(key, ".batch_count")));
+        c.accumulator = vm.parseJsonBytes32(json, string.concat(key, ".accumulator"));
+        c.totals = totals;
+        assertEq(totals.length, tokens.length, "one total per asset");
+        c.batches = new Batch[](c.batchCount);
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            string memory b = _at(string.concat(key, ".batches"), j);
+            Batch memory batch = c.batches[j];
+            batch.index = uint32(vm.parseJsonUint(json, string.concat(b, ".index")));
+            assertEq(uint256(batch.index), j, "batches in index order");
+            batch.root = vm.parseJsonUint(json, string.concat(b, ".root"));
+            batch.sums = vm.parseJsonUintArray(json, string.concat(b, ".sums"));
+            batch.publicInputs = vm.parseJsonUintArray(json, string.concat(b, ".public_inputs"));
+            uint256[] memory proof = vm.parseJsonUintArray(json, string.concat(b, ".proof"));
+            assertEq(proof.length, 8, "proof length");
+            for (uint256 w = 0; w < 8; ++w) {
+                batch.proof[w] = proof[w];
+            }
+        }
+    }
+
+    function _isZero(uint256[] memory values) internal pure returns (bool) {
+        for (uint256 i = 0; i < values.length; ++i) {
+            if (values[i] != 0) return false;
+        }
+        return true;
+    }
+
+    function _book(uint64 epoch) internal view returns (EpochCase memory) {
+        return _case(epoch, epoch == 3 ? 1 : 3, false);
+    }
+
+    function _begin(EpochCase memory c) internal {
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
+        attestor.beginEpoch(address(vault), c.epoch, c.deadline, c.batchCount);
     }
 
-    function _expectAttestRevert(SolvencyCase memory c, bytes memory revertData) internal {
+    function _submit(EpochCase memory c, uint256 j) internal {
+        Batch memory b = c.batches[j];
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, b.index, b.root, b.sums, b.proof);
+    }
+
+    function _seal(EpochCase memory c) internal {
+        vm.prank(agent);
+        attestor.sealEpoch(address(vault), c.epoch);
+    }
+
+    /// @dev Uploads every batch of `c` and seals it.
+    function _upload(EpochCase memory c) internal {
+        _begin(c);
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            _submit(c, j);
+        }
+        _seal(c);
+    }
+
+    /// @dev Attests a one-batch case in one transaction.
+    function _attest(EpochCase memory c) internal {
+        assertEq(uint256(c.batchCount), 1, "a one-batch case");
+        Batch memory b = c.batches[0];
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root, b.sums, b.proof);
+    }
+
+    function _expectAttestRevert(EpochCase memory c, bytes memory revertData) internal {
+        Batch memory b = c.batches[0];
         vm.expectRevert(revertData);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root, b.sums, b.proof);
     }
 
-    /// @dev The case's proof verifies for its own inputs (so a refusal is the attestor's, not the proof's).
-    function _assertProofValid(SolvencyCase memory c) internal view {
-        assertTrue(solvencyVerifier.isValidProof(c.proof, c.publicInputs), "the fixture proof verifies");
+    /// @dev Every batch proof of `c` verifies for its own inputs, which are the attestor's (so a refusal is the
+    ///      attestor's, not the proof's).
+    function _assertStatements(EpochCase memory c) internal view {
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            Batch memory b = c.batches[j];
+            assertTrue(solvencyVerifier.isValidProof(b.proof, b.publicInputs), "the fixture proof verifies");
+            uint256[] memory inputs = attestor.publicInputs(
+                agent, address(vault), c.epoch, c.deadline, b.index, c.batchCount, b.root, b.sums
+            );
+            assertEq(inputs.length, b.publicInputs.length, "input count");
+            for (uint256 i = 0; i < inputs.length; ++i) {
+                assertEq(inputs[i], b.publicInputs[i], string.concat("input ", Strings.toString(i)));
+            }
+        }
+    }
+
+    /// @dev The chain of `c` computed here (spec section 3): its accumulator and totals are the fixture's.
+    function _assertChain(EpochCase memory c) internal pure {
+        bytes32 acc;
+        uint256[] memory totals = new uint256[](c.totals.length);
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            Batch memory b = c.batches[j];
+            acc = keccak256(abi.encodePacked(acc, b.root, b.sums));
+            for (uint256 a = 0; a < totals.length; ++a) {
+                totals[a] += b.sums[a];
+            }
+        }
+        assertEq(acc, c.accumulator, "the fixture's accumulator");
+        assertEq(keccak256(abi.encodePacked(totals)), keccak256(abi.encodePacked(c.totals)), "the fixture's totals");
+    }
+
+    /// @dev The vault's attestation is `c`'s: its epoch, the accumulator as root, the totals' hash.
+    function _assertAttested(EpochCase memory c) internal view {
+        ISolvencyAttestor.Attestation memory a = attestor.attestation(address(vault));
+        assertEq(uint256(a.epoch), c.epoch, "epoch");
+        assertEq(a.liabilitiesRoot, uint256(c.accumulator), "the accumulator is the liabilities root");
+        assertEq(a.totalsHash, keccak256(abi.encodePacked(c.totals)), "totals hash");
+        assertEq(uint256(a.generation), vault.configGeneration(), "generation");
+        (,, uint64 validUntil, uint64 recorded) = registry.solvencyStatus(address(vault));
+        assertEq(uint256(validUntil), block.timestamp + MAX_AGE, "the registry's gate");
+        assertEq(uint256(recorded), vault.configGeneration(), "the registry's generation");
     }
 
     function _assertGateOpen(string memory what) internal view {
@@ -157,65 +277,232 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         vault.publicInputs(agent, tradeSpecs[0].trade, deadline);
     }
 
-    // ---------------------------------------------------------------- attestations with the real proofs
+    // ---------------------------------------------------------------- epochs with the real proofs
 
-    function test_PublicInputs_EqualTheProvers_AndTheRealProofAttests() public {
-        SolvencyCase memory c = _case("book_epoch_1");
-        _assertProofValid(c);
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), c.epoch, c.deadline, c.root, c.totals);
-        assertEq(inputs.length, c.publicInputs.length, "input count");
-        for (uint256 i = 0; i < inputs.length; ++i) {
-            assertEq(inputs[i], c.publicInputs[i], string.concat("input ", Strings.toString(i)));
-        }
+    function test_ThreeBatchEpoch_UploadedBatchByBatch_SealsTheFixturesAccumulatorAndTotals() public {
+        EpochCase memory c = _book(1);
+        assertEq(uint256(c.batchCount), 3, "three batches");
+        _assertStatements(c);
+        _assertChain(c);
         _assertGateClosed("never attested");
-        uint64 generation = vault.configGeneration();
-        _attest(c);
-        ISolvencyAttestor.Attestation memory a = attestor.attestation(address(vault));
-        assertEq(uint256(a.epoch), 1, "epoch");
-        assertEq(a.liabilitiesRoot, c.root, "root");
-        assertEq(a.totalsHash, keccak256(abi.encodePacked(c.totals)), "totals hash");
-        assertEq(uint256(a.generation), generation, "generation");
-        (,, uint64 validUntil, uint64 recorded) = registry.solvencyStatus(address(vault));
-        assertEq(uint256(validUntil), block.timestamp + MAX_AGE, "the registry's gate");
-        assertEq(uint256(recorded), generation, "the registry's generation");
-        _assertGateOpen("attested");
-        // The next epochs of the same book, and an empty book.
-        _attest(_case("book_epoch_2"));
-        _attest(_case("book_epoch_3"));
-        assertEq(uint256(attestor.attestation(address(vault)).epoch), 3, "epoch 3");
+        _begin(c);
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            _submit(c, j);
+            ISolvencyAttestor.Upload memory u = attestor.upload(address(vault));
+            assertEq(uint256(u.received), j + 1, "received");
+            assertEq(
+                u.accumulator,
+                attestor.accumulate(j == 0 ? bytes32(0) : _linkBefore(c, j), c.batches[j].root, c.batches[j].sums),
+                "link"
+            );
+        }
+        _assertGateClosed("nothing counts before the seal");
+        _seal(c);
+        _assertAttested(c);
+        _assertGateOpen("sealed");
+        ISolvencyAttestor.Upload memory done = attestor.upload(address(vault));
+        assertEq(uint256(done.state), uint256(ISolvencyAttestor.UploadState.Sealed), "sealed");
+        assertEq(keccak256(abi.encodePacked(done.totals)), keccak256(abi.encodePacked(c.totals)), "totals");
+        // The same book at epoch 2, then the one-batch book at epoch 3 in one transaction.
+        EpochCase memory next = _book(2);
+        _assertStatements(next);
+        _assertChain(next);
+        _upload(next);
+        _assertAttested(next);
+        EpochCase memory one = _book(3);
+        _assertStatements(one);
+        _assertChain(one);
+        _attest(one);
+        _assertAttested(one);
+        _assertGateOpen("epoch 3");
     }
 
-    function test_Attest_EmptyBook() public {
-        _attest(_case("empty_epoch_1"));
+    /// @dev The accumulator before batch `j` of `c`.
+    function _linkBefore(EpochCase memory c, uint256 j) internal pure returns (bytes32 acc) {
+        for (uint256 i = 0; i < j; ++i) {
+            acc = keccak256(abi.encodePacked(acc, c.batches[i].root, c.batches[i].sums));
+        }
+    }
+
+    function test_OneBatchEpochs_AttestInOneTransaction_TheEmptyBookToo() public {
+        EpochCase memory empty = _case(1, 1, true);
+        _assertStatements(empty);
+        _assertChain(empty);
+        _attest(empty);
+        _assertAttested(empty);
         _assertGateOpen("an empty book");
+        EpochCase memory one = _book(3);
+        _attest(one);
+        _assertAttested(one);
     }
 
-    /// @dev Measures the attestation's gas with 8 assets (the real verifier, 8 price feeds, one reserve feed).
-    /// @dev The attestor is etched (see {_deployAttestorAt}), so forge's gas report does not list it: the call's gas
-    ///      is measured here and printed (`forge test --match-test test_Gas_AttestSolvency -vv`); a transaction adds
-    ///      the 21,000 base and its calldata. Registering the feed in the same test warms some of the slots the
-    ///      attestation reads, so this figure is below a real first attestation with a feed.
-    function test_Gas_AttestSolvency_8Assets_WithAReserveFeed() public {
-        attestor.setReserveFeed(address(vault), 2, new PriceFeed(8, "WBTC PoR", 1e8), RESERVE_HEARTBEAT);
-        console.log("attestSolvency call gas, 8 assets, one reserve feed", _measuredAttest(_case("book_epoch_1")));
+    /// @dev A one-batch case may also go through the upload path: the statement is the same (batch 0 of 1).
+    function test_OneBatchEpoch_UploadedAndSealed() public {
+        EpochCase memory one = _book(3);
+        _upload(one);
+        _assertAttested(one);
     }
 
-    function test_Gas_AttestSolvency_8Assets() public {
-        console.log("attestSolvency call gas, 8 assets", _measuredAttest(_case("book_epoch_1")));
+    function test_RevertSubmit_WhenTheRealProofSumsOrRootAreTampered_OrTheBatchIsOutOfPlace() public {
+        EpochCase memory c = _book(1);
+        _begin(c);
+        Batch memory b = c.batches[0];
+        bytes memory invalid = abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidProof.selector);
+        uint256[8] memory proof = b.proof;
+        proof[6] = b.proof[0];
+        proof[7] = b.proof[1];
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, 0, b.root, b.sums, proof);
+        uint256[] memory sums = _copy(b.sums);
+        sums[0] += 1;
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, 0, b.root, sums, b.proof);
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, 0, b.root + 1, b.sums, b.proof);
+        // Batch 1's proof as batch 0 (its binding names index 1).
+        Batch memory second = c.batches[1];
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, 0, second.root, second.sums, second.proof);
+        // Epoch 2's batch 0 in epoch 1's upload.
+        Batch memory other = _book(2).batches[0];
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), c.epoch, 0, other.root, other.sums, other.proof);
+        assertEq(uint256(attestor.upload(address(vault)).received), 0, "nothing accepted");
+        _submit(c, 0);
+        // Repeated and skipped.
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.BatchOutOfOrder.selector, 0, 1));
+        _submit(c, 0);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.BatchOutOfOrder.selector, 2, 1));
+        _submit(c, 2);
     }
 
-    /// @dev The gas of the vault's first attestation (cold storage), as a `gasleft()` delta around the call.
-    function _measuredAttest(SolvencyCase memory c) internal returns (uint256 used) {
+    function test_RevertAttest_WhenTheRealProofIsForAnotherEpochAgentDeadlineRootOrSums() public {
+        EpochCase memory c = _book(3);
+        Batch memory b = c.batches[0];
+        bytes memory invalid = abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidProof.selector);
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 4, c.deadline, b.root, b.sums, b.proof);
+        vm.expectRevert(invalid);
+        vm.prank(otherAgent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root, b.sums, b.proof);
+        // Another deadline (a later one would let it be held back and sent later).
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline + 1, b.root, b.sums, b.proof);
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root + 1, b.sums, b.proof);
+        uint256[] memory sums = _copy(b.sums);
+        sums[0] -= 1;
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root, sums, b.proof);
+        // The empty book's proof does not carry this book's sums.
+        Batch memory empty = _case(1, 1, true).batches[0];
+        vm.expectRevert(invalid);
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), c.epoch, c.deadline, b.root, b.sums, empty.proof);
+        assertEq(uint256(attestor.attestation(address(vault)).epoch), 0, "nothing recorded");
+        _attest(c);
+    }
+
+    /// @dev A second vault with the same assets, registry and agent: the proof bound to the scenario's vault is
+    ///      refused there.
+    function test_RevertAttest_WhenTheRealProofIsForAnotherVault() public {
+        EpochCase memory c = _book(3);
+        Batch memory b = c.batches[0];
+        ProofGateVault other =
+            new ProofGateVault(address(this), address(this), guardian, registry, verifier, tokens.length);
+        for (uint256 i = 0; i < tokens.length; ++i) {
+            other.addAsset(tokens[i], feeds[i], HEARTBEAT);
+            uint256 balance = vault.asset(i).holding;
+            tokens[i].mint(address(this), balance);
+            tokens[i].approve(address(other), balance);
+            other.deposit(i, balance);
+            attestor.setHaircut(address(other), i, HAIRCUT);
+        }
+        attestor.setMaxAttestationAge(address(other), MAX_AGE);
+        _govern(abi.encodeCall(registry.registerAgent, (address(other), agent, modelCommitment, paramsCommitment)));
+        attestor.checkCoverage(address(other), c.totals);
+        vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
+        vm.prank(agent);
+        attestor.attestSolvency(address(other), c.epoch, c.deadline, b.root, b.sums, b.proof);
+    }
+
+    function _copy(uint256[] memory values) internal pure returns (uint256[] memory out) {
+        out = new uint256[](values.length);
+        for (uint256 i = 0; i < values.length; ++i) {
+            out[i] = values[i];
+        }
+    }
+
+    // ---------------------------------------------------------------- gas with the real verifier
+
+    /// @dev The gas of each step with the real verifier and 8 assets (cold storage: the vault's first upload), as
+    ///      `gasleft()` deltas around the calls, printed with `forge test --match-test test_Gas -vv`. The attestor
+    ///      is etched (see {_deployAttestorAt}), so forge's gas report does not list it; a transaction adds the
+    ///      21,000 base and its calldata.
+    function test_Gas_ThreeBatchEpochAndOneBatchAttestation_RealVerifier() public {
+        EpochCase memory c = _book(1);
         vm.prank(agent);
         uint256 before = gasleft();
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
-        used = before - gasleft();
-        assertTrue(attestor.isSolvent(address(vault)), "attested");
+        attestor.beginEpoch(address(vault), c.epoch, c.deadline, c.batchCount);
+        console.log("beginEpoch gas (first upload of the vault)", before - gasleft());
+        for (uint256 j = 0; j < c.batchCount; ++j) {
+            Batch memory b = c.batches[j];
+            vm.prank(agent);
+            before = gasleft();
+            attestor.submitBatch(address(vault), c.epoch, b.index, b.root, b.sums, b.proof);
+            console.log(
+                string.concat("submitBatch gas, real verifier, batch ", Strings.toString(j)), before - gasleft()
+            );
+        }
+        vm.prank(agent);
+        before = gasleft();
+        attestor.sealEpoch(address(vault), c.epoch);
+        console.log("sealEpoch gas, 8 assets (first attestation)", before - gasleft());
+        // The second epoch reuses the upload's slots.
+        EpochCase memory next = _book(2);
+        uint256 total;
+        vm.prank(agent);
+        before = gasleft();
+        attestor.beginEpoch(address(vault), next.epoch, next.deadline, next.batchCount);
+        total += before - gasleft();
+        for (uint256 j = 0; j < next.batchCount; ++j) {
+            Batch memory b = next.batches[j];
+            vm.prank(agent);
+            before = gasleft();
+            attestor.submitBatch(address(vault), next.epoch, b.index, b.root, b.sums, b.proof);
+            uint256 used = before - gasleft();
+            total += used;
+            console.log(string.concat("submitBatch gas, second epoch, batch ", Strings.toString(j)), used);
+        }
+        vm.prank(agent);
+        before = gasleft();
+        attestor.sealEpoch(address(vault), next.epoch);
+        uint256 sealGas = before - gasleft();
+        console.log("sealEpoch gas, second epoch", sealGas);
+        console.log("three-batch epoch total (begin + 3 batches + seal), second epoch", total + sealGas);
+        EpochCase memory one = _book(3);
+        Batch memory only = one.batches[0];
+        vm.prank(agent);
+        before = gasleft();
+        attestor.attestSolvency(address(vault), one.epoch, one.deadline, only.root, only.sums, only.proof);
+        console.log("attestSolvency gas, one batch, 8 assets", before - gasleft());
+        _assertAttested(one);
     }
 
+    // ---------------------------------------------------------------- coverage with the real proofs
+
     function test_RevertAttest_WhenDebtsEqualHoldings_WithNonzeroLiabilities() public {
-        SolvencyCase memory c = _case("book_epoch_1");
-        _assertProofValid(c);
+        EpochCase memory c = _book(3);
+        _assertStatements(c);
         for (uint256 i = 0; i < tokens.length; ++i) {
             _govern(address(vault), abi.encodeCall(vault.setDebt, (i, vault.asset(i).holding)));
         }
@@ -225,27 +512,29 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         _assertGateClosed("refused");
     }
 
-    /// @dev WBTC: a debt 1,670,000 units above the holding makes its liabilities 18,000,000 units (the total
-    ///      16,330,000 plus the excess); at 90 % a reserve of exactly 20,000,000 covers it, a unit less does not.
+    /// @dev WBTC: a debt above the holding makes its liabilities the total plus the excess (chosen so that the
+    ///      liabilities are a multiple of 9); at 90 % a reserve of exactly 10/9 of them covers it, a unit less does
+    ///      not.
     function test_DebtAboveTheHolding_CountsAsALiability_ExactlyAtTheBoundary() public {
-        SolvencyCase memory c = _case("book_epoch_1");
-        assertEq(c.totals[2], 16_330_000, "the fixture's WBTC total");
+        EpochCase memory c = _book(3);
+        uint256 excess = 9 + (9 - c.totals[2] % 9) % 9;
+        uint256 owed = c.totals[2] + excess;
+        uint256 needed = owed / 9 * 10;
         uint256 holding = vault.asset(2).holding;
-        _govern(address(vault), abi.encodeCall(vault.setDebt, (2, holding + 1_670_000)));
+        _govern(address(vault), abi.encodeCall(vault.setDebt, (2, holding + excess)));
         (ISolvencyAttestor.AssetCoverage[] memory assets,,) = attestor.coverage(address(vault), c.totals);
         assertEq(assets[2].assets, 0, "no assets");
-        assertEq(assets[2].liabilities, 18_000_000, "total plus the excess debt");
+        assertEq(assets[2].liabilities, owed, "total plus the excess debt");
         _expectAttestRevert(
-            c, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 0, 18_000_000, HAIRCUT)
+            c, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 0, owed, HAIRCUT)
         );
-        // An 18-decimal reserve feed: 0.2 WBTC less one wei rounds down to 19,999,999 units.
-        PriceFeed feed = new PriceFeed(18, "WBTC PoR", 2e17 - 1);
+        // An 18-decimal reserve feed for the 8-decimal WBTC: one wei below rounds down to a unit less.
+        PriceFeed feed = new PriceFeed(18, "WBTC PoR", int256(needed * 1e10 - 1));
         attestor.setReserveFeed(address(vault), 2, feed, RESERVE_HEARTBEAT);
         _expectAttestRevert(
-            c,
-            abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 19_999_999, 18_000_000, HAIRCUT)
+            c, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, needed - 1, owed, HAIRCUT)
         );
-        feed.submit(2e17);
+        feed.submit(int256(needed * 1e10));
         _attest(c);
         _assertGateOpen("covered exactly");
     }
@@ -253,7 +542,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
     /// @dev USDC held as much as owed: uncovered until a reserve feed reports the rest; a stale or negative answer is
     ///      refused, and a feed of another vault or a removed one counts nothing.
     function test_ReserveFeed_CountsWhenFreshAndRegistered_RefusedOtherwise() public {
-        SolvencyCase memory c = _case("book_epoch_1");
+        EpochCase memory c = _book(3);
         uint256 debt = vault.asset(1).debt;
         vault.withdraw(1, vault.asset(1).holding - debt, address(this));
         bytes memory uncovered =
@@ -285,68 +574,11 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         _assertGateOpen("covered by the reserve");
     }
 
-    // ---------------------------------------------------------------- the real proof for another statement
-
-    function test_RevertAttest_WhenTheRealProofIsForAnotherEpochAgentRootOrTotals() public {
-        SolvencyCase memory c = _case("book_epoch_2");
-        _assertProofValid(c);
-        bytes memory invalid = abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidProof.selector);
-        vm.expectRevert(invalid);
-        vm.prank(agent);
-        attestor.attestSolvency(address(vault), 3, c.deadline, c.root, c.totals, c.proof);
-        vm.expectRevert(invalid);
-        vm.prank(otherAgent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, c.totals, c.proof);
-        vm.expectRevert(invalid);
-        vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root + 1, c.totals, c.proof);
-        uint256[] memory totals = new uint256[](c.totals.length);
-        for (uint256 i = 0; i < totals.length; ++i) {
-            totals[i] = c.totals[i];
-        }
-        totals[0] -= 1;
-        vm.expectRevert(invalid);
-        vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline, c.root, totals, c.proof);
-        // The empty book's proof does not carry the book's totals.
-        SolvencyCase memory empty = _case("empty_epoch_1");
-        vm.expectRevert(invalid);
-        vm.prank(agent);
-        attestor.attestSolvency(address(vault), 2, c.deadline, c.root, c.totals, empty.proof);
-        // Nor for another deadline (a later one would let it be held back and sent later).
-        vm.expectRevert(invalid);
-        vm.prank(agent);
-        attestor.attestSolvency(address(vault), c.epoch, c.deadline + 1, c.root, c.totals, c.proof);
-        assertEq(uint256(attestor.attestation(address(vault)).epoch), 0, "nothing recorded");
-        _attest(c);
-    }
-
-    /// @dev A second vault with the same assets, registry and agent: the proof bound to the scenario's vault is
-    ///      refused there.
-    function test_RevertAttest_WhenTheRealProofIsForAnotherVault() public {
-        SolvencyCase memory c = _case("book_epoch_1");
-        ProofGateVault other =
-            new ProofGateVault(address(this), address(this), guardian, registry, verifier, tokens.length);
-        for (uint256 i = 0; i < tokens.length; ++i) {
-            other.addAsset(tokens[i], feeds[i], HEARTBEAT);
-            uint256 balance = vault.asset(i).holding;
-            tokens[i].mint(address(this), balance);
-            tokens[i].approve(address(other), balance);
-            other.deposit(i, balance);
-            attestor.setHaircut(address(other), i, HAIRCUT);
-        }
-        attestor.setMaxAttestationAge(address(other), MAX_AGE);
-        _govern(abi.encodeCall(registry.registerAgent, (address(other), agent, modelCommitment, paramsCommitment)));
-        attestor.checkCoverage(address(other), c.totals);
-        vm.expectRevert(ISolvencyAttestorErrors.InvalidProof.selector);
-        vm.prank(agent);
-        attestor.attestSolvency(address(other), c.epoch, c.deadline, c.root, c.totals, c.proof);
-    }
-
     // ---------------------------------------------------------------- governance ends a fresh attestation
 
+    /// @dev Uploads the three-batch book at epoch 1.
     function _attestFresh() internal {
-        _attest(_case("book_epoch_1"));
+        _upload(_book(1));
         _assertGateOpen("before the change");
     }
 
@@ -354,7 +586,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         _attestFresh();
         attestor.setHaircut(address(vault), 3, HAIRCUT - 1);
         _assertGateClosed("setHaircut");
-        _attest(_case("book_epoch_2"));
+        _upload(_book(2));
         _assertGateOpen("attested again");
     }
 
@@ -391,7 +623,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         _attestFresh();
         _govern(address(vault), abi.encodeCall(vault.setFeed, (3, feeds[3], HEARTBEAT)));
         _assertEndedByTheVault("setFeed");
-        _attest(_case("book_epoch_2"));
+        _upload(_book(2));
         _assertGateOpen("attested again under the new generation");
     }
 
@@ -417,7 +649,7 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
         _attestFresh();
         _govern(address(vault), abi.encodeCall(vault.syncHolding, (4)));
         _assertEndedByTheVault("syncHolding");
-        _attest(_case("book_epoch_2"));
+        _upload(_book(2));
         _govern(address(vault), abi.encodeCall(vault.setSequencerFeed, (AggregatorV3Interface(address(0)), 0)));
         _assertEndedByTheVault("setSequencerFeed");
     }

@@ -5,6 +5,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 import {ProofGateVault} from "../src/ProofGateVault.sol";
+import {SolvencyAttestor} from "../src/governance/SolvencyAttestor.sol";
 import {PriceFeed} from "../src/feeds/PriceFeed.sol";
 import {AggregatorV3Interface} from "../src/interfaces/AggregatorV3Interface.sol";
 import {IProofGateVault, IVaultErrors} from "../src/interfaces/IProofGateVault.sol";
@@ -37,44 +38,76 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
 
     // ---------------------------------------------------------------- public inputs
 
-    function test_PublicInputs_AreBindingRootAndPackedTotals() public view {
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, DEADLINE, ROOT, _totals());
+    function test_PublicInputs_AreBindingRootAndPackedSums() public view {
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 7, DEADLINE, 0, 1, ROOT, _totals());
         _assertInputs(inputs, _expected(agent, 7, ROOT, _totals()));
-        // 4e12 | 1e21 << 96, then 2.5e9 alone (the high half of the last element is empty for odd n).
-        assertEq(inputs[2], 0x3635c9adc5dea0000000000000000003a352944000, "totals 0 and 1");
-        assertEq(inputs[3], 2_500_000_000, "total 2, empty high half");
+        // 4e12 | 1e21 << 74 | 2.5e9 << 148: three 74-bit lanes in one word.
+        assertEq(inputs[2], 0x9502f9000d8d726b7177a80000000000003a352944000, "sums 0, 1 and 2");
+        // Batch 1 of 3 of another epoch and deadline: the binding names them.
+        inputs = attestor.publicInputs(agent, address(vault), 8, DEADLINE - 1, 1, 3, ROOT, _totals());
+        _assertInputs(inputs, _batchExpected(agent, 8, DEADLINE - 1, 1, 3, ROOT, _totals()));
     }
 
-    function test_Binding_IsTheMaskedKeccakOfAgentAttestorVaultChainEpochAndDeadline() public view {
+    function test_Binding_IsTheMaskedKeccakOfAgentAttestorVaultChainEpochDeadlineIndexAndCount() public view {
         uint256 expected = uint256(
-            keccak256(abi.encode(agent, address(attestor), address(vault), block.chainid, uint256(9), DEADLINE))
+            keccak256(
+                abi.encode(
+                    agent,
+                    address(attestor),
+                    address(vault),
+                    block.chainid,
+                    uint256(9),
+                    DEADLINE,
+                    uint256(2),
+                    uint256(5)
+                )
+            )
         );
-        assertEq(attestor.binding(agent, address(vault), 9, DEADLINE), expected & ((1 << 253) - 1), "binding");
-        assertTrue(attestor.binding(agent, address(vault), 9, DEADLINE) >> 253 == 0, "below 2^253");
+        uint256 bound = attestor.binding(agent, address(vault), 9, DEADLINE, 2, 5);
+        assertEq(bound, expected & ((1 << 253) - 1), "binding");
+        assertTrue(bound >> 253 == 0, "below 2^253");
+        assertTrue(bound != attestor.binding(agent, address(vault), 9, DEADLINE, 1, 5), "the index is bound");
+        assertTrue(bound != attestor.binding(agent, address(vault), 9, DEADLINE, 2, 4), "the count is bound");
     }
 
-    function test_InputCount_MatchesTheProver() public view {
-        // prover/src/solvency/attestation.rs public_input_count: 2 + ceil(n / 2).
-        assertEq(attestor.inputCount(1), 3, "1 asset");
-        assertEq(attestor.inputCount(2), 3, "2 assets");
-        assertEq(attestor.inputCount(3), 4, "3 assets");
-        assertEq(attestor.inputCount(8), 6, "8 assets");
-        assertEq(attestor.inputCount(16), 10, "16 assets");
+    /// @dev 2 + ceil(n / floor(253 / (B + k))), as prover/src/solvency's SolvencyShape::public_input_count.
+    function test_InputCount_MatchesTheShape() public {
+        assertEq(attestor.inputCount(), 3, "3 assets, B 64, k 10: S 74, 3 lanes");
+        assertEq(attestor.SUM_BITS(), SUM_BITS, "sum bits");
+        assertEq(attestor.LANES(), LANES, "lanes");
+        assertEq(attestor.BALANCE_BITS(), BALANCE_BITS, "balance bits");
+        assertEq(attestor.BATCH_DEPTH(), BATCH_DEPTH, "batch depth");
+        _assertShape(8, 64, 2, 66, 3, 5); // the fixtures' shape
+        _assertShape(8, 64, 10, 74, 3, 5);
+        _assertShape(8, 96, 10, 106, 2, 6);
+        _assertShape(8, 128, 10, 138, 1, 10);
+        _assertShape(16, 128, 20, 148, 1, 18);
+        _assertShape(1, 1, 0, 1, 253, 3);
+        _assertShape(16, 64, 20, 84, 3, 8);
     }
 
-    function testFuzz_PublicInputs_PackTheTotals(uint256 total0, uint256 total1, uint256 total2) public view {
-        uint256[] memory totals = new uint256[](N);
-        totals[0] = bound(total0, 0, (1 << 96) - 1);
-        totals[1] = bound(total1, 0, (1 << 96) - 1);
-        totals[2] = bound(total2, 0, (1 << 96) - 1);
-        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 11, DEADLINE, ROOT, totals);
-        _assertInputs(inputs, _expected(agent, 11, ROOT, totals));
+    function _assertShape(uint256 n, uint256 b, uint256 k, uint256 sumBits, uint256 lanes, uint256 inputs) internal {
+        SolvencyAttestor shaped =
+            new SolvencyAttestor(address(this), guardian, new MockVerifier(inputs), n, b, k, registry);
+        string memory what = string.concat("n ", Strings.toString(n), " B ", Strings.toString(b));
+        assertEq(shaped.SUM_BITS(), sumBits, string.concat(what, ": sum bits"));
+        assertEq(shaped.LANES(), lanes, string.concat(what, ": lanes"));
+        assertEq(shaped.inputCount(), inputs, string.concat(what, ": inputs"));
+    }
+
+    function testFuzz_PublicInputs_PackTheSums(uint256 sum0, uint256 sum1, uint256 sum2) public view {
+        uint256[] memory sums = new uint256[](N);
+        sums[0] = bound(sum0, 0, (1 << 74) - 1);
+        sums[1] = bound(sum1, 0, (1 << 74) - 1);
+        sums[2] = bound(sum2, 0, (1 << 74) - 1);
+        uint256[] memory inputs = attestor.publicInputs(agent, address(vault), 11, DEADLINE, 0, 1, ROOT, sums);
+        _assertInputs(inputs, _expected(agent, 11, ROOT, sums));
         for (uint256 i = 0; i < INPUTS; ++i) {
             assertTrue(inputs[i] < R, "below r");
         }
-        assertEq(inputs[2] & ((1 << 96) - 1), totals[0], "total 0");
-        assertEq(inputs[2] >> 96, totals[1], "total 1");
-        assertEq(inputs[3], totals[2], "total 2");
+        assertEq(inputs[2] & ((1 << 74) - 1), sums[0], "sum 0");
+        assertEq((inputs[2] >> 74) & ((1 << 74) - 1), sums[1], "sum 1");
+        assertEq(inputs[2] >> 148, sums[2], "sum 2");
     }
 
     // ---------------------------------------------------------------- attestations
@@ -84,21 +117,18 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         verifier.accept(_proof(7), expected);
         (uint256 haircutValue, uint256 requiredValue) = _values(_totals(), noDebts, noReserves, MARGIN);
         uint64 generation = vault.configGeneration();
+        // A one-batch epoch: its chain is one link from zero.
+        uint256[] memory t = _totals();
+        bytes32 acc = keccak256(abi.encodePacked(bytes32(0), ROOT, t[0], t[1], t[2]));
+        vm.expectEmit(true, true, true, true, address(attestor));
+        emit SolvencyBatchAccepted(address(vault), 7, 0, ROOT, _totals(), acc);
         vm.expectEmit(true, true, true, true, address(attestor));
         // casting to 'uint64' is safe because START is a 2025 timestamp
         // forge-lint: disable-next-line(unsafe-typecast)
         emit SolvencyValidUntil(address(vault), uint64(START + MAX_AGE));
         vm.expectEmit(true, true, true, true, address(attestor));
         emit SolvencyAttested(
-            agent,
-            address(vault),
-            7,
-            ROOT,
-            _totals(),
-            generation,
-            haircutValue,
-            requiredValue,
-            keccak256(abi.encode(expected))
+            agent, address(vault), 7, uint256(acc), _totals(), 1, generation, haircutValue, requiredValue
         );
         vm.prank(agent);
         attestor.attestSolvency(address(vault), 7, DEADLINE, ROOT, _totals(), _proof(7));
@@ -108,7 +138,8 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         assertEq(uint256(a.attestedAt), START, "attestedAt");
         assertEq(uint256(a.validUntil), START + MAX_AGE, "validUntil");
         assertEq(uint256(a.generation), generation, "generation");
-        assertEq(a.liabilitiesRoot, ROOT, "root");
+        assertEq(a.liabilitiesRoot, uint256(acc), "the accumulator");
+        assertEq(a.liabilitiesRoot, uint256(attestor.accumulate(bytes32(0), ROOT, t)), "accumulate()");
         assertEq(a.totalsHash, keccak256(abi.encodePacked(_totals())), "totals hash");
         assertTrue(attestor.isSolvent(address(vault)), "solvent");
         (bool required, uint16 reserve, uint64 validUntil, uint64 recorded) = registry.solvencyStatus(address(vault));
@@ -170,8 +201,6 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         vm.expectRevert(notAuthorized);
         vm.prank(stranger);
         attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, _totals(), _proof(1));
-        vm.expectRevert(notAuthorized);
-        attestor.publicInputs(stranger, address(vault), 1, DEADLINE, ROOT, _totals());
         // Registered, but paused for the vault: refused too.
         registry.registerAgent(address(vault), stranger, MODEL, PARAMS);
         registry.pauseAgent(address(vault), stranger);
@@ -187,27 +216,51 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         _noAttestation();
     }
 
-    function test_RevertAttest_WhenTotalNotBelow2To96_OrCountWrong_OrRootNotBelowR() public {
+    function test_RevertAttest_WhenSumNotBelow2ToSumBits_OrCountWrong_OrRootNotBelowR() public {
         verifier.setMode(MockVerifier.Mode.AcceptAll);
-        uint256[] memory totals = _totals();
-        totals[2] = 1 << 96;
+        uint256[] memory sums = _totals();
+        sums[2] = 1 << 74;
         bytes memory wide = abi.encodeWithSelector(
-            ISolvencyAttestorErrors.ValueOutOfRange.selector, ISolvencyAttestorErrors.Field.Total, 2, totals[2], 96
+            ISolvencyAttestorErrors.ValueOutOfRange.selector, ISolvencyAttestorErrors.Field.Sum, 2, sums[2], 74
         );
         vm.expectRevert(wide);
         vm.prank(agent);
-        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, totals, _proof(1));
+        attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, sums, _proof(1));
         vm.expectRevert(wide);
-        attestor.coverage(address(vault), totals);
-        bytes memory count = abi.encodeWithSelector(ISolvencyAttestorErrors.TotalsLengthMismatch.selector, 2, N);
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 0, 1, ROOT, sums);
+        bytes memory count = abi.encodeWithSelector(ISolvencyAttestorErrors.SumsLengthMismatch.selector, 2, N);
         vm.expectRevert(count);
         vm.prank(agent);
         attestor.attestSolvency(address(vault), 1, DEADLINE, ROOT, new uint256[](2), _proof(1));
-        vm.expectRevert(count);
-        attestor.coverage(address(vault), new uint256[](2));
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.SumsLengthMismatch.selector, 4, N));
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 0, 1, ROOT, new uint256[](4));
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.RootNotInField.selector, R));
         vm.prank(agent);
         attestor.attestSolvency(address(vault), 1, DEADLINE, R, _totals(), _proof(1));
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.RootNotInField.selector, R));
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 0, 1, R, _totals());
+        // The views' totals are the coverage's: below 2^96, one per asset.
+        uint256[] memory totals = _totals();
+        totals[2] = 1 << 96;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISolvencyAttestorErrors.ValueOutOfRange.selector, ISolvencyAttestorErrors.Field.Total, 2, totals[2], 96
+            )
+        );
+        attestor.coverage(address(vault), totals);
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.TotalsLengthMismatch.selector, 2, N));
+        attestor.coverage(address(vault), new uint256[](2));
+        _noAttestation();
+    }
+
+    function test_RevertPublicInputs_WhenBatchIndexOrCountOutOfRange() public {
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.BatchIndexOutOfRange.selector, 3, 3));
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 3, 3, ROOT, _totals());
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidBatchCount.selector, 0));
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 0, 0, ROOT, _totals());
+        vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.InvalidBatchCount.selector, 65_537));
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 0, 65_537, ROOT, _totals());
+        attestor.publicInputs(agent, address(vault), 1, DEADLINE, 65_535, 65_536, ROOT, _totals());
     }
 
     function test_RevertAttest_WhenVaultNotConfigured() public {
@@ -247,8 +300,8 @@ contract SolvencyAttestorTest is SolvencyAttestorBase {
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 3, 3));
         vm.prank(stranger);
         attestor.attestSolvency(address(vault), 3, DEADLINE, ROOT, _totals(), _proof(3));
-        uint256[] memory inputs = attestor.publicInputs(stranger, address(vault), 4, DEADLINE, ROOT, _totals());
-        assertEq(inputs[0], attestor.binding(stranger, address(vault), 4, DEADLINE), "bound to the attesting agent");
+        uint256[] memory inputs = attestor.publicInputs(stranger, address(vault), 4, DEADLINE, 0, 1, ROOT, _totals());
+        assertEq(inputs[0], attestor.binding(stranger, address(vault), 4, DEADLINE, 0, 1), "bound to the attester");
         vm.warp(block.timestamp + 5);
         vm.prank(stranger);
         attestor.attestSolvency(address(vault), 4, DEADLINE, ROOT, _totals(), _proof(4));

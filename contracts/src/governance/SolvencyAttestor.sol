@@ -13,26 +13,41 @@ import {IRiskVerifier} from "../interfaces/IRiskVerifier.sol";
 import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 
 /// @title SolvencyAttestor
-/// @notice Records vaults' solvency attestations, made by their agents. The Groth16 proof covers the liabilities
-///         only (a Merkle-sum tree of depositors' balances with the given root hash and per-asset totals); the assets
-///         are read here, from the chain, and the coverage is checked here: per asset with the vault's haircuts, and
-///         in total value with the vault's margin. {isSolvent} is true while a vault's last attestation is fresh and
-///         the vault's configuration is the one it was made under.
-/// @dev Public inputs, in the order and packing of the prover's statement (`prover/src/solvency/attestation.rs`,
-///      `SolvencyStatement::public_inputs`), for `n` assets (`2 + ceil(n / 2)` inputs, each below r):
-///      1. `binding = keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline)) & (2^253 - 1)`, where
-///         `attestor` is this contract (the verifying one) and `deadline` the attestation's own;
-///      2. the liabilities tree's root hash (below r; depositors check inclusion against it);
-///      3. the totals, two per element: `T_2i | T_2i+1 << 96` (each below 2^96; the last element's high half is 0
-///         for odd `n`).
+/// @notice Records vaults' solvency attestations, made by their agents over one or several transactions. The
+///         depositors are split into batches of `2^BATCH_DEPTH` leaves; each batch's Groth16 proof covers its
+///         liabilities only (its leaves, every balance range-checked, hash to its root and sum to its per-asset sums).
+///         Batches are accepted in order and chained here into a keccak accumulator and per-asset totals; the assets
+///         are read at the seal, from the chain, and the coverage of the totals is checked here: per asset with the
+///         vault's haircuts, and in total value with the vault's margin. {isSolvent} is true while a vault's last
+///         attestation is fresh and the vault's configuration is the one it was made under.
+/// @dev A batch proof's public inputs, in the order and packing of the prover's statement
+///      (`prover/src/solvency`, `BatchStatement::public_inputs`), for `n` assets (`2 + ceil(n / LANES)` inputs, each
+///      below r, with `SUM_BITS = BALANCE_BITS + BATCH_DEPTH` and `LANES = floor(253 / SUM_BITS)`):
+///      1. `binding = keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline, batchIndex, batchCount))
+///         & (2^253 - 1)`, where `attestor` is this contract (the verifying one), `deadline` the epoch's, `batchIndex`
+///         the batch's and `batchCount` the epoch's number of batches;
+///      2. the batch tree's root hash (below r);
+///      3. the sums, `LANES` per element: `word_j = sum_i sums[j·LANES + i] << (SUM_BITS · i)`. Each sum is checked
+///         below `2^SUM_BITS` before it is packed: a wider one would spill into the next lane, and a proof of one set
+///         of sums would then credit another with the same words.
 ///
-///      Coverage, per asset `a`, everything read at attestation: `holding`, `debt`, the token's decimals and the
+///      The epoch: {beginEpoch} burns the epoch (above the last attested and the last begun) and fixes the uploader,
+///      the deadline, the batch count and the expiry (now plus the vault's upload window); {submitBatch} accepts
+///      batch `i` only after batch `i - 1`, and continues `acc_{i+1} = keccak256(abi.encodePacked(acc_i, root_i,
+///      sums_i))` (from `acc_0 = 0`) and the totals; {sealEpoch}, once every batch is in, checks the uploader is
+///      still authorised and the coverage of the totals now, and records `liabilitiesRoot = acc_m`. While an upload
+///      is open nothing of it counts: the vault's previous attestation stands as it was, and no other epoch begins.
+///      {attestSolvency} is a one-batch epoch in one transaction. The upload's scalar fields take two storage slots,
+///      its accumulator one, and its totals (each below 2^96) two per slot; a slot is overwritten by the next upload
+///      rather than cleared.
+///
+///      Coverage, per asset `a`, everything read at the seal: `holding`, `debt`, the token's decimals and the
 ///      price feed from `vault.asset(a)`; the price read as the vault reads it (`0 < answer <= 2^128 - 1`,
 ///      `updatedAt` nonzero, not in the future and at most the vault's heartbeat old, brought to 8 decimals rounded
 ///      down, below 2^64); `reserve` = the vault's registered proof-of-reserve feed's answer in token units
 ///      (`answer · 10^tokenDecimals / 10^feedDecimals`, rounded down; answer not negative, `updatedAt` nonzero, not
-///      in the future and at most the registered heartbeat old), 0 without a feed. Holding, debt and reserve are
-///      each below 2^96. Then
+///      in the future and at most the registered heartbeat old), 0 without a feed. Holding, debt, reserve and total
+///      are each below 2^96 (a total at or above it could not be covered by a holding and a reserve below it). Then
 ///      `assets_a = max(holding - debt, 0) + reserve`, `liabilities_a = T_a + max(debt - holding, 0)`;
 ///      check 1: `haircut_a · assets_a >= 10,000 · liabilities_a` for every asset;
 ///      check 2: `sum h_a·A_a·p_a·s_a >= (10,000 + margin) · sum L_a·p_a·s_a` with `s_a = 10^(18 - tokenDecimals)`.
@@ -41,7 +56,8 @@ import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 ///      re-enters mid-trade sees holdings half-updated) and its L2 sequencer, if any, up past the grace period.
 ///
 ///      Every external call (vault, feeds, verifier, the registry's reads) is a view, so a STATICCALL: nothing can
-///      re-enter. The one call that is not, `REGISTRY.recordSolvency`, goes to the immutable registry.
+///      re-enter. The one call that is not, `REGISTRY.recordSolvency`, goes to the immutable registry, after the
+///      upload is marked sealed.
 ///
 ///      Attestations and parameters are per vault. The registry says which agents may attest for a vault (those
 ///      registered and active for it with certified model and parameters); epochs are the vault's; the registry's
@@ -49,7 +65,7 @@ import {ISolvencyAttestor} from "../interfaces/ISolvencyAttestor.sol";
 ///      vault's configuration generation at attestation (the vault compares it with its own on every trade). Every
 ///      change of a vault's haircuts, margin, maximum age or reserve feeds ends its fresh attestation at once, and
 ///      {syncSolvency} only ever shortens one. The owner is meant to be a `TimelockController`; the guardian may only
-///      pause attestations and revoke one.
+///      pause attestations, revoke one and abandon an upload.
 contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @dev A vault's proof-of-reserve feed of one asset (one storage slot).
     /// @param feed The feed (zero: none).
@@ -61,15 +77,32 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         uint8 decimals;
     }
 
-    /// @dev A vault's parameters: margin, maximum age and the mask of assets with a reserve feed in one slot (read
-    ///      together by an attestation), the sixteen haircuts in the next, then one slot per reserve feed (read only
-    ///      for the assets in the mask).
+    /// @dev A vault's parameters: margin, maximum age, the mask of assets with a reserve feed and the upload window
+    ///      in one slot (read together by an attestation), the sixteen haircuts in the next, then one slot per
+    ///      reserve feed (read only for the assets in the mask).
     struct VaultParams {
         uint16 margin;
         uint64 maxAge;
         uint16 reserveMask;
+        uint64 uploadWindow;
         uint16[16] haircuts;
         ReserveFeed[16] reserves;
+    }
+
+    /// @dev A vault's last upload: the uploader, the epoch and the batch count in one slot (read by every batch);
+    ///      the deadline, the expiry, the batches received and the state in the next (the state is `Open`, `Sealed`
+    ///      or `Abandoned`; `Expired` is only reported by {upload}); the accumulator; the totals, two per slot. The
+    ///      accumulator and the totals are valid only once a batch is received (batch 0 overwrites them).
+    struct UploadRecord {
+        address agent;
+        uint64 epoch;
+        uint32 batchCount;
+        uint64 deadline;
+        uint64 expiresAt;
+        uint32 received;
+        UploadState state;
+        bytes32 accumulator;
+        uint128[16] totals;
     }
 
     /// @notice The BN254 scalar field order r.
@@ -77,6 +110,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Most assets the solvency circuit supports.
     uint256 public constant MAX_ASSETS = 16;
+    /// @notice Widest balance the batch circuit supports, bits.
+    uint256 public constant MAX_BALANCE_BITS = 128;
+    /// @notice Deepest batch the batch circuit supports (2^20 leaves).
+    uint256 public constant MAX_BATCH_DEPTH = 20;
+    /// @notice Most batches in an epoch.
+    uint32 public constant MAX_BATCH_COUNT = 65_536;
+    /// @notice Bits of a public input the sums are packed into (below r, which has 254).
+    uint256 public constant PACKED_BITS = 253;
     /// @notice Basis points in one: the largest haircut.
     uint16 public constant BPS = 10_000;
     /// @notice Decimals of a price (Chainlink's USD convention).
@@ -87,25 +128,35 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     uint256 public constant MAX_ANSWER = type(uint128).max;
     /// @notice Largest accepted decimals of a reserve feed (as the vault's `MAX_DECIMALS` for price feeds).
     uint8 public constant MAX_FEED_DECIMALS = 36;
-
-    // Widths: AMOUNT_BITS is a copy of prover/src/solvency/attestation.rs (the totals' width), the source of truth.
-    // Change it there first.
-
     /// @notice Bits of a total, a holding, a debt and a reserve (token units).
     uint256 public constant AMOUNT_BITS = 96;
     /// @notice Bits of a price (USD at 1e8): keeps check 2's sums far from overflowing.
     uint256 public constant PRICE_BITS = 64;
     /// @notice The binding hash keeps its low 253 bits (always below r).
     uint256 public constant BINDING_MASK = (1 << 253) - 1;
-    /// @notice Public inputs before the totals: binding and root.
+    /// @notice Public inputs before the sums: binding and batch root.
     uint256 public constant LEADING_INPUTS = 2;
     /// @notice The largest maximum attestation age governance may set: a year (keeps `validUntil` far inside uint64).
     uint64 public constant MAX_ATTESTATION_AGE_LIMIT = 365 days;
+    /// @notice A vault's upload window until governance sets one.
+    uint64 public constant DEFAULT_UPLOAD_WINDOW = 1 hours;
+    /// @notice The shortest upload window governance may set.
+    uint64 public constant MIN_UPLOAD_WINDOW = 60;
+    /// @notice The longest upload window governance may set.
+    uint64 public constant MAX_UPLOAD_WINDOW = 7 days;
 
     /// @inheritdoc ISolvencyAttestor
     IRiskVerifier public immutable VERIFIER;
     /// @inheritdoc ISolvencyAttestor
     uint256 public immutable ASSET_COUNT;
+    /// @inheritdoc ISolvencyAttestor
+    uint256 public immutable BALANCE_BITS;
+    /// @inheritdoc ISolvencyAttestor
+    uint256 public immutable BATCH_DEPTH;
+    /// @inheritdoc ISolvencyAttestor
+    uint256 public immutable SUM_BITS;
+    /// @inheritdoc ISolvencyAttestor
+    uint256 public immutable LANES;
     /// @inheritdoc ISolvencyAttestor
     IProofGateRegistry public immutable REGISTRY;
 
@@ -114,6 +165,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     mapping(address vault => VaultParams) private _params;
     mapping(address vault => Attestation) private _attestations;
+    mapping(address vault => UploadRecord) private _uploads;
 
     /// @dev Only the guardian or the owner.
     modifier onlyPauser() {
@@ -121,12 +173,14 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         _;
     }
 
-    /// @notice Deploys the attestor. Vaults are configured afterwards, each with its own maximum age, margin,
-    ///         haircuts and reserve feeds.
+    /// @notice Deploys the attestor for one batch shape. Vaults are configured afterwards, each with its own maximum
+    ///         age, margin, haircuts, reserve feeds and upload window.
     /// @param initialOwner The owner: a `TimelockController` in production.
     /// @param initialGuardian The guardian, who may pause attestations (may be zero: then only the owner can).
-    /// @param verifier The generated solvency verifier, for `assetCount` assets.
+    /// @param verifier The generated batch verifier, for this shape (`2 + ceil(assetCount / LANES)` public inputs).
     /// @param assetCount Number of assets (1 to 16): the vaults' asset count and the circuit's.
+    /// @param balanceBits Bits of a depositor's balance in the circuit (1 to 128).
+    /// @param batchDepth Depth of a batch (0 to 20): `2^batchDepth` leaves.
     /// @param registry The registry that authorises attesting agents per vault and whose solvency gate the vaults
     ///        read (it must name this contract its attestor).
     constructor(
@@ -134,16 +188,24 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         address initialGuardian,
         IRiskVerifier verifier,
         uint256 assetCount,
+        uint256 balanceBits,
+        uint256 batchDepth,
         IProofGateRegistry registry
     ) Ownable(initialOwner) {
         if (address(verifier) == address(0) || address(registry) == address(0)) {
             revert ZeroAddress();
         }
         if (assetCount == 0 || assetCount > MAX_ASSETS) revert UnsupportedAssetCount(assetCount);
-        uint256 layoutInputs = inputCount(assetCount);
+        if (balanceBits == 0 || balanceBits > MAX_BALANCE_BITS) revert UnsupportedBalanceBits(balanceBits);
+        if (batchDepth > MAX_BATCH_DEPTH) revert UnsupportedBatchDepth(batchDepth);
+        // At most 148 bits: at least one lane per input.
+        uint256 sumBits = balanceBits + batchDepth;
+        uint256 lanes = PACKED_BITS / sumBits;
+        uint256 layoutInputs = _inputCount(assetCount, lanes);
         uint256 verifierInputs = verifier.PUBLIC_INPUT_COUNT();
         if (verifierInputs != layoutInputs) revert VerifierInputCountMismatch(verifierInputs, layoutInputs);
         (VERIFIER, ASSET_COUNT, REGISTRY) = (verifier, assetCount, registry);
+        (BALANCE_BITS, BATCH_DEPTH, SUM_BITS, LANES) = (balanceBits, batchDepth, sumBits, lanes);
         guardian = initialGuardian;
         emit GuardianUpdated(address(0), initialGuardian);
     }
@@ -153,47 +215,117 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         revert OwnershipCannotBeRenounced();
     }
 
-    /// @notice Number of public inputs of the solvency circuit for `assetCount` assets: `2 + ceil(n / 2)`.
-    /// @param assetCount The number of assets.
-    /// @return The count (6 for 8 assets).
-    function inputCount(uint256 assetCount) public pure returns (uint256) {
-        return LEADING_INPUTS + (assetCount + 1) / 2;
+    /// @inheritdoc ISolvencyAttestor
+    function inputCount() external view returns (uint256) {
+        return _inputCount(ASSET_COUNT, LANES);
     }
 
-    // ---------------------------------------------------------------- attestations
+    // ---------------------------------------------------------------- the multi-transaction epoch
 
     /// @inheritdoc ISolvencyAttestor
-    /// @dev Order: pause; the statement's checks (agent, the vault's asset count, epoch, totals, root); the coverage
-    ///      checks (see {checkCoverage}); the proof; then the record, the registry's gate and the event.
+    function beginEpoch(address vault, uint64 epoch, uint64 deadline, uint32 batchCount) external whenNotPaused {
+        _checkBegin(vault, epoch, deadline, batchCount);
+        // Windows are minutes to days: a validator's few seconds of drift do not matter.
+        uint64 expiresAt = uint64(block.timestamp) + uploadWindow(vault);
+        UploadRecord storage u = _uploads[vault];
+        (u.agent, u.epoch, u.batchCount) = (msg.sender, epoch, batchCount);
+        (u.deadline, u.expiresAt, u.received, u.state) = (deadline, expiresAt, 0, UploadState.Open);
+        emit SolvencyEpochBegun(msg.sender, vault, epoch, deadline, batchCount, expiresAt);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    /// @dev Order: pause; the upload (open, this epoch, the uploader, not expired, the deadline); the batch's place;
+    ///      the statement's widths; the proof; then the accumulator, the totals (each below 2^96) and the event.
+    function submitBatch(
+        address vault,
+        uint64 epoch,
+        uint32 batchIndex,
+        uint256 batchRoot,
+        uint256[] calldata sums,
+        uint256[8] calldata proof
+    ) external whenNotPaused {
+        UploadRecord storage u = _uploads[vault];
+        uint64 deadline = _checkUploader(vault, u, epoch);
+        (uint32 count, uint32 next) = (u.batchCount, u.received);
+        if (batchIndex >= count) revert BatchIndexOutOfRange(batchIndex, count);
+        if (batchIndex != next) revert BatchOutOfOrder(batchIndex, next);
+        uint256[] memory inputs = _batchInputs(msg.sender, vault, epoch, deadline, batchIndex, count, batchRoot, sums);
+        if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
+        bool first = batchIndex == 0;
+        bytes32 acc = _accumulate(first ? bytes32(0) : u.accumulator, batchRoot, sums);
+        (u.accumulator, u.received) = (acc, next + 1);
+        _addTotals(u.totals, sums, first);
+        emit SolvencyBatchAccepted(vault, epoch, batchIndex, batchRoot, sums, acc);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    /// @dev Order: pause; the upload (as {submitBatch}); every batch in; the uploader still authorised; the vault
+    ///      configured and settled; the coverage checks; then the record, the registry's gate and the event. The epoch
+    ///      is above the last attested one: it was at {beginEpoch}, and no attestation can be made while it is open.
+    function sealEpoch(address vault, uint64 epoch) external whenNotPaused {
+        UploadRecord storage u = _uploads[vault];
+        _checkUploader(vault, u, epoch);
+        (uint32 count, uint32 received) = (u.batchCount, u.received);
+        if (received != count) revert EpochIncomplete(received, count);
+        _checkAgent(vault, msg.sender);
+        uint256 n = ASSET_COUNT;
+        uint256[] memory totals = new uint256[](n);
+        for (uint256 a = 0; a < n; ++a) {
+            totals[a] = u.totals[a];
+        }
+        u.state = UploadState.Sealed;
+        _checkReadable(vault);
+        (uint256 haircutValue, uint256 requiredValue) = _checkCoverage(vault, totals);
+        _attest(vault, epoch, uint256(u.accumulator), totals, count, haircutValue, requiredValue);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function abandonUpload(address vault) external {
+        UploadRecord storage u = _uploads[vault];
+        uint64 epoch = u.epoch;
+        if (!_isOpen(u)) revert NotUploading(vault, epoch);
+        if (msg.sender != u.agent && msg.sender != guardian && msg.sender != owner()) {
+            revert UnauthorizedAbandon(msg.sender);
+        }
+        u.state = UploadState.Abandoned;
+        emit SolvencyUploadAbandoned(vault, epoch, msg.sender);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    /// @dev Order: pause; the checks of {beginEpoch} (deadline, agent, the vault's asset count, configured, no open
+    ///      upload, epoch, and the batch count of 1); the statement's widths and the totals' (each below 2^96); the
+    ///      vault settled and the coverage checks (see {checkCoverage}); the proof; then the events, the record and
+    ///      the registry's gate.
     function attestSolvency(
         address vault,
         uint64 epoch,
         uint64 deadline,
-        uint256 liabilitiesRoot,
-        uint256[] calldata totals,
+        uint256 batchRoot,
+        uint256[] calldata sums,
         uint256[8] calldata proof
     ) external whenNotPaused {
-        // Deadlines are minutes to hours away: a validator's few seconds of drift do not matter.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
-        uint256[] memory inputs = _statement(msg.sender, vault, epoch, deadline, liabilitiesRoot, totals);
-        // _statement checked the vault's asset count and the totals.
-        _checkReadable(vault);
+        _checkBegin(vault, epoch, deadline, 1);
+        uint256[] memory inputs = _batchInputs(msg.sender, vault, epoch, deadline, 0, 1, batchRoot, sums);
+        uint256[] memory totals = sums;
+        _checkTotals(totals, totals.length);
+        _checkSettled(vault);
         (uint256 haircutValue, uint256 requiredValue) = _checkCoverage(vault, totals);
         if (!VERIFIER.isValidProof(proof, inputs)) revert InvalidProof();
-        uint64 generation = _record(vault, epoch, liabilitiesRoot, totals);
-        emit SolvencyAttested(
-            msg.sender,
-            vault,
-            epoch,
-            liabilitiesRoot,
-            totals,
-            generation,
-            haircutValue,
-            requiredValue,
-            keccak256(abi.encode(inputs))
-        );
+        bytes32 acc = _accumulate(bytes32(0), batchRoot, sums);
+        emit SolvencyBatchAccepted(vault, epoch, 0, batchRoot, sums, acc);
+        _attest(vault, epoch, uint256(acc), totals, 1, haircutValue, requiredValue);
     }
+
+    /// @inheritdoc ISolvencyAttestor
+    function setUploadWindow(address vault, uint64 window) external onlyOwner {
+        if (vault == address(0)) revert ZeroAddress();
+        if (window < MIN_UPLOAD_WINDOW || window > MAX_UPLOAD_WINDOW) revert InvalidUploadWindow(window);
+        uint64 previous = uploadWindow(vault);
+        _params[vault].uploadWindow = window;
+        emit UploadWindowUpdated(vault, previous, window);
+    }
+
+    // ---------------------------------------------------------------- statement views
 
     /// @inheritdoc ISolvencyAttestor
     function publicInputs(
@@ -201,11 +333,56 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         address vault,
         uint64 epoch,
         uint64 deadline,
-        uint256 liabilitiesRoot,
-        uint256[] calldata totals
+        uint32 batchIndex,
+        uint32 batchCount,
+        uint256 batchRoot,
+        uint256[] calldata sums
     ) external view returns (uint256[] memory inputs) {
-        return _statement(agent, vault, epoch, deadline, liabilitiesRoot, totals);
+        _checkBatchCount(batchCount);
+        if (batchIndex >= batchCount) revert BatchIndexOutOfRange(batchIndex, batchCount);
+        return _batchInputs(agent, vault, epoch, deadline, batchIndex, batchCount, batchRoot, sums);
     }
+
+    /// @inheritdoc ISolvencyAttestor
+    function binding(address agent, address vault, uint64 epoch, uint64 deadline, uint32 batchIndex, uint32 batchCount)
+        public
+        view
+        returns (uint256)
+    {
+        bytes32 hash =
+            keccak256(abi.encode(agent, address(this), vault, block.chainid, epoch, deadline, batchIndex, batchCount));
+        return uint256(hash) & BINDING_MASK;
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function accumulate(bytes32 acc, uint256 batchRoot, uint256[] calldata sums) external pure returns (bytes32) {
+        return _accumulate(acc, batchRoot, sums);
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function upload(address vault) external view returns (Upload memory view_) {
+        UploadRecord storage u = _uploads[vault];
+        view_.state = u.state;
+        if (view_.state == UploadState.Open && !_isOpen(u)) view_.state = UploadState.Expired;
+        (view_.agent, view_.epoch, view_.batchCount) = (u.agent, u.epoch, u.batchCount);
+        (view_.deadline, view_.expiresAt, view_.received) = (u.deadline, u.expiresAt, u.received);
+        uint256 n = ASSET_COUNT;
+        view_.totals = new uint256[](n);
+        // Before batch 0 the accumulator and the totals are the previous upload's: reported as zero.
+        if (view_.received == 0) return view_;
+        view_.accumulator = u.accumulator;
+        for (uint256 a = 0; a < n; ++a) {
+            view_.totals[a] = u.totals[a];
+        }
+    }
+
+    /// @inheritdoc ISolvencyAttestor
+    function uploadWindow(address vault) public view returns (uint64) {
+        uint64 window = _params[vault].uploadWindow;
+        return window == 0 ? DEFAULT_UPLOAD_WINDOW : window;
+    }
+
+    // ---------------------------------------------------------------- attestations
 
     /// @inheritdoc ISolvencyAttestor
     function coverage(address vault, uint256[] calldata totals)
@@ -222,12 +399,6 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         _checkReadable(vault);
         _checkShape(vault, totals);
         _checkCoverage(vault, totals);
-    }
-
-    /// @inheritdoc ISolvencyAttestor
-    function binding(address agent, address vault, uint64 epoch, uint64 deadline) public view returns (uint256) {
-        return
-            uint256(keccak256(abi.encode(agent, address(this), vault, block.chainid, epoch, deadline))) & BINDING_MASK;
     }
 
     /// @inheritdoc ISolvencyAttestor
@@ -369,17 +540,26 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     // ---------------------------------------------------------------- internals: records
 
-    /// @dev Records `vault`'s attestation of `epoch` now, under the vault's configuration generation now (returned),
-    ///      fresh for the vault's maximum age, and mirrors it to the registry's gate.
-    function _record(address vault, uint64 epoch, uint256 liabilitiesRoot, uint256[] calldata totals)
-        private
-        returns (uint64 generation)
-    {
-        generation = IProofGateVault(vault).configGeneration();
+    /// @dev Records `vault`'s attestation of `epoch` now (its accumulator `liabilitiesRoot` and `totals`), under the
+    ///      vault's configuration generation now, fresh for the vault's maximum age, mirrors it to the registry's
+    ///      gate and emits it.
+    function _attest(
+        address vault,
+        uint64 epoch,
+        uint256 liabilitiesRoot,
+        uint256[] memory totals,
+        uint32 batchCount,
+        uint256 haircutValue,
+        uint256 requiredValue
+    ) private {
+        uint64 generation = IProofGateVault(vault).configGeneration();
         Attestation storage record = _attestations[vault];
         (record.epoch, record.attestedAt, record.generation) = (epoch, uint64(block.timestamp), generation);
         (record.liabilitiesRoot, record.totalsHash) = (liabilitiesRoot, keccak256(abi.encodePacked(totals)));
         _setValidUntil(vault, record, uint64(block.timestamp) + _params[vault].maxAge);
+        emit SolvencyAttested(
+            msg.sender, vault, epoch, liabilitiesRoot, totals, batchCount, generation, haircutValue, requiredValue
+        );
     }
 
     /// @dev Stores until when `vault`'s attestation is fresh and mirrors it, with the attestation's generation, to the
@@ -397,34 +577,109 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         if (record.validUntil != 0) _setValidUntil(vault, record, 0);
     }
 
+    /// @dev Adds a batch's `sums` to the upload's `totals` (or, for batch 0, overwrites them); reverts when a total
+    ///      reaches 2^96 (it could not be covered by holdings and reserves below 2^96).
+    function _addTotals(uint128[16] storage totals, uint256[] calldata sums, bool first) private {
+        uint256 n = sums.length;
+        for (uint256 a = 0; a < n; ++a) {
+            // Each sum is below 2^SUM_BITS <= 2^148 and each stored total below 2^96: no overflow.
+            uint256 total = first ? sums[a] : totals[a] + sums[a];
+            if (total >> AMOUNT_BITS != 0) revert ValueOutOfRange(Field.Total, a, total, AMOUNT_BITS);
+            // casting to 'uint128' is safe because total < 2^96
+            // forge-lint: disable-next-line(unsafe-typecast)
+            totals[a] = uint128(total);
+        }
+    }
+
     // ---------------------------------------------------------------- internals: statement
 
-    /// @dev The checks of an attestation of `vault` by `agent` before the coverage checks (the agent registered and
-    ///      active for the vault with certified model and parameters, the vault's asset count, the epoch, the totals,
-    ///      the root), and its public inputs (see the contract's notes).
-    function _statement(
-        address agent,
-        address vault,
-        uint64 epoch,
-        uint64 deadline,
-        uint256 liabilitiesRoot,
-        uint256[] calldata totals
-    ) private view returns (uint256[] memory inputs) {
+    /// @dev The checks of a new epoch of `vault` by the caller: the deadline, the agent registered and active for the
+    ///      vault with certified model and parameters, the vault's asset count, the vault configured, no open upload,
+    ///      the epoch above the last attested and the last begun, the batch count.
+    function _checkBegin(address vault, uint64 epoch, uint64 deadline, uint32 batchCount) private view {
+        // Deadlines are minutes to hours away: a validator's few seconds of drift do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
+        _checkAgent(vault, msg.sender);
+        _checkVault(vault);
+        if (_params[vault].maxAge == 0) revert VaultNotConfigured(vault);
+        UploadRecord storage u = _uploads[vault];
+        uint64 begun = u.epoch;
+        if (_isOpen(u)) revert UploadInProgress(vault, begun, u.expiresAt);
+        uint64 last = _attestations[vault].epoch;
+        if (begun > last) last = begun;
+        if (epoch <= last) revert EpochNotIncreasing(epoch, last);
+        _checkBatchCount(batchCount);
+    }
+
+    /// @dev Reverts unless `vault`'s upload `u` is open for `epoch`, the caller is its uploader, and neither its
+    ///      expiry nor its deadline has passed; returns the deadline.
+    function _checkUploader(address vault, UploadRecord storage u, uint64 epoch) private view returns (uint64) {
+        if (u.state != UploadState.Open || u.epoch != epoch) revert NotUploading(vault, epoch);
+        address uploader = u.agent;
+        if (msg.sender != uploader) revert NotUploader(msg.sender, uploader);
+        (uint64 expiresAt, uint64 deadline) = (u.expiresAt, u.deadline);
+        // Windows and deadlines are minutes to hours: a validator's few seconds of drift do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > expiresAt) revert UploadExpired(vault, epoch, expiresAt);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
+        return deadline;
+    }
+
+    /// @dev Whether the upload `u` is open: begun, neither sealed nor abandoned, and not expired.
+    function _isOpen(UploadRecord storage u) private view returns (bool) {
+        // forge-lint: disable-next-line(block-timestamp)
+        return u.state == UploadState.Open && block.timestamp <= u.expiresAt;
+    }
+
+    /// @dev Reverts unless `agent` is registered and active for `vault`, with its model and parameters certified.
+    function _checkAgent(address vault, address agent) private view {
         // An agent governance has stopped from trading (paused, or its model or limits decertified) cannot keep the
         // vault's gate open.
         (,, bool active, bool modelCertified, bool paramsCertified,,,,,) = REGISTRY.tradingStatus(vault, agent);
         if (!(active && modelCertified && paramsCertified)) revert AgentNotAuthorized(vault, agent);
-        uint256 n = _checkVault(vault);
-        uint64 lastEpoch = _attestations[vault].epoch;
-        if (epoch <= lastEpoch) revert EpochNotIncreasing(epoch, lastEpoch);
-        _checkTotals(totals, n);
-        if (liabilitiesRoot >= SCALAR_FIELD_ORDER) revert RootNotInField(liabilitiesRoot);
+    }
 
-        inputs = new uint256[](inputCount(n));
-        (inputs[0], inputs[1]) = (binding(agent, vault, epoch, deadline), liabilitiesRoot);
+    /// @dev Reverts unless `batchCount` is 1 to {MAX_BATCH_COUNT}.
+    function _checkBatchCount(uint32 batchCount) private pure {
+        if (batchCount == 0 || batchCount > MAX_BATCH_COUNT) revert InvalidBatchCount(batchCount);
+    }
+
+    /// @dev The public inputs of a batch (see the contract's notes), after checking the number of sums, each sum
+    ///      below `2^SUM_BITS` (before it is packed) and the root below r.
+    function _batchInputs(
+        address agent,
+        address vault,
+        uint64 epoch,
+        uint64 deadline,
+        uint32 batchIndex,
+        uint32 batchCount,
+        uint256 batchRoot,
+        uint256[] calldata sums
+    ) private view returns (uint256[] memory inputs) {
+        (uint256 n, uint256 bits, uint256 lanes) = (ASSET_COUNT, SUM_BITS, LANES);
+        if (sums.length != n) revert SumsLengthMismatch(sums.length, n);
+        if (batchRoot >= SCALAR_FIELD_ORDER) revert RootNotInField(batchRoot);
+        inputs = new uint256[](_inputCount(n, lanes));
+        inputs[0] = binding(agent, vault, epoch, deadline, batchIndex, batchCount);
+        inputs[1] = batchRoot;
         for (uint256 a = 0; a < n; ++a) {
-            inputs[LEADING_INPUTS + a / 2] |= totals[a] << (AMOUNT_BITS * (a % 2));
+            uint256 sum = sums[a];
+            // A wider sum would spill into the next lane: the same words, so the same proof, for other sums.
+            if (sum >> bits != 0) revert ValueOutOfRange(Field.Sum, a, sum, bits);
+            inputs[LEADING_INPUTS + a / lanes] |= sum << (bits * (a % lanes));
         }
+    }
+
+    /// @dev `keccak256(abi.encodePacked(acc, batchRoot, sums))`.
+    function _accumulate(bytes32 acc, uint256 batchRoot, uint256[] calldata sums) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(acc, batchRoot, sums));
+    }
+
+    /// @dev `2 + ceil(assetCount / lanes)`.
+    function _inputCount(uint256 assetCount, uint256 lanes) private pure returns (uint256) {
+        return LEADING_INPUTS + (assetCount + lanes - 1) / lanes;
     }
 
     /// @dev Reverts unless the vault's asset count is the attestor's; returns it.
@@ -435,7 +690,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     }
 
     /// @dev Reverts unless there are `n` totals, each below 2^96.
-    function _checkTotals(uint256[] calldata totals, uint256 n) private pure {
+    function _checkTotals(uint256[] memory totals, uint256 n) private pure {
         if (totals.length != n) revert TotalsLengthMismatch(totals.length, n);
         for (uint256 a = 0; a < n; ++a) {
             uint256 total = totals[a];
@@ -448,6 +703,11 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     /// @dev Reverts unless `vault` is configured here and its state reads as settled now.
     function _checkReadable(address vault) private view {
         if (_params[vault].maxAge == 0) revert VaultNotConfigured(vault);
+        _checkSettled(vault);
+    }
+
+    /// @dev Reverts unless `vault`'s state reads as settled now.
+    function _checkSettled(address vault) private view {
         // Mid-operation (a token hook re-entering a trade) holdings are half-updated, and while an L2 sequencer is
         // down its feeds' answers are not to be trusted: the vault refuses both with its own errors.
         IProofGateVault(vault).checkSettled();
@@ -455,13 +715,13 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     /// @dev Reverts unless the vault's asset count and the number of totals are the attestor's, each total below
     ///      2^96.
-    function _checkShape(address vault, uint256[] calldata totals) private view {
+    function _checkShape(address vault, uint256[] memory totals) private view {
         _checkTotals(totals, _checkVault(vault));
     }
 
     /// @dev Both coverage checks of `vault` with liabilities `totals` (see the contract's notes; the caller has
     ///      checked the shape); reverts with the first that fails. Returns check 2's two sides.
-    function _checkCoverage(address vault, uint256[] calldata totals)
+    function _checkCoverage(address vault, uint256[] memory totals)
         private
         view
         returns (uint256 haircutValue, uint256 requiredValue)
@@ -479,7 +739,7 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
 
     /// @dev Reads every asset of `vault` (see the contract's notes; the caller has checked the shape, so there are
     ///      {ASSET_COUNT} of them and as many totals) and sums check 2's two sides.
-    function _coverage(address vault, uint256[] calldata totals)
+    function _coverage(address vault, uint256[] memory totals)
         private
         view
         returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue)

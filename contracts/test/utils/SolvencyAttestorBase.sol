@@ -18,15 +18,24 @@ import {Test} from "./Test.sol";
 /// @title SolvencyAttestorBase
 /// @notice A real {ProofGateVault} with three assets of different token and feed decimals (6/8, 18/18, 8/6), its
 ///         registry (owned by the test, which also governs and owns the vault), and two attestors with a
-///         {MockVerifier} in `Exact` mode: `attestor`, owned by the test and the registry's attestor, and `governed`,
-///         owned by a timelock. The known book: holdings, no debts, haircuts 98 %, 90 %, 85 %, margin 5 %, totals
-///         that both coverage checks pass.
-/// @dev An odd asset count, so that the last totals element has an empty high half; three decimals pairs, so that
+///         {MockVerifier} in `Exact` mode, for 64-bit balances in batches of 2^10 leaves (sums of 74 bits, three per
+///         public input): `attestor`, owned by the test and the registry's attestor, and `governed`, owned by a
+///         timelock. The known book: holdings, no debts, haircuts 98 %, 90 %, 85 %, margin 5 %, totals that both
+///         coverage checks pass, and a three-batch split of them.
+/// @dev Three assets in one packed input with three lanes (the top lane at bit 148); three decimals pairs, so that
 ///      the scale and the price conversion are exercised.
 abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant N = 3;
-    uint256 internal constant INPUTS = 4; // 2 + ceil(3 / 2)
+    uint256 internal constant BALANCE_BITS = 64;
+    uint256 internal constant BATCH_DEPTH = 10;
+    /// @dev BALANCE_BITS + BATCH_DEPTH.
+    uint256 internal constant SUM_BITS = 74;
+    /// @dev floor(253 / 74).
+    uint256 internal constant LANES = 3;
+    uint256 internal constant INPUTS = 3; // 2 + ceil(3 / 3)
+    /// @dev Batches of the known book's three-batch upload.
+    uint32 internal constant BATCHES = 3;
     uint256 internal constant DELAY = 2 days;
     uint32 internal constant HEARTBEAT = 1 hours;
     uint32 internal constant RESERVE_HEARTBEAT = 1 days;
@@ -82,8 +91,8 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
             _setHolding(i, holdings[i]);
         }
         verifier = new MockVerifier(INPUTS);
-        attestor = new SolvencyAttestor(address(this), guardian, verifier, N, registry);
-        governed = new SolvencyAttestor(address(timelock), guardian, verifier, N, registry);
+        attestor = new SolvencyAttestor(address(this), guardian, verifier, N, BALANCE_BITS, BATCH_DEPTH, registry);
+        governed = new SolvencyAttestor(address(timelock), guardian, verifier, N, BALANCE_BITS, BATCH_DEPTH, registry);
         // The agent trades on the vault under the solvency gate, with asset 0 as its reserve.
         registry.setAttestor(address(attestor));
         registry.certifyModel(MODEL, IProofGateRegistry.ModelMetadata("m", "1", "mlp", bytes32(0)));
@@ -134,19 +143,97 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
         }
     }
 
-    /// @dev The public inputs, computed independently of the attestor (see attestation.rs).
-    function _expected(address who, uint64 epoch, uint256 root, uint256[] memory totals)
+    /// @dev The public inputs of a one-batch attestation, computed independently of the attestor.
+    function _expected(address who, uint64 epoch, uint256 root, uint256[] memory sums)
         internal
         view
         returns (uint256[] memory inputs)
     {
+        return _batchExpected(who, epoch, DEADLINE, 0, 1, root, sums);
+    }
+
+    /// @dev The public inputs of batch `index` of `count`, computed independently of the attestor (spec sections 1
+    ///      and 4): the masked binding, the root, then the sums three to a word at 74-bit lanes.
+    function _batchExpected(
+        address who,
+        uint64 epoch,
+        uint64 deadline,
+        uint32 index,
+        uint32 count,
+        uint256 root,
+        uint256[] memory sums
+    ) internal view returns (uint256[] memory inputs) {
         inputs = new uint256[](INPUTS);
-        inputs[0] = uint256(
-            keccak256(abi.encode(who, address(attestor), address(vault), block.chainid, uint256(epoch), DEADLINE))
-        ) & ((1 << 253) - 1);
+        bytes memory context = abi.encode(
+            who,
+            address(attestor),
+            address(vault),
+            block.chainid,
+            uint256(epoch),
+            uint256(deadline),
+            uint256(index),
+            uint256(count)
+        );
+        inputs[0] = uint256(keccak256(context)) & ((1 << 253) - 1);
         inputs[1] = root;
-        inputs[2] = totals[0] + totals[1] * 2 ** 96;
-        inputs[3] = totals[2];
+        inputs[2] = sums[0] + sums[1] * 2 ** 74 + sums[2] * 2 ** 148;
+    }
+
+    /// @dev The known book's batch `i` of three: the three splits add up to {_totals}.
+    function _batchSums(uint256 i) internal pure returns (uint256[] memory sums) {
+        sums = new uint256[](N);
+        if (i == 0) (sums[0], sums[1], sums[2]) = (1_000_000e6, 300e18, 5e8);
+        else if (i == 1) (sums[0], sums[1], sums[2]) = (2_000_000e6, 500e18, 15e8);
+        else (sums[0], sums[1], sums[2]) = (1_000_000e6, 200e18, 5e8);
+    }
+
+    /// @dev Batch `i`'s root hash (below r).
+    function _batchRoot(uint256 i) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode("batch root", i))) % R;
+    }
+
+    /// @dev A distinct proof for batch `i` of `epoch`.
+    function _batchProof(uint64 epoch, uint256 i) internal pure returns (uint256[8] memory) {
+        return _proof(uint256(epoch) * 1_000 + i);
+    }
+
+    /// @dev Begins `epoch` of the known book's three batches as the agent.
+    function _begin(uint64 epoch) internal {
+        vm.prank(agent);
+        attestor.beginEpoch(address(vault), epoch, DEADLINE, BATCHES);
+    }
+
+    /// @dev Submits the known book's batch `i` of three for `epoch` as the agent, with a proof the mock accepts for
+    ///      exactly its expected inputs.
+    function _submit(uint64 epoch, uint32 i) internal {
+        _acceptBatch(epoch, i);
+        vm.prank(agent);
+        attestor.submitBatch(address(vault), epoch, i, _batchRoot(i), _batchSums(i), _batchProof(epoch, i));
+    }
+
+    /// @dev Makes the mock accept batch `i` of three of `epoch` by the agent (and only that statement).
+    function _acceptBatch(uint64 epoch, uint32 i) internal {
+        verifier.accept(
+            _batchProof(epoch, i), _batchExpected(agent, epoch, DEADLINE, i, BATCHES, _batchRoot(i), _batchSums(i))
+        );
+    }
+
+    /// @dev Uploads and seals `epoch` of the known book's three batches.
+    function _upload(uint64 epoch) internal {
+        _begin(epoch);
+        for (uint32 i = 0; i < BATCHES; ++i) {
+            _submit(epoch, i);
+        }
+        vm.prank(agent);
+        attestor.sealEpoch(address(vault), epoch);
+    }
+
+    /// @dev The accumulator of the known book's three batches, computed independently of the attestor.
+    function _bookAccumulator() internal pure returns (bytes32 acc) {
+        for (uint256 i = 0; i < BATCHES; ++i) {
+            uint256[] memory s = _batchSums(i);
+            acc = keccak256(bytes.concat(acc, bytes32(_batchRoot(i)), bytes32(s[0]), bytes32(s[1]), bytes32(s[2])));
+        }
     }
 
     /// @dev Check 2's two sides for the known book with `totals`, debts `debts` and reserves `reserves` (token
