@@ -529,11 +529,15 @@ contract SolvencyAttestorRealTest is RealVerifierBase {
             c, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, 0, owed, HAIRCUT)
         );
         // An 18-decimal reserve feed for the 8-decimal WBTC: one wei below rounds down to a unit less.
+        // casting to 'int256' is safe because needed is a WBTC amount below 2^96 (the totals' width)
+        // forge-lint: disable-next-line(unsafe-typecast)
         PriceFeed feed = new PriceFeed(18, "WBTC PoR", int256(needed * 1e10 - 1));
         attestor.setReserveFeed(address(vault), 2, feed, RESERVE_HEARTBEAT);
         _expectAttestRevert(
             c, abi.encodeWithSelector(ISolvencyAttestorErrors.AssetNotCovered.selector, 2, needed - 1, owed, HAIRCUT)
         );
+        // casting to 'int256' is safe because needed is a WBTC amount below 2^96 (the totals' width)
+        // forge-lint: disable-next-line(unsafe-typecast)
         feed.submit(int256(needed * 1e10));
         _attest(c);
         _assertGateOpen("covered exactly");

@@ -8,7 +8,14 @@ import {SolvencyAttestor} from "../src/governance/SolvencyAttestor.sol";
 import {ISolvencyAttestor, ISolvencyAttestorErrors} from "../src/interfaces/ISolvencyAttestor.sol";
 import {MockVerifier} from "./mocks/MockVerifier.sol";
 import {SolvencyAttestorBase} from "./utils/SolvencyAttestorBase.sol";
+import {VM_ADDRESS} from "./utils/Vm.sol";
 import {console} from "./utils/console.sol";
+
+/// @dev Forge's `cool` cheatcode (not in the project's small Vm interface): marks an account and its storage cold, so
+///      that a measured call pays what it would as its own transaction.
+interface VmCool {
+    function cool(address target) external;
+}
 
 /// @notice The multi-transaction epoch with a mock verifier: an epoch's batches accepted in order and chained into
 ///         the accumulator and the totals (equal to an independent computation), the seal's checks, the previous
@@ -18,6 +25,10 @@ import {console} from "./utils/console.sol";
 ///         each step.
 contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
     address internal otherAgent = address(0xA6E8);
+    /// @dev START plus the default window (1 hour): an upload begun at START expires after this second.
+    uint64 internal constant OPEN_UNTIL = 1_750_003_600;
+    /// @dev START plus 10 minutes.
+    uint64 internal constant START_PLUS_10_MINUTES = 1_750_000_600;
 
     function _state() internal view returns (ISolvencyAttestor.UploadState) {
         return attestor.upload(address(vault)).state;
@@ -36,7 +47,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
     // ---------------------------------------------------------------- the happy path
 
     function test_Upload_ThreeBatches_SealRecordsTheAccumulatorAndTotals() public {
-        uint64 expiresAt = uint64(START + 1 hours);
+        uint64 expiresAt = OPEN_UNTIL;
         vm.expectEmit(true, true, true, true, address(attestor));
         emit SolvencyEpochBegun(agent, address(vault), 4, DEADLINE, BATCHES, expiresAt);
         _begin(4);
@@ -202,9 +213,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         _sealAs(otherAgent, 1);
         // Nor can it begin another epoch while this one is open.
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, uint64(START + 1 hours)
-            )
+            abi.encodeWithSelector(ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, OPEN_UNTIL)
         );
         vm.prank(otherAgent);
         attestor.beginEpoch(address(vault), 2, DEADLINE, 1);
@@ -213,7 +222,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
 
     function test_RevertSubmitAndSeal_AfterTheExpiry() public {
         _begin(1);
-        uint64 expiresAt = uint64(START + 1 hours);
+        uint64 expiresAt = OPEN_UNTIL;
         _submit(1, 0);
         vm.warp(expiresAt);
         _refreshPrices();
@@ -245,7 +254,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
     }
 
     function test_RevertBeginSubmitAndSeal_AfterTheDeadline() public {
-        uint64 deadline = uint64(START + 10 minutes);
+        uint64 deadline = START_PLUS_10_MINUTES;
         vm.prank(agent);
         attestor.beginEpoch(address(vault), 1, deadline, 1);
         verifier.accept(_proof(1), _batchExpected(agent, 1, deadline, 0, 1, ROOT, _totals()));
@@ -345,9 +354,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         _begin(1);
         _submit(1, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, uint64(START + 1 hours)
-            )
+            abi.encodeWithSelector(ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, OPEN_UNTIL)
         );
         _begin(2);
         vm.warp(START + 1 hours + 1);
@@ -391,9 +398,8 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
 
     function test_RevertAttestSolvency_WhileAnUploadIsOpen() public {
         _begin(1);
-        bytes memory inProgress = abi.encodeWithSelector(
-            ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, uint64(START + 1 hours)
-        );
+        bytes memory inProgress =
+            abi.encodeWithSelector(ISolvencyAttestorErrors.UploadInProgress.selector, address(vault), 1, OPEN_UNTIL);
         verifier.accept(_proof(2), _expected(agent, 2, ROOT, _totals()));
         vm.expectRevert(inProgress);
         vm.prank(agent);
@@ -504,7 +510,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         _acceptBatch(2, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISolvencyAttestorErrors.UploadExpired.selector, address(vault), 2, uint64(START + 10 minutes)
+                ISolvencyAttestorErrors.UploadExpired.selector, address(vault), 2, START_PLUS_10_MINUTES
             )
         );
         _submitAs(agent, 2, 0);
@@ -614,8 +620,23 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
 
     // ---------------------------------------------------------------- gas
 
-    /// @dev Gas of each step with the mock verifier and 3 assets (the verifier's own cost excluded: add about
-    ///      181,000 + 6,150 per public input for the real one). Printed with `-vv`.
+    /// @dev Marks every account a step reads cold (the attestor, the vault, the registry, the verifier, the tokens
+    ///      and the feeds), as at the start of a transaction.
+    function _cool() internal {
+        VmCool cheats = VmCool(VM_ADDRESS);
+        cheats.cool(address(attestor));
+        cheats.cool(address(vault));
+        cheats.cool(address(registry));
+        cheats.cool(address(verifier));
+        for (uint256 i = 0; i < N; ++i) {
+            cheats.cool(address(tokens[i]));
+            cheats.cool(address(feeds[i]));
+        }
+    }
+
+    /// @dev Gas of each step with the mock verifier and 3 assets, each call's accounts cold as in its own
+    ///      transaction (the verifier's own cost excluded: add the real one's, about 181,000 + 6,150 per public
+    ///      input; a transaction adds the 21,000 base and its calldata). Printed with `-vv`.
     function test_Gas_BeginSubmitSealAndAttest_MockVerifier() public {
         for (uint32 i = 0; i < BATCHES; ++i) {
             _acceptBatch(1, i);
@@ -623,7 +644,8 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         }
         uint256 before;
         for (uint64 epoch = 1; epoch <= 2; ++epoch) {
-            string memory tag = epoch == 1 ? " (first upload)" : " (later upload)";
+            string memory tag = epoch == 1 ? " (the vault's first upload)" : " (a later upload)";
+            _cool();
             vm.prank(agent);
             before = gasleft();
             attestor.beginEpoch(address(vault), epoch, DEADLINE, BATCHES);
@@ -632,14 +654,16 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
                 uint256[] memory sums = _batchSums(i);
                 uint256 root = _batchRoot(i);
                 uint256[8] memory proof = _batchProof(epoch, i);
+                _cool();
                 vm.prank(agent);
                 before = gasleft();
                 attestor.submitBatch(address(vault), epoch, i, root, sums, proof);
                 console.log(
-                    string.concat(i == 0 ? "submitBatch, first batch" : "submitBatch, later batch", tag),
+                    string.concat(i == 0 ? "submitBatch, batch 0" : "submitBatch, a later batch", tag),
                     before - gasleft()
                 );
             }
+            _cool();
             vm.prank(agent);
             before = gasleft();
             attestor.sealEpoch(address(vault), epoch);
@@ -650,6 +674,7 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         verifier.accept(_proof(3), _expected(agent, 3, ROOT, _totals()));
         uint256[] memory totals = _totals();
         uint256[8] memory p = _proof(3);
+        _cool();
         vm.prank(agent);
         before = gasleft();
         attestor.attestSolvency(address(vault), 3, DEADLINE, ROOT, totals, p);

@@ -42,6 +42,8 @@ abstract contract SolvencyAttestorBase is Test, ISolvencyAttestorEvents {
     uint64 internal constant MAX_AGE = 1 days;
     uint256 internal constant START = 1_750_000_000;
     /// @dev Every attestation's deadline: far enough that no test's clock passes it unless it means to.
+    // casting to 'uint64' is safe because START is a 2025 timestamp
+    // forge-lint: disable-next-line(unsafe-typecast)
     uint64 internal constant DEADLINE = uint64(START + 365 days);
     uint16 internal constant MARGIN = 500;
     uint16 internal constant BPS = 10_000;
