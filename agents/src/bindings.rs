@@ -132,6 +132,12 @@ pub mod registry {
 /// `contracts/src/interfaces/ISolvencyAttestor.sol`: solvency attestations. Mirrored like the
 /// vault's interface (the file imports other interfaces); an e2e test checks the selectors
 /// against forge's ABI.
+///
+/// An epoch's liabilities arrive as batch proofs over several transactions: `beginEpoch`, then
+/// `submitBatch` for each batch in index order (each verified and chained into the upload's
+/// keccak accumulator and totals), then `sealEpoch`, which applies the coverage checks against
+/// the summed totals and records the attestation. `attestSolvency` is a one-batch epoch in one
+/// transaction.
 #[allow(clippy::too_many_arguments)] // the generated event constructor of SolvencyAttested
 pub mod attestor {
     alloy::sol! {
@@ -139,16 +145,28 @@ pub mod attestor {
         interface ISolvencyAttestor {
             error ZeroAddress();
             error UnsupportedAssetCount(uint256 assetCount);
+            error UnsupportedBalanceBits(uint256 balanceBits);
+            error UnsupportedBatchDepth(uint256 batchDepth);
             error VerifierInputCountMismatch(uint256 verifierInputs, uint256 layoutInputs);
+            error InvalidUploadWindow(uint64 window);
+            error InvalidBatchCount(uint256 batchCount);
+            error UploadInProgress(address vault, uint64 epoch, uint64 expiresAt);
+            error NotUploading(address vault, uint64 epoch);
+            error NotUploader(address caller, address uploader);
+            error UnauthorizedAbandon(address caller);
+            error UploadExpired(address vault, uint64 epoch, uint64 expiresAt);
+            error BatchIndexOutOfRange(uint32 batchIndex, uint32 batchCount);
+            error BatchOutOfOrder(uint32 given, uint32 expected);
+            error EpochIncomplete(uint32 received, uint32 batchCount);
+            error SumsLengthMismatch(uint256 given, uint256 expected);
             error InvalidMaxAge();
             error UnauthorizedPauser(address caller);
             error UnknownAsset(uint256 index);
             error InvalidHaircut(uint256 asset, uint256 haircutBps);
             error InvalidHeartbeat(uint256 asset);
             error UnsupportedFeedDecimals(uint256 asset, uint8 feedDecimals);
-            error OwnershipCannotBeRenounced();
-            error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
             error VaultNotConfigured(address vault);
+            error VaultAssetCountMismatch(address vault, uint256 vaultAssets, uint256 expected);
             error AgentNotAuthorized(address vault, address agent);
             error DeadlinePassed(uint64 deadline, uint256 timestamp);
             error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
@@ -165,6 +183,7 @@ pub mod attestor {
             error ValueNotCovered(uint256 haircutValue, uint256 requiredValue);
             error InvalidProof();
             error NoAttestation(address vault);
+            error OwnershipCannotBeRenounced();
             error EnforcedPause();
 
             event SolvencyAttested(
@@ -173,12 +192,31 @@ pub mod attestor {
                 uint64 indexed epoch,
                 uint256 liabilitiesRoot,
                 uint256[] totals,
+                uint32 batchCount,
                 uint64 generation,
                 uint256 haircutValue,
-                uint256 requiredValue,
-                bytes32 inputsHash
+                uint256 requiredValue
             );
+            event SolvencyEpochBegun(
+                address indexed agent,
+                address indexed vault,
+                uint64 indexed epoch,
+                uint64 deadline,
+                uint32 batchCount,
+                uint64 expiresAt
+            );
+            event SolvencyBatchAccepted(
+                address indexed vault,
+                uint64 indexed epoch,
+                uint32 indexed batchIndex,
+                uint256 batchRoot,
+                uint256[] sums,
+                bytes32 accumulator
+            );
+            event SolvencyUploadAbandoned(address indexed vault, uint64 indexed epoch, address indexed by);
             event SolvencyValidUntil(address indexed vault, uint64 validUntil);
+            event AttestationRevoked(address indexed vault, address indexed by);
+            event UploadWindowUpdated(address indexed vault, uint64 previous, uint64 current);
 
             struct Attestation {
                 uint64 epoch;
@@ -187,6 +225,33 @@ pub mod attestor {
                 uint64 generation;
                 uint256 liabilitiesRoot;
                 bytes32 totalsHash;
+            }
+
+            /// Where a vault's last upload stands.
+            enum UploadState {
+                /// No upload begun yet.
+                None,
+                /// Begun, not sealed, not expired: only its uploader may continue or seal it.
+                Open,
+                /// Begun and not sealed, past its window: a new epoch may begin.
+                Expired,
+                /// Sealed: its epoch is the vault's attestation (or was).
+                Sealed,
+                /// Abandoned before its seal; its epoch stays burnt.
+                Abandoned
+            }
+
+            /// A vault's last upload (kept after its seal or abandonment).
+            struct Upload {
+                UploadState state;
+                address agent;
+                uint64 epoch;
+                uint64 deadline;
+                uint64 expiresAt;
+                uint32 batchCount;
+                uint32 received;
+                bytes32 accumulator;
+                uint256[] totals;
             }
 
             struct AssetCoverage {
@@ -199,9 +264,18 @@ pub mod attestor {
                 uint16 haircutBps;
             }
 
-            function attestSolvency(address vault, uint64 epoch, uint64 deadline, uint256 liabilitiesRoot, uint256[] calldata totals, uint256[8] calldata proof) external;
-            function publicInputs(address agent, address vault, uint64 epoch, uint64 deadline, uint256 liabilitiesRoot, uint256[] calldata totals) external view returns (uint256[] memory inputs);
-            function binding(address agent, address vault, uint64 epoch, uint64 deadline) external view returns (uint256);
+            function beginEpoch(address vault, uint64 epoch, uint64 deadline, uint32 batchCount) external;
+            function submitBatch(address vault, uint64 epoch, uint32 batchIndex, uint256 batchRoot, uint256[] calldata sums, uint256[8] calldata proof) external;
+            function sealEpoch(address vault, uint64 epoch) external;
+            function abandonUpload(address vault) external;
+            function attestSolvency(address vault, uint64 epoch, uint64 deadline, uint256 batchRoot, uint256[] calldata sums, uint256[8] calldata proof) external;
+            function setUploadWindow(address vault, uint64 window) external;
+            function publicInputs(address agent, address vault, uint64 epoch, uint64 deadline, uint32 batchIndex, uint32 batchCount, uint256 batchRoot, uint256[] calldata sums) external view returns (uint256[] memory inputs);
+            function binding(address agent, address vault, uint64 epoch, uint64 deadline, uint32 batchIndex, uint32 batchCount) external view returns (uint256);
+            function accumulate(bytes32 acc, uint256 batchRoot, uint256[] calldata sums) external pure returns (bytes32);
+            function inputCount() external view returns (uint256);
+            function upload(address vault) external view returns (Upload memory);
+            function uploadWindow(address vault) external view returns (uint64);
             function coverage(address vault, uint256[] calldata totals) external view returns (AssetCoverage[] memory assets, uint256 haircutValue, uint256 requiredValue);
             function checkCoverage(address vault, uint256[] calldata totals) external view;
             function isSolvent(address vault) external view returns (bool);
@@ -216,8 +290,15 @@ pub mod attestor {
             function haircut(address vault, uint256 asset) external view returns (uint16);
             function maxAttestationAge(address vault) external view returns (uint64);
             function reserveFeed(address vault, uint256 asset) external view returns (address feed, uint32 heartbeat, uint8 decimals);
+            function pause() external;
+            function unpause() external;
             function ASSET_COUNT() external view returns (uint256);
+            function BALANCE_BITS() external view returns (uint256);
+            function BATCH_DEPTH() external view returns (uint256);
+            function SUM_BITS() external view returns (uint256);
+            function LANES() external view returns (uint256);
             function REGISTRY() external view returns (address);
+            function VERIFIER() external view returns (address);
         }
     }
 }
@@ -300,7 +381,7 @@ pub mod constructors {
             constructor(address owner, address governance, address guardian, address registry, address verifier, uint256 assetCount);
         }
         contract SolvencyAttestor {
-            constructor(address owner, address guardian, address verifier, uint256 assetCount, address registry);
+            constructor(address owner, address guardian, address verifier, uint256 assetCount, uint256 balanceBits, uint256 batchDepth, address registry);
         }
         contract UniswapV2Venue {
             constructor(address factory, address vault, bytes32 pairInitCodeHash);

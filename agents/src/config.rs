@@ -59,6 +59,10 @@ pub struct DaemonConfig {
     /// deployment must name an attestor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solvency_key: Option<PathBuf>,
+    /// Where solvency batch proofs are made: a NATS server (`nats://host:port`) whose workers
+    /// (`proofgate solvency worker --nats URL`) prove the batches; none: in this process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solvency_nats: Option<String>,
     /// The journal database.
     pub journal: PathBuf,
     /// Where to serve Prometheus metrics (`host:port`); none when absent.
@@ -205,6 +209,9 @@ impl DaemonConfig {
         if config.max_concurrent_proofs == 0 {
             return Err("max_concurrent_proofs must be at least 1".into());
         }
+        if let Some(url) = &config.solvency_nats {
+            check_nats_url(url)?;
+        }
         let mut names = std::collections::BTreeSet::new();
         for agent in &config.agents {
             let name = &agent.name;
@@ -257,6 +264,18 @@ impl DaemonConfig {
             }
         }
     }
+}
+
+/// Refuses a `solvency_nats` this build cannot use: not a `nats://` (or `tls://`) URL, or any
+/// URL while the NATS proving engine is not part of this build.
+fn check_nats_url(url: &str) -> std::result::Result<(), String> {
+    if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+        return Err(format!("solvency_nats {url:?}: expected a nats:// or tls:// URL"));
+    }
+    Err(format!(
+        "solvency_nats {url:?}: this build proves solvency batches in-process only (the NATS \
+         engine is not part of it yet); remove solvency_nats"
+    ))
 }
 
 impl AgentConfig {
@@ -320,6 +339,15 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
         assert_eq!(config.max_concurrent_proofs, 1);
         assert_eq!(config.agents[0].deadline_s, 120);
         assert!(config.metrics_listen.is_none());
+    }
+
+    #[test]
+    fn solvency_nats_is_refused_until_the_nats_engine_exists() {
+        let with = |url: &str| format!("solvency_nats = \"{url}\"\n{BASE}");
+        let e = DaemonConfig::parse(&with("http://x")).expect_err("not nats");
+        assert!(e.contains("nats://"), "{e}");
+        let e = DaemonConfig::parse(&with("nats://127.0.0.1:4222")).expect_err("no engine");
+        assert!(e.contains("in-process only"), "{e}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::deploy::DeploymentFile;
 use crate::journal::Journal;
 use crate::market::fr_from_u256;
 use crate::metrics::{self, Metrics};
-use crate::solvency::{Attester, Book};
+use crate::solvency::{Attester, Book, KeyShape, UploadFaults};
 use crate::{Error, Result};
 
 /// A running daemon.
@@ -73,10 +73,14 @@ pub fn load_solvency_key(
     }
     let bytes = files::read(path).map_err(|e| config_error(path, e))?;
     let keys = SolvencyKeys::decode(&bytes).map_err(|e| config_error(path, e))?;
-    if keys.n_assets != deployment.assets.len() {
+    if KeyShape::of(&keys).n_assets != deployment.assets.len() {
         return Err(config_error(
             path,
-            format!("key for {} assets, the vault has {}", keys.n_assets, deployment.assets.len()),
+            format!(
+                "key for {} assets, the vault has {}",
+                KeyShape::of(&keys).n_assets,
+                deployment.assets.len()
+            ),
         ));
     }
     Ok(Some(Arc::new(keys)))
@@ -97,13 +101,22 @@ pub fn attester_for(
         )));
     };
     let book = Book::load(&solvency.book)?;
-    if book.depositors.n_assets() != keys.n_assets {
+    if book.depositors.n_assets() != KeyShape::of(&keys).n_assets {
         return Err(config_error(
             &solvency.book,
-            format!("{} assets, the vault has {}", book.depositors.n_assets(), keys.n_assets),
+            format!(
+                "{} assets, the vault has {}",
+                book.depositors.n_assets(),
+                KeyShape::of(&keys).n_assets
+            ),
         ));
     }
-    Ok(Some(Attester { keys: keys.clone(), book: Arc::new(book), attestor }))
+    Ok(Some(Attester {
+        keys: keys.clone(),
+        book: Arc::new(book),
+        attestor,
+        faults: UploadFaults::default(),
+    }))
 }
 
 /// Loads and checks `config`, then starts its agents, signing with their configured keys.

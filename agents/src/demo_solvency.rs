@@ -49,6 +49,7 @@ pub fn demo_plan(assets: &[AssetPlan], reserve_feeds: Vec<ReserveFeedPlan>) -> S
         haircuts: assets.iter().map(|a| if is_reserve(a) { 9_800 } else { 8_000 }).collect(),
         reserve_assets,
         reserve_feeds,
+        upload_window: solvency::DEFAULT_UPLOAD_WINDOW_S,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use alloy::node_bindings::NodeError;
-use alloy::primitives::TxHash;
+use alloy::primitives::{Address, TxHash};
 use alloy::providers::PendingTransactionError;
 use alloy::signers::local::LocalSignerError;
 use alloy::transports::TransportError;
@@ -122,6 +122,18 @@ pub enum Error {
     /// the proof is of a statement the attestor no longer computes (nothing was sent).
     #[error("the vault moved while proving the attestation: its coverage changed, or another agent attested the epoch")]
     AttestationRaced,
+    /// Another agent's upload of the vault's epoch is open on the attestor: no other epoch may
+    /// begin until it is sealed, abandoned (by its uploader, the guardian or the owner) or
+    /// expired.
+    #[error("another agent ({uploader}) is uploading epoch {epoch} of the vault: it expires at {expires_at} (unix seconds), or sooner if sealed or abandoned")]
+    UploadInProgress {
+        /// The agent that began it.
+        uploader: Address,
+        /// Its epoch.
+        epoch: u64,
+        /// The last second it may be continued or sealed.
+        expires_at: u64,
+    },
     /// A demo configuration that cannot run.
     #[error("invalid configuration: {0}")]
     Config(String),

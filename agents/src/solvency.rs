@@ -1,29 +1,31 @@
 //! Solvency attestations from the agent's side: deploying and governing the attestor, and
-//! attesting — the agent proves only its liabilities tree (the depositors' balances, range
-//! checked, hashing to the published root and totals); the attestor reads everything on the
-//! asset side from the chain (the vault's holdings and debts, the governed proof-of-reserve feeds
-//! for positions held elsewhere, the price feeds) and checks the coverage itself. The agent runs
-//! the attestor's own coverage check and statement before it proves, so an insolvent book or a
-//! layout mismatch is named and nothing is sent.
+//! attesting — the agent proves only its liabilities (the depositors cut into fixed-size
+//! batches, each batch proof showing its tree's root and per-asset sums, every balance range
+//! checked); the attestor chains the batches into the epoch's accumulator and totals, reads
+//! everything on the asset side from the chain (the vault's holdings and debts, the governed
+//! proof-of-reserve feeds for positions held elsewhere, the price feeds) and checks the coverage
+//! itself when the epoch is sealed. The agent runs the attestor's own coverage check and
+//! statements before it proves, so an insolvent book or a layout mismatch is named and nothing is
+//! sent; it proves every batch before the upload begins ([`attest`], [`upload`]).
 //!
 //! The registry keeps, per vault, until when its last attestation is fresh and the vault's
 //! configuration generation it was made at; the vault refuses risk-increasing trades (any trade
 //! that buys an asset outside its reserve assets) once the attestation is stale or governance has
 //! changed the vault since. An agent with a schedule re-attests before then.
 
+mod attest;
+mod prove;
+pub mod upload;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use proofgate_prover::solvency::attestation::{
-    public_input_count, witness_leaves, SolvencyStatement, SolvencyWitness,
-};
-use proofgate_prover::solvency::{to_u128, Depositors, SolvencyKeys, SumTree};
-use proofgate_verifier_codegen::calldata::{input_words, proof_words};
+use proofgate_prover::solvency::attestation::public_input_count;
+use proofgate_prover::solvency::{Depositors, SolvencyKeys};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -36,10 +38,8 @@ use crate::chain::{self, Artifact};
 use crate::deploy::{compile_named_verifier, govern, DeploymentFile};
 use crate::error::{Error, Result};
 
-/// How long after the block it reads an attestation may still be sent: the proof binds this
-/// deadline, so a proof held back longer is refused on chain (`DeadlinePassed`). Generous
-/// against proving time (a tree of depth 10 takes minutes on a small machine).
-pub const ATTESTATION_DEADLINE_S: u64 = 1_800;
+pub use attest::{attest, attest_retrying, ATTESTATION_DEADLINE_S, DEADLINE_PER_BATCH_S};
+pub use upload::{BatchGas, UploadFaults, UploadGas};
 
 /// Version of the book file. Version 1 books also listed positions held outside the vault, as
 /// private numbers; those now count only through proof-of-reserve feeds governance registers.
@@ -72,7 +72,13 @@ pub struct SolvencyPlan {
     pub reserve_assets: u16,
     /// The vault's proof-of-reserve feeds (at most one per asset).
     pub reserve_feeds: Vec<ReserveFeedPlan>,
+    /// How long an epoch's upload may stay unsealed, seconds (60 s to 7 days; the attestor's
+    /// default is [`DEFAULT_UPLOAD_WINDOW_S`]).
+    pub upload_window: u64,
 }
+
+/// The attestor's default upload window: one hour.
+pub const DEFAULT_UPLOAD_WINDOW_S: u64 = 3_600;
 
 /// The agent's book file (`book.json`): where the vault's depositors are. Never leaves the
 /// agent's machine; only the liabilities tree's root hash and totals go on chain.
@@ -137,11 +143,16 @@ pub struct AttestationOutcome {
     pub epoch: u64,
     /// Until when it is fresh (block timestamp).
     pub valid_until: u64,
-    /// The liabilities root published (depositors check inclusion against it).
+    /// The liabilities root published: the epoch's accumulator over its batches (depositors
+    /// check inclusion against it through their batch's root).
     pub root: U256,
-    /// Gas used by `attestSolvency`.
-    pub gas_used: u64,
-    /// Seconds spent proving.
+    /// The epoch's number of batches.
+    pub batch_count: u32,
+    /// The batch the upload started at (0 unless it continued an interrupted upload).
+    pub resumed_at: u32,
+    /// Gas of each transaction of the upload (begin, each batch, seal).
+    pub gas: UploadGas,
+    /// Seconds spent proving (every batch, wall time).
     pub prove_s: f64,
 }
 
@@ -154,11 +165,14 @@ pub struct Attester {
     pub book: Arc<Book>,
     /// The attestor contract.
     pub attestor: Address,
+    /// Test hooks of the upload (none in production).
+    pub faults: UploadFaults,
 }
 
 /// Names the attestor's custom error when a call reverts with one (a stale feed, a replayed
 /// epoch, a value out of range); other failures stay contract errors.
-fn attestor_error(what: &'static str) -> impl Fn(alloy::contract::Error) -> Error {
+pub(crate) fn attestor_error(what: impl Into<String>) -> impl Fn(alloy::contract::Error) -> Error {
+    let what = what.into();
     move |e| {
         if let Some(decoded) =
             e.as_decoded_interface_error::<ISolvencyAttestor::ISolvencyAttestorErrors>()
@@ -177,7 +191,7 @@ fn attestor_error(what: &'static str) -> impl Fn(alloy::contract::Error) -> Erro
 /// Refuses a depositors file whose asset columns are not the vault's assets, in the vault's
 /// order (by the tokens' symbols on chain): the circuit fixes the columns only by position, so a
 /// misordered file would put one asset's liabilities under another's price and decimals.
-async fn check_asset_columns<P: Provider>(
+pub(crate) async fn check_asset_columns<P: Provider>(
     provider: &P,
     vault: Address,
     depositors: &Depositors,
@@ -196,163 +210,34 @@ async fn check_asset_columns<P: Provider>(
     Ok(())
 }
 
-/// Runs the attestor's own coverage check of `totals` against `vault` at `block`; an
-/// uncovered asset or value, a stale feed or a value out of range is [`Error::Config`] naming it.
-async fn check_coverage<P: Provider>(
-    contract: &ISolvencyAttestor::ISolvencyAttestorInstance<&P>,
-    vault: Address,
-    totals: &[U256],
-    block: BlockId,
-) -> Result<()> {
-    contract
-        .checkCoverage(vault, totals.to_vec())
-        .block(block)
-        .call()
-        .await
-        .map_err(attestor_error("the attestor's coverage check"))?;
-    Ok(())
+/// What the attestor's constructor and verifier take from a solvency key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyShape {
+    /// Assets per depositor.
+    pub n_assets: usize,
+    /// Bits of a balance.
+    pub balance_bits: u32,
+    /// Depth of a batch (`2^batch_depth` depositors).
+    pub batch_depth: u32,
+    /// Public inputs of a batch proof.
+    pub input_count: usize,
 }
 
-/// Attests `vault`'s solvency now as `agent` (the provider signs as the agent): the attestor's
-/// coverage check and statement run first, at one block, and an uncovered book, a stale feed or
-/// a statement that differs from the agent's is [`Error::Config`] naming it, with nothing sent.
-pub async fn attest<P: Provider>(
-    provider: &P,
-    deployment: &DeploymentFile,
-    agent: Address,
-    attester: &Attester,
-) -> Result<AttestationOutcome> {
-    let contract = ISolvencyAttestor::new(attester.attestor, provider);
-    let n = deployment.assets.len();
-    let keys = &attester.keys;
-    if keys.n_assets != n {
-        return Err(Error::Config(format!(
-            "the solvency key is for {} assets, the vault has {n}",
-            keys.n_assets
-        )));
-    }
-    // Every read at one block, so that the statement is the chain's at that block.
-    let latest = provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await?
-        .ok_or_else(|| Error::Config("the node returned no latest block".into()))?;
-    let block = BlockId::number(latest.header.number);
-    let deadline = latest.header.timestamp + ATTESTATION_DEADLINE_S;
-    // Attestations are the vault's: whichever of its agents attests continues its epochs.
-    let vault = deployment.vault;
-    let last = contract.attestation(vault).block(block).call().await?;
-
-    let book = &attester.book;
-    check_asset_columns(provider, vault, &book.depositors, block).await?;
-    let tree = SumTree::build(&book.depositors, keys.depth)
-        .map_err(|e| Error::Config(format!("liabilities tree: {e}")))?;
-    let root = tree.root();
-    let totals = root
-        .totals
-        .iter()
-        .map(|t| {
-            to_u128(t).ok_or_else(|| Error::Config("a liabilities total exceeds 2^128".into()))
-        })
-        .collect::<Result<Vec<u128>>>()?;
-    let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
-    check_coverage(&contract, vault, &totals_words, block).await?;
-
-    let epoch = last.epoch + 1;
-    let statement = SolvencyStatement {
-        agent: agent.into_array(),
-        attestor: attester.attestor.into_array(),
-        vault: vault.into_array(),
-        chain_id: deployment.chain_id,
-        epoch,
-        deadline,
-        root: root.hash,
-        totals,
-    };
-    let witness = SolvencyWitness { leaves: witness_leaves(&book.depositors, keys.depth) };
-    let inputs = statement.public_inputs().map_err(|e| Error::Config(format!("statement: {e}")))?;
-    debug_assert_eq!(inputs.len(), public_input_count(n));
-    let words = input_words(&inputs);
-    let root_word = words[1];
-    let on_chain = contract
-        .publicInputs(agent, vault, epoch, deadline, root_word, totals_words.clone())
-        .block(block)
-        .call()
-        .await
-        .map_err(attestor_error("the attestor's statement"))?;
-    if on_chain != words {
-        return Err(Error::Config(
-            "the attestor's statement differs from the agent's (a layout mismatch)".into(),
-        ));
-    }
-
-    let started = Instant::now();
-    let keys = keys.clone();
-    let proved = tokio::task::spawn_blocking(move || {
-        keys.prove(&statement, &witness, &mut rand::rngs::OsRng)
-    })
-    .await
-    .map_err(|e| Error::Config(format!("solvency prover task: {e}")))?;
-    let (proof, _) = proved.map_err(|e| Error::Config(format!("no attestation: {e}")))?;
-    let prove_s = started.elapsed().as_secs_f64();
-    // The statement no longer moves with prices or holdings, but the coverage does: if a trade
-    // or a price update left the vault uncovered while proving, the attestation would revert.
-    // Checked here, so that the failure is named (and retried) rather than sent to revert; so
-    // is another agent's attestation of the same epoch.
-    let now = BlockId::latest();
-    if contract.attestation(vault).block(now).call().await?.epoch != last.epoch {
-        return Err(Error::AttestationRaced);
-    }
-    // Only a refusal by the attestor (or the vault) is a race; a node that does not answer is an
-    // outage, reported as such.
-    match check_coverage(&contract, vault, &totals_words, now).await {
-        Err(Error::Config(_)) => return Err(Error::AttestationRaced),
-        other => other?,
-    }
-
-    let call = contract.attestSolvency(
-        vault,
-        epoch,
-        deadline,
-        root_word,
-        totals_words,
-        proof_words(&proof),
-    );
-    let pending = call.send().await.map_err(attestor_error("attestSolvency"))?;
-    let receipt = chain::confirm(pending, "attestSolvency").await?;
-    let valid_until = contract.attestation(vault).call().await?.validUntil;
-    info!(target: "proofgate::solvency", %agent, epoch, valid_until, prove_s, gas = receipt.gas_used, "solvency attested");
-    Ok(AttestationOutcome {
-        epoch,
-        valid_until,
-        root: root_word,
-        gas_used: receipt.gas_used,
-        prove_s,
-    })
-}
-
-/// [`attest`], again (at most `attempts` times in all) while trades or price updates move the
-/// statement during proving.
-pub async fn attest_retrying<P: Provider>(
-    provider: &P,
-    deployment: &DeploymentFile,
-    agent: Address,
-    attester: &Attester,
-    attempts: u32,
-) -> Result<AttestationOutcome> {
-    let mut attempt = 1;
-    loop {
-        match attest(provider, deployment, agent, attester).await {
-            Err(Error::AttestationRaced) if attempt < attempts => {
-                info!(target: "proofgate::solvency", %agent, attempt, "the statement moved while proving; attesting again");
-                attempt += 1;
-            }
-            outcome => return outcome,
+impl KeyShape {
+    /// The shape of `keys` (interim: the whole-tree key is one batch of its depth, 64-bit
+    /// balances).
+    pub fn of(keys: &SolvencyKeys) -> Self {
+        Self {
+            n_assets: keys.n_assets,
+            balance_bits: 64,
+            batch_depth: keys.depth,
+            input_count: public_input_count(keys.n_assets),
         }
     }
 }
 
-/// Deploys the solvency verifier (generated from `keys`) and the attestor, owned by the
-/// deployment's timelock, then governs through it in one batch: the vault's margin, maximum
+/// Deploys the solvency verifier (generated from `keys`) and the attestor (of the key's shape:
+/// assets, balance bits, batch depth), owned by the deployment's timelock, then governs through it in one batch: the vault's margin, maximum
 /// attestation age, haircuts and proof-of-reserve feeds in the attestor, and in the registry the
 /// attestor and the vault's solvency requirement. Returns the attestor's address.
 pub async fn deploy_attestor<P: Provider>(
@@ -371,7 +256,14 @@ pub async fn deploy_attestor<P: Provider>(
             feed.asset
         )));
     }
-    let compiled = compile_named_verifier(keys.vk(), "SolvencyVerifier", public_input_count(n))?;
+    let shape = KeyShape::of(keys);
+    if shape.n_assets != n {
+        return Err(Error::Config(format!(
+            "the solvency key is for {} assets, the vault has {n}",
+            shape.n_assets
+        )));
+    }
+    let compiled = compile_named_verifier(keys.vk(), "SolvencyVerifier", shape.input_count)?;
     let verifier = chain::deploy_code(provider, compiled.bytecode, "SolvencyVerifier").await?;
 
     let artifact = Artifact::forge(
@@ -384,6 +276,8 @@ pub async fn deploy_attestor<P: Provider>(
         guardian: deployment.deployer,
         verifier,
         assetCount: U256::from(n),
+        balanceBits: U256::from(shape.balance_bits),
+        batchDepth: U256::from(shape.batch_depth),
         registry: deployment.registry,
     };
     let attestor = chain::deploy(provider, &artifact, &args).await?.address;
@@ -403,16 +297,19 @@ pub async fn deploy_attestor<P: Provider>(
     };
     calls.push((registry, requirement.abi_encode().into()));
     govern(provider, deployment.timelock, calls).await?;
-    info!(target: "proofgate::solvency", %attestor, %verifier, max_age = plan.max_age, reserve_feeds = plan.reserve_feeds.len(), "solvency attestor deployed and governed");
+    info!(target: "proofgate::solvency", %attestor, %verifier, balance_bits = shape.balance_bits, batch_depth = shape.batch_depth, upload_window = plan.upload_window, max_age = plan.max_age, reserve_feeds = plan.reserve_feeds.len(), "solvency attestor deployed and governed");
     Ok(attestor)
 }
 
 /// The attestor's configuration calls for `vault` (the timelock's to make): margin, maximum
-/// age, every haircut and every proof-of-reserve feed.
+/// age, upload window, every haircut and every proof-of-reserve feed.
 pub fn attestor_configuration(vault: Address, plan: &SolvencyPlan) -> Vec<Bytes> {
     let mut calls: Vec<Bytes> = vec![
         ISolvencyAttestor::setMarginCall { vault, marginBps: plan.margin_bps }.abi_encode().into(),
         ISolvencyAttestor::setMaxAttestationAgeCall { vault, maxAge: plan.max_age }
+            .abi_encode()
+            .into(),
+        ISolvencyAttestor::setUploadWindowCall { vault, window: plan.upload_window }
             .abi_encode()
             .into(),
     ];

@@ -341,6 +341,7 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         deployment: deployment_path.clone(),
         proving_key: key_path,
         solvency_key: solvency.as_ref().map(|set_up| set_up.key_path.clone()),
+        solvency_nats: None,
         journal: journal_path.clone(),
         metrics_listen: None,
         max_concurrent_proofs: 1,
@@ -661,8 +662,13 @@ async fn attest_on_demand(
     let done =
         solvency::attest_retrying(&provider, &prepared.deployment, address, &attester, 5).await?;
     Ok(format!(
-        "step {step}: {} attested epoch {} on demand, fresh until {} (proved in {:.2} s, {} gas)",
-        agent.name, done.epoch, done.valid_until, done.prove_s, done.gas_used
+        "step {step}: {} attested epoch {} on demand ({} batches), fresh until {} (proved in {:.2} s, {} gas)",
+        agent.name,
+        done.epoch,
+        done.batch_count,
+        done.valid_until,
+        done.prove_s,
+        done.gas.total()
     ))
 }
 

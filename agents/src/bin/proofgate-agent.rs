@@ -149,6 +149,10 @@ struct DeployArgs {
     /// Margin over the liabilities' value, basis points.
     #[arg(long, value_name = "BPS", default_value_t = 500)]
     solvency_margin_bps: u16,
+    /// How long an epoch's batch upload may stay unsealed on the attestor, seconds (60 to
+    /// 604800).
+    #[arg(long, value_name = "S", default_value_t = solvency::DEFAULT_UPLOAD_WINDOW_S)]
+    upload_window: u64,
     /// Every asset's haircut, basis points.
     #[arg(long, value_name = "BPS", default_value_t = 9_000)]
     haircut_bps: u16,
@@ -255,14 +259,19 @@ async fn attest(args: AttestArgs) -> Result<()> {
         let outcome = solvency::attest_retrying(&provider, &deployment, address, &attester, 5)
             .await
             .with_context(|| format!("agent {:?} ({address}) could not attest", agent.name))?;
+        let gas = &outcome.gas;
         println!(
-            "{}: epoch {} attested, fresh until {}, root {:#x}, {} gas, proved in {:.2} s",
+            "{}: epoch {} attested ({} batches), fresh until {}, root {:#x}, proved in {:.2} s; gas {} (begin {}, batches {}, seal {})",
             agent.name,
             outcome.epoch,
+            outcome.batch_count,
             outcome.valid_until,
             outcome.root,
-            outcome.gas_used,
-            outcome.prove_s
+            outcome.prove_s,
+            gas.total(),
+            gas.begin,
+            gas.batches.iter().map(|b| b.gas.to_string()).collect::<Vec<_>>().join("/"),
+            gas.seal
         );
         attested += 1;
     }
@@ -342,10 +351,11 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
         Some(path) => {
             let keys = SolvencyKeys::decode(&files::read(path)?)
                 .with_context(|| format!("{} is not a valid solvency key", path.display()))?;
-            if keys.n_assets != plan.assets.len() {
+            let shape = solvency::KeyShape::of(&keys);
+            if shape.n_assets != plan.assets.len() {
                 bail!(
                     "the solvency key is for {} assets; the deployment has {}",
-                    keys.n_assets,
+                    shape.n_assets,
                     plan.assets.len()
                 );
             }
@@ -370,6 +380,7 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
             haircuts: vec![args.haircut_bps; plan.assets.len()],
             reserve_assets,
             reserve_feeds: args.reserve_feeds.clone(),
+            upload_window: args.upload_window,
         };
         deployment.attestor =
             Some(solvency::deploy_attestor(&provider, &deployment, keys, &solvency_plan).await?);
