@@ -26,8 +26,9 @@ Exit status:
      gives the accumulator and totals checked against
   1  NOT INCLUDED: the path leads to another batch root, the chain gives another accumulator or
      other totals, a balance is 2^B or more, the proof's shape is not the attestor's (or the
-     summary's), or (with --rpc-url) a column of the proof names another asset than the vault's
-     token symbol there, or the proof's chain is not the attestor's batch events
+     summary's), or (with --rpc-url) a column of the proof
+     names another asset than the vault's token symbol there, or the proof's chain is not the
+     attestor's batch events
   2  bad input: a file is unreadable or malformed, a value is not a field element, the summary
      or the proof is inconsistent or of an old version; with --rpc-url: the node is unreachable,
      there is no contract code at the vault, its registry or the attestor address, the vault's
