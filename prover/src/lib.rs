@@ -9,6 +9,7 @@
 //! - [`circuit`]: the R1CS circuit, in lockstep with the reference.
 //! - [`valuation`]: token amounts to USD at 1e8, and the statement of a vault snapshot.
 //! - [`solvency`]: the Merkle-sum tree of depositors' liabilities and their inclusion proofs.
+//! - [`pipeline`]: the work queue that proves batches in process or on NATS JetStream workers.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod fixed;
 pub mod fixtures;
 pub mod model;
 pub mod onnx;
+pub mod pipeline;
 pub mod poseidon;
 pub mod reference;
 pub mod risk_params;

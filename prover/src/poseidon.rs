@@ -47,6 +47,17 @@ pub fn domain_tag(tag: &str) -> Fr {
     Fr::from_be_bytes_mod_order(tag.as_bytes())
 }
 
+/// The tagged sponge: the capacity element starts at [`domain_tag`]`(tag)` instead of 0, then
+/// `elements` are absorbed (no length prefix, no padding) and one element is squeezed. Up to
+/// [`RATE`] elements cost one permutation (the tag takes no rate slot).
+pub fn hash_tagged(tag: &str, elements: &[Fr]) -> Fr {
+    let mut sponge = PoseidonSponge::new(config());
+    // arkworks keeps the capacity first: `state[0]` with capacity 1.
+    sponge.state[0] = domain_tag(tag);
+    sponge.absorb(&elements.to_vec());
+    sponge.squeeze_field_elements::<Fr>(1)[0]
+}
+
 /// `Poseidon(tag, elements...)`, squeezing one element.
 pub fn hash_with_domain(tag: &str, elements: &[Fr]) -> Fr {
     let mut sponge = PoseidonSponge::new(config());
@@ -67,5 +78,17 @@ mod tests {
             hash_with_domain(DOMAIN_RISK_PARAMS, &input)
         );
         assert_eq!(hash_with_domain(DOMAIN_MODEL, &input), hash_with_domain(DOMAIN_MODEL, &input));
+    }
+
+    #[test]
+    fn tagged_hashes_start_the_capacity_at_the_tag() {
+        let input = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64), Fr::from(4u64)];
+        assert_ne!(hash_tagged("a", &input), hash_tagged("b", &input));
+        // Not the tag absorbed as a first element (that is `hash_with_domain`).
+        assert_ne!(hash_tagged("a", &input), hash_with_domain("a", &input));
+        // Tag 0 is the plain sponge.
+        let mut sponge = PoseidonSponge::new(config());
+        sponge.absorb(&input.to_vec());
+        assert_eq!(hash_tagged("", &input), sponge.squeeze_field_elements::<Fr>(1)[0]);
     }
 }

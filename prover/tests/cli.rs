@@ -1,7 +1,7 @@
 //! The `proofgate` binary end to end on a small circuit (2 assets, one hidden layer of 4):
 //! example, setup, prove and verify succeed; every damaged or mismatched input is refused with
 //! a message naming the file and the problem, the documented exit status, and nothing written.
-//! The [`solvency`] module does the same for the liabilities tree and inclusion checks.
+//! The [`solvency`] module does the same for an epoch's batches and inclusion checks.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -443,7 +443,7 @@ fn snarkjs_export_then_import_verifies_and_a_mutation_does_not() {
     fails(&again, 2, "not below");
 }
 
-/// `proofgate solvency`: build a liabilities tree, check inclusion, refuse tampering.
+/// `proofgate solvency`: build an epoch's batches, check inclusion, refuse tampering.
 mod solvency {
     use super::*;
 
@@ -459,9 +459,10 @@ mod solvency {
         depositors(&[("alice", ["1", "2"]), ("bob", ["3", "4"]), ("carol", ["5", "0"])])
     }
 
-    /// Writes `file` as the depositors and builds a depth-2 tree into DIR/out.
+    /// Writes `file` as the depositors and builds batches of 2 (64-bit balances by default) into
+    /// DIR/out.
     fn build(dir: &Path, file: &Value, extra: &[&str]) -> (Output, PathBuf) {
-        build_at(dir, file, "2", extra)
+        build_at(dir, file, "1", extra)
     }
 
     fn build_at(dir: &Path, file: &Value, depth: &str, extra: &[&str]) -> (Output, PathBuf) {
@@ -469,7 +470,7 @@ mod solvency {
         write_json(&input, file);
         let out = dir.join("out");
         let args = cat(&[
-            &["solvency", "build", "--depositors", &path(&input), "--depth", depth],
+            &["solvency", "build", "--depositors", &path(&input), "--batch-depth", depth],
             &["--out", &path(&out)],
             extra,
         ]);
@@ -487,6 +488,16 @@ mod solvency {
         cat(&[&["solvency", "check-inclusion", "--proof", &path(proof)], against])
     }
 
+    fn accumulator(out: &Path) -> String {
+        let summary = read_json(&out.join("summary.json"));
+        summary["chain"]["accumulator"].as_str().expect("accumulator").to_owned()
+    }
+
+    /// `--accumulator A --totals T --balance-bits 64 --batch-depth 1`.
+    fn explicit<'a>(acc: &'a str, totals: &'a str) -> [&'a str; 8] {
+        ["--accumulator", acc, "--totals", totals, "--balance-bits", "64", "--batch-depth", "1"]
+    }
+
     /// DIR/out/inclusion/<k>.json changed by `change`, written beside it as tampered.json.
     fn tampered(out: &Path, k: usize, change: impl FnOnce(&mut Value)) -> PathBuf {
         let mut proof = read_json(&out.join(format!("inclusion/{k}.json")));
@@ -497,24 +508,52 @@ mod solvency {
     }
 
     #[test]
-    fn build_then_every_depositor_checks_against_the_summary_and_the_root_hash() {
+    fn setup_writes_a_key_of_the_shape_and_refuses_an_unsupported_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("solvency.pk");
+        let args = ["solvency", "setup", "--assets", "2", "--balance-bits", "8"];
+        let report: Value = serde_json::from_str(&ok(&cat(&[
+            &args,
+            &["--batch-depth", "1", "--out", &path(&key), "--json"],
+        ])))
+        .expect("json");
+        assert_eq!(
+            report["shape"],
+            serde_json::json!({"n_assets": 2, "balance_bits": 8, "batch_depth": 1})
+        );
+        assert_eq!(report["public_inputs"], 3);
+        assert!(key.exists());
+        let other = path(&dir.path().join("other.pk"));
+        let wide = ["solvency", "setup", "--assets", "2", "--balance-bits", "129"];
+        fails(&cat(&[&wide, &["--out", &other]]), 2, "balance width 129 bits");
+        let deep = ["solvency", "setup", "--assets", "2", "--batch-depth", "21"];
+        fails(&cat(&[&deep, &["--out", &other]]), 2, "batch depth 21");
+    }
+
+    #[test]
+    fn build_then_every_depositor_checks_against_the_summary_and_the_accumulator() {
         let (_dir, out) = built();
         let summary = read_json(&out.join("summary.json"));
-        assert_eq!(summary["version"], 2);
-        assert_eq!(summary["totals"], serde_json::json!(["9", "6"]));
-        assert_eq!(summary["depositors"], 3);
-        assert!(summary.get("commitment").is_none(), "no commitment: {summary}");
-        let root = summary["root"].as_str().expect("root");
+        assert_eq!(summary["version"], 3);
+        assert_eq!(summary["chain"]["totals"], serde_json::json!(["9", "6"]));
+        assert_eq!(
+            (summary["depositors"].clone(), summary["batch_count"].clone()),
+            (3.into(), 2.into())
+        );
+        assert_eq!(summary["chain"]["batches"][1]["sums"], serde_json::json!(["5", "0"]));
+        let acc = accumulator(&out);
         let summary_path = path(&out.join("summary.json"));
         for k in 0..3 {
             let proof = out.join(format!("inclusion/{k}.json"));
             let text = ok(&check(&proof, &["--summary", &summary_path]));
             assert!(text.starts_with("INCLUDED"), "{text}");
             assert!(text.contains("the operator's build output"), "{text}");
-            let text = ok(&check(&proof, &["--root", root, "--totals", "9,6"]));
-            assert!(text.contains(&format!("root hash:   {root}")), "{text}");
+            let text = ok(&check(&proof, &explicit(&acc, "9,6")));
+            assert!(text.contains(&format!("accumulator: {acc}")), "{text}");
+            assert!(text.contains(&format!("batch {} of 2", k / 2)), "{text}");
             let proof_json = read_json(&proof);
-            assert_eq!(proof_json["version"], 2);
+            assert_eq!(proof_json["version"], 3);
+            assert_eq!(proof_json["batch_index"], k / 2);
             assert_eq!(proof_json["assets"], serde_json::json!(["WETH", "USDC"]));
             let b = &proof_json["balances"];
             let units = format!(
@@ -524,14 +563,12 @@ mod solvency {
             );
             assert!(text.contains(&units), "{text}");
             assert!(text.contains("totals:      9 WETH, 6 USDC"), "{text}");
-            assert!(!text.contains("commitment"), "{text}");
-            let report: Value = serde_json::from_str(&ok(&check(
-                &proof,
-                &["--root", root, "--totals", "9,6", "--json"],
-            )))
-            .expect("json");
+            let mut json_args = explicit(&acc, "9,6").to_vec();
+            json_args.push("--json");
+            let report: Value =
+                serde_json::from_str(&ok(&check(&proof, &json_args))).expect("json");
             assert_eq!(report["included"], true);
-            assert_eq!(report["root_hash"], root);
+            assert_eq!(report["accumulator"], acc.as_str());
             assert_eq!(report["source"], "explicit");
             assert_eq!(report["assets"], serde_json::json!(["WETH", "USDC"]));
         }
@@ -542,22 +579,11 @@ mod solvency {
     fn a_summary_of_the_previous_format_is_refused_by_name() {
         let (_dir, out) = built();
         let mut old = read_json(&out.join("summary.json"));
-        old["version"] = 1.into();
-        old["commitment"] = "0x01".into();
+        old["version"] = 2.into();
         let old_summary = out.join("old-summary.json");
         write_json(&old_summary, &old);
         let alice = out.join("inclusion/0.json");
-        // Version 1 carried a commitment field: refused as an unknown field or by version.
-        let output = fails(&check(&alice, &["--summary", &path(&old_summary)]), 2, "");
-        let err = stderr(&output);
-        assert!(err.contains("commitment"), "{err}");
-        old.as_object_mut().expect("object").remove("commitment");
-        write_json(&old_summary, &old);
-        fails(
-            &check(&alice, &["--summary", &path(&old_summary)]),
-            2,
-            "liabilities commitment, which is gone",
-        );
+        fails(&check(&alice, &["--summary", &path(&old_summary)]), 2, "summary format version 2");
     }
 
     #[test]
@@ -574,50 +600,49 @@ mod solvency {
         fails(&check(&alice, &["--block", "latest", "--summary", "x"]), 2, "--rpc-url");
         let bad_block = [&both[..], &["--block", "soon"]].concat();
         fails(&check(&alice, &bad_block), 2, "not finalized, safe, latest or a block number");
-        let pinned = [&both[..], &["--block", "latest"]].concat();
-        fails(&check(&alice, &pinned), 2, "cannot reach the RPC node");
-        let mixed = ["--root", "0x01", "--totals", "1,1", "--summary", "x"];
+        let acc = accumulator(&out);
+        let mixed = [&explicit(&acc, "1,1")[..], &["--summary", "x"]].concat();
         fails(&check(&alice, &mixed), 2, "cannot be used with");
-        fails(&check(&alice, &["--commitment", "0x01"]), 2, "--commitment");
+        fails(&check(&alice, &["--accumulator", &acc, "--totals", "9,6"]), 2, "--balance-bits");
+        fails(&check(&alice, &["--root", "0x01", "--totals", "9,6"]), 2, "--root");
     }
 
     #[test]
-    fn tampered_proofs_and_wrong_roots_are_not_included() {
+    fn tampered_proofs_and_wrong_accumulators_are_not_included() {
         let (_dir, out) = built();
         let summary = path(&out.join("summary.json"));
         let against = ["--summary", summary.as_str()];
         let p = tampered(&out, 0, |p| p["balances"][1] = "1".into());
-        fails(&check(&p, &against), 1, "NOT INCLUDED: the path leads to root");
-        let p = tampered(&out, 0, |p| p["balances"][0] = "2".into());
-        fails(&check(&p, &against), 1, "the path sums 10 of asset 0 up to level 1");
-        let p = tampered(&out, 0, |p| p["path"][0]["hash"] = "0x01".into());
-        fails(&check(&p, &against), 1, "the path leads to root");
-        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "4".into());
-        fails(&check(&p, &against), 1, "the path leads to root");
-        let p = tampered(&out, 0, |p| p["path"][1]["sums"][0] = "10".into());
-        fails(&check(&p, &against), 1, "above the total 9");
-        // Alice's sibling Bob: 3 raised to 9 is within the total, the path's 1 + 9 is not.
-        let p = tampered(&out, 0, |p| p["path"][0]["sums"][0] = "9".into());
-        fails(
-            &check(&p, &against),
-            1,
-            "the path sums 10 of asset 0 up to level 0, above the total 9",
-        );
+        fails(&check(&p, &against), 1, "NOT INCLUDED: the path leads to batch root");
+        let p = tampered(&out, 2, |p| p["path"][0][0] = "0x01".into());
+        fails(&check(&p, &against), 1, "the path leads to batch root");
+        let p = tampered(&out, 0, |p| p["chain"][1]["sums"][0] = "4".into());
+        fails(&check(&p, &against), 1, "the chain accumulates to");
         let p = tampered(&out, 0, |p| p["balances"][1] = U64_MAX_PLUS_1.into());
         fails(&check(&p, &against), 1, "2^64 or more");
         let p = tampered(&out, 0, |p| {
             p["path"].as_array_mut().expect("path").pop();
         });
-        fails(&check(&p, &against), 1, "the path has 1 levels, the tree has depth 2");
+        fails(&check(&p, &against), 1, "the path has 0 levels of siblings");
+        let p = tampered(&out, 0, |p| p["batch_index"] = 1.into());
+        fails(&check(&p, &against), 1, "does not hold depositor 0");
+        let p = tampered(&out, 0, |p| p["shape"]["balance_bits"] = 96.into());
+        fails(&check(&p, &against), 1, "the proof is for");
 
         let alice = out.join("inclusion/0.json");
-        let root = read_json(&out.join("summary.json"))["root"].as_str().expect("root").to_owned();
-        fails(&check(&alice, &["--root", &root, "--totals", "9,7"]), 1, "the total is 7");
-        fails(&check(&alice, &["--root", &root, "--totals", "9,6", "--depth", "3"]), 1, "depth 3");
-        let out_json =
-            fails(&check(&alice, &["--root", &root, "--totals", "9,7", "--json"]), 1, "NOT");
+        let acc = accumulator(&out);
+        fails(&check(&alice, &explicit(&acc, "9,7")), 1, "the total is 7");
+        let other = format!("0x{}", "00".repeat(32));
+        fails(&check(&alice, &explicit(&other, "9,6")), 1, "the chain accumulates to");
+        let mut wide = explicit(&acc, "9,6");
+        wide[5] = "96";
+        fails(&check(&alice, &wide), 1, "the proof is for");
+        let mut json_args = explicit(&acc, "9,7").to_vec();
+        json_args.push("--json");
+        let out_json = fails(&check(&alice, &json_args), 1, "NOT");
         let report: Value = serde_json::from_slice(&out_json.stdout).expect("json");
         assert_eq!(report["included"], false);
+        assert_eq!(report["reason_kind"], "WrongTotals");
     }
 
     #[test]
@@ -626,49 +651,42 @@ mod solvency {
         let summary = path(&out.join("summary.json"));
         let against = ["--summary", summary.as_str()];
         let garbled = out.join("garbled.json");
-        fs::write(&garbled, b"{\"version\": 1, \"index\":").expect("write");
+        fs::write(&garbled, b"{\"version\": 3, \"index\":").expect("write");
         fails(&check(&garbled, &against), 2, "is not a valid inclusion proof file");
         let p = tampered(&out, 0, |p| p["extra"] = 1.into());
         fails(&check(&p, &against), 2, "unknown field");
         let p = tampered(&out, 0, |p| p["balances"][0] = "-1".into());
-        fails(&check(&p, &against), 2, "not a field element");
-        let p = tampered(&out, 0, |p| p["version"] = 3.into());
-        fails(&check(&p, &against), 2, "format version 3");
-        // Version 1 proofs did not name their asset columns: refused by name.
-        let p = tampered(&out, 0, |p| {
-            p["version"] = 1.into();
-            p.as_object_mut().expect("object").remove("assets");
-        });
-        fails(&check(&p, &against), 2, "version 1 does not name its asset columns");
+        fails(&check(&p, &against), 2, "not a decimal below 2^128");
+        let p = tampered(&out, 0, |p| p["version"] = 2.into());
+        fails(&check(&p, &against), 2, "format version 2");
         let p = tampered(&out, 0, |p| {
             p["assets"].as_array_mut().expect("assets").pop();
         });
         fails(&check(&p, &against), 2, "names 1 assets for 2 balances");
         let alice = out.join("inclusion/0.json");
-        fails(&check(&alice, &["--root", "0xzz", "--totals", "9,6"]), 2, "--root");
-        fails(&check(&alice, &["--root", "0x01"]), 2, "--totals");
+        fails(&check(&alice, &explicit("0xzz", "9,6")), 2, "--accumulator");
+        fails(&check(&alice, &["--accumulator", &accumulator(&out)]), 2, "--totals");
 
+        // A summary whose totals are not its chain's is unusable.
         let mut bad = read_json(&out.join("summary.json"));
-        bad["totals"].as_array_mut().expect("totals").push("1".into());
+        bad["chain"]["totals"][0] = "10".into();
         let bad_summary = out.join("bad-summary.json");
         write_json(&bad_summary, &bad);
         fails(
             &check(&alice, &["--summary", &path(&bad_summary)]),
             2,
-            "is not a usable tree summary",
+            "is not a usable epoch summary",
         );
-        // Other totals in a well-formed summary are a definite no.
-        let mut other = read_json(&out.join("summary.json"));
-        other["totals"][0] = "10".into();
-        write_json(&bad_summary, &other);
-        fails(&check(&alice, &["--summary", &path(&bad_summary)]), 1, "the total is 10");
     }
 
     #[test]
     fn bad_depositors_are_refused_naming_the_depositor_and_nothing_is_written() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cases = [
-            (depositors(&[("alice", ["1", U64_MAX_PLUS_1])]), "\"alice\": balance of USDC"),
+            (
+                depositors(&[("alice", ["1", U64_MAX_PLUS_1])]),
+                "\"alice\": the balance of USDC is 2^64 or more",
+            ),
             (
                 depositors(&[("alice", ["1", "2"]), ("bob", ["1", "2"]), ("alice", ["3", "4"])]),
                 "duplicate depositor id \"alice\"",
@@ -678,16 +696,6 @@ mod solvency {
                     "depositors": [{"id": "dave", "balances": ["1"]}]}),
                 "\"dave\" has 1 balances for 2 assets",
             ),
-            (
-                depositors(&[
-                    ("a", ["1", "1"]),
-                    ("b", ["1", "1"]),
-                    ("c", ["1", "1"]),
-                    ("d", ["1", "1"]),
-                    ("e", ["1", "1"]),
-                ]),
-                "5 depositors do not fit a tree of depth 2",
-            ),
         ];
         for (file, needle) in cases {
             let (output, out) = build(dir.path(), &file, &[]);
@@ -695,10 +703,16 @@ mod solvency {
             assert!(stderr(&output).contains(needle), "{needle}: {}", stderr(&output));
             assert!(!out.exists(), "{needle}: nothing is written");
         }
-        let (output, out) = build_at(dir.path(), &three(), "33", &[]);
+        let (output, out) = build_at(dir.path(), &three(), "21", &[]);
         assert_eq!(code(&output), 2);
-        assert!(stderr(&output).contains("tree depth 33"), "{}", stderr(&output));
+        assert!(stderr(&output).contains("batch depth 21"), "{}", stderr(&output));
         assert!(!out.exists());
+        // 128-bit balances take what 64 bits cannot.
+        let wide = depositors(&[("alice", ["1", U64_MAX_PLUS_1])]);
+        let (output, out) = build(dir.path(), &wide, &["--balance-bits", "128"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let summary = read_json(&out.join("summary.json"));
+        assert_eq!(summary["chain"]["totals"][1], U64_MAX_PLUS_1);
     }
 
     #[test]
@@ -752,12 +766,30 @@ mod solvency {
             help.contains("contract code at the vault, its registry or the attestor address"),
             "{help}"
         );
-        assert!(help.contains("its sums ARE that neighbour's balances"), "{help}");
+        assert!(help.contains("no neighbour's balances are revealed"), "{help}");
         assert!(help.contains("salted ids"), "{help}");
         assert!(help.contains("--rpc-url"), "{help}");
         assert!(help.contains("--block"), "{help}");
         assert!(help.contains("registry names another attestor"), "{help}");
         assert!(help.contains("names another asset than the vault's token symbol"), "{help}");
-        assert!(!help.contains("commitment"), "{help}");
+        assert!(help.contains("SolvencyBatchAccepted"), "{help}");
+    }
+
+    #[test]
+    fn bench_solvency_measures_one_batch_and_projects_the_rest() {
+        let args = ["bench", "--solvency", "--assets", "1", "--balance-bits", "8", "-q"];
+        let more = ["--batch-depth", "1", "--depths", "1,3", "--workers", "2"];
+        let report: Value = serde_json::from_str(&ok(&cat(&[&args, &more]))).expect("json");
+        assert_eq!(report["batch"]["measured"], true);
+        assert!(report["batch"]["prove_s"].as_f64().is_some_and(|v| v > 0.0), "{report}");
+        assert!(report["batch"]["constraints_per_depositor"].as_f64().is_some(), "{report}");
+        let curve = report["curve"].as_array().expect("curve");
+        assert_eq!(curve.len(), 2);
+        assert_eq!(
+            (curve[1]["batches"].clone(), curve[1]["projected"].clone()),
+            (4.into(), true.into())
+        );
+        assert_eq!(report["projection_2_20"]["batches"], 1 << 19);
+        assert!(report["projection_2_20"]["assumptions"].as_array().is_some_and(|a| !a.is_empty()));
     }
 }

@@ -1,210 +1,231 @@
-//! The solvency circuit against its native reference, through the public API: an honest book
-//! proves and verifies; a proof verifies only for its own binding (agent, attestor, vault, chain,
-//! epoch, deadline), root and totals; the prover refuses a book the reference refuses; and the reference and the
-//! circuit agree on random books, honest or tampered (property test).
+//! The batch circuit against its native reference, through the public API: an honest batch
+//! proves and verifies; a proof verifies only for its own binding (agent, attestor, vault,
+//! chain, epoch, deadline, batch index and count), root and sums; the prover refuses a batch
+//! the reference refuses; the shapes' public inputs; pinned binding and accumulator vectors
+//! (the attestor's tests check the same); and the reference and the circuit agree on random
+//! books, honest or tampered (property test).
 //!
 //! Each constraint family broken alone is tested inside the crate
-//! (`solvency::circuit_tests`), where the test-only tamper hook lives.
+//! (`solvency::circuit_tests`), where the test-only tamper hooks live.
 
-use ark_bn254::{Bn254, Fr};
-use ark_groth16::Groth16;
+use alloy::primitives::U256;
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use ark_snark::SNARK;
-use proofgate_prover::solvency::attestation::{
-    check, leaves_root, public_input_count, witness_leaves, SolvencyStatement, SolvencyViolation,
-    SolvencyWitness,
+use proofgate_prover::solvency::attestation::{pack_words, witness_root};
+use proofgate_prover::solvency::circuit::BatchCircuit;
+use proofgate_prover::solvency::{
+    accumulate, check, BatchJob, BatchProver, BatchStatement, BatchWitness, Depositor, Depositors,
+    EpochBinding, EpochTree, SolvencyKeys, SolvencyShape, SolvencyViolation,
 };
-use proofgate_prover::solvency::circuit::SolvencyCircuit;
-use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SolvencyKeys, SumTree};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-const DEPTH: u32 = 2;
-const N: usize = 3;
+const BINDING: EpochBinding = EpochBinding {
+    agent: [1; 20],
+    attestor: [3; 20],
+    vault: [2; 20],
+    chain_id: 31_337,
+    epoch: 7,
+    deadline: 1_781_536_000,
+};
 
-/// Three assets, three depositors, and the statement of their tree.
-fn honest() -> (SolvencyStatement, SolvencyWitness) {
-    let depositors = Depositors::new(
-        vec!["WETH".into(), "USDC".into(), "WBTC".into()],
-        vec![
-            Depositor {
-                id: "alice".into(),
-                balances: vec![2_000_000_000_000_000_000, 1_000_000_000, 10_000_000],
-            },
-            Depositor {
-                id: "bob".into(),
-                balances: vec![500_000_000_000_000_000, 5_000_000_000, 0],
-            },
-            Depositor { id: "carol".into(), balances: vec![0, 250_000_000, 30_000_000] },
-        ],
-    )
-    .expect("valid depositors");
-    statement_for(&depositors, DEPTH, 7)
+fn tiny() -> SolvencyShape {
+    SolvencyShape::new(3, 16, 2).expect("shape")
 }
 
-fn statement_for(
-    depositors: &Depositors,
-    depth: u32,
-    epoch: u64,
-) -> (SolvencyStatement, SolvencyWitness) {
-    let root = SumTree::build(depositors, depth).expect("tree").root();
-    let statement = SolvencyStatement {
-        agent: [1; 20],
-        attestor: [3; 20],
-        vault: [2; 20],
-        chain_id: 31_337,
-        epoch,
-        deadline: 1_781_536_000,
-        root: root.hash,
-        totals: root.totals.iter().map(|t| to_u128(t).expect("small")).collect(),
+/// Six depositors in two batches of four.
+fn epoch() -> EpochTree {
+    let depositors = (0..6u128)
+        .map(|k| Depositor { id: format!("d{k}"), balances: vec![k, 65_535 - k, 1_000 * k] })
+        .collect();
+    let depositors =
+        Depositors::new(vec!["A".into(), "B".into(), "C".into()], depositors).expect("valid");
+    EpochTree::build(&depositors, tiny()).expect("tree")
+}
+
+fn satisfied(shape: SolvencyShape, statement: &BatchStatement, witness: &BatchWitness) -> bool {
+    let Ok(circuit) = BatchCircuit::assigned(shape, statement, witness) else {
+        return false;
     };
-    (statement, SolvencyWitness { leaves: witness_leaves(depositors, depth) })
-}
-
-/// Whether the circuit is satisfied; synthesis itself must succeed.
-fn satisfied(
-    n: usize,
-    depth: u32,
-    statement: &SolvencyStatement,
-    witness: &SolvencyWitness,
-) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    SolvencyCircuit::assigned(n, depth, statement.clone(), witness.clone())
-        .expect("a shape the circuit holds")
-        .generate_constraints(cs.clone())
-        .expect("synthesis succeeds");
+    circuit.generate_constraints(cs.clone()).expect("synthesis succeeds");
     cs.is_satisfied().expect("assigned")
 }
 
 #[test]
-fn an_honest_book_satisfies_both_and_the_native_tree_agrees_with_the_builder() {
-    let (statement, witness) = honest();
-    assert_eq!(check(&statement, &witness), []);
-    assert!(satisfied(N, DEPTH, &statement, &witness));
-    let (root, totals) = leaves_root(&witness.leaves, N).expect("a tree");
-    assert_eq!(root, statement.root);
-    assert_eq!(totals, statement.totals.iter().map(|&t| Fr::from(t)).collect::<Vec<_>>());
-    let inputs = statement.public_inputs().expect("in range");
-    assert_eq!(inputs.len(), public_input_count(N));
-    assert_eq!(public_input_count(8), 6);
-    assert_eq!(public_input_count(7), 6);
-    assert_eq!(public_input_count(1), 3);
-    // Totals packed two per element: T0 | T1 << 96, then T2 alone.
-    let t = &statement.totals;
-    assert_eq!(inputs[2], Fr::from(t[0]) + Fr::from(t[1]) * Fr::from(1u128 << 96));
-    assert_eq!(inputs[3], Fr::from(t[2]));
-}
-
-#[test]
-fn totals_are_checked_for_range_and_count() {
-    let (statement, _) = honest();
-    let mut wide = statement.clone();
-    wide.totals[1] = 1 << 96;
-    assert!(wide.check_ranges().is_err());
-    assert!(wide.public_inputs().is_err());
-    let mut none = statement.clone();
-    none.totals.clear();
-    assert!(none.check_ranges().is_err());
-    let mut many = statement;
-    many.totals = vec![0; 17];
-    assert!(many.check_ranges().is_err());
-}
-
-#[test]
-fn a_proof_verifies_only_for_its_own_binding_root_and_totals() {
-    let (statement, witness) = honest();
-    let keys = SolvencyKeys::setup(N, DEPTH, &mut StdRng::seed_from_u64(7)).expect("setup");
+fn a_batch_proof_verifies_only_for_its_own_statement() {
+    let tree = epoch();
+    let keys = SolvencyKeys::setup(tiny(), &mut StdRng::seed_from_u64(7)).expect("setup");
+    let statement = tree.batch_statement(1, &BINDING).expect("statement");
+    assert_eq!((statement.batch_index, statement.batch_count), (1, 2));
+    let witness = tree.batch_witness(1).expect("witness");
     let (proof, inputs) =
-        keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(8)).expect("prove");
-    let verifies = |inputs: &[Fr]| Groth16::<Bn254>::verify(keys.vk(), inputs, &proof).expect("ok");
-    assert!(verifies(&inputs));
-    for i in 0..inputs.len() {
-        let mut changed = inputs.clone();
-        changed[i] += Fr::from(1u64);
-        assert!(!verifies(&changed), "input {i} changed");
-    }
-    type Change = fn(&mut SolvencyStatement);
-    let others: [(&str, Change); 7] = [
+        keys.prove_batch(&statement, &witness, &mut StdRng::seed_from_u64(8)).expect("prove");
+    assert_eq!(inputs, statement.public_inputs(&tiny()).expect("inputs"));
+    assert!(keys.verify_batch(&statement, &proof).expect("verify"));
+    type Change = fn(&mut BatchStatement);
+    let others: [(&str, Change); 11] = [
         ("agent", |s| s.agent[19] ^= 1),
         ("attestor", |s| s.attestor[0] ^= 1),
         ("vault", |s| s.vault[0] ^= 1),
         ("chain", |s| s.chain_id = 1),
         ("epoch", |s| s.epoch += 1),
         ("deadline", |s| s.deadline += 1),
+        ("batch index", |s| s.batch_index = 0),
+        ("batch count", |s| s.batch_count = 3),
         ("agent and attestor swapped", |s| std::mem::swap(&mut s.agent, &mut s.attestor)),
+        ("root", |s| s.root += Fr::from(1u64)),
+        ("sum", |s| s.sums[2] += U256::from(1u8)),
     ];
     for (what, change) in others {
         let mut other = statement.clone();
         change(&mut other);
-        assert_ne!(other.binding(), statement.binding(), "{what}");
-        let other_inputs = other.public_inputs().expect("in range");
-        assert_eq!(other_inputs[1..], inputs[1..], "{what}: only the binding differs");
-        assert!(!verifies(&other_inputs), "the proof verifies for another {what}");
+        assert!(!keys.verify_batch(&other, &proof).expect("verify"), "another {what}");
     }
-}
 
-/// The binding is `keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline))`
-/// masked to 253 bits: six 32-byte words, addresses and integers right-aligned, written out here
-/// by hand as Solidity's `abi.encode` lays them out.
-#[test]
-fn the_binding_is_the_abi_encoding_of_agent_attestor_vault_chain_epoch_and_deadline() {
-    use ark_ff::PrimeField;
-    use sha3::{Digest, Keccak256};
-    let statement = SolvencyStatement {
-        agent: [0xaa; 20],
-        attestor: [0xbb; 20],
-        vault: [0xcc; 20],
-        chain_id: 0x7a69,
-        epoch: 0x0102_0304_0506_0708,
-        deadline: 0x6a30_1c00,
-        root: Fr::from(0u64),
-        totals: vec![0],
-    };
-    let encoded = format!(
-        "{pad}{agent}{pad}{attestor}{pad}{vault}{chain:064x}{epoch:064x}{deadline:064x}",
-        pad = "00".repeat(12),
-        agent = "aa".repeat(20),
-        attestor = "bb".repeat(20),
-        vault = "cc".repeat(20),
-        chain = 0x7a69,
-        epoch = 0x0102_0304_0506_0708u64,
-        deadline = 0x6a30_1c00,
+    // The same through a job and its result, as the pipeline runs it.
+    let job = BatchJob::new(
+        "run-1".into(),
+        tiny(),
+        keys.vk_hash().expect("hash"),
+        statement.clone(),
+        witness.clone(),
     );
-    let mut digest: [u8; 32] = Keccak256::digest(hex::decode(encoded).expect("hex")).into();
-    digest[0] &= 0x1f;
-    assert_eq!(statement.binding(), Fr::from_be_bytes_mod_order(&digest));
+    let json = serde_json::to_string(&job).expect("encode");
+    let job: BatchJob = serde_json::from_str(&json).expect("decode");
+    let result = BatchProver::prove(&keys, &job).expect("proves");
+    result.check(&job, &keys).expect("the result is its job's");
+    let back =
+        serde_json::from_value(serde_json::to_value(&result).expect("encode")).expect("decode");
+    assert_eq!(result, back);
+    let mut forged = result.clone();
+    forged.sums[0] += U256::from(1u8);
+    assert!(forged.check(&job, &keys).is_err());
+    let mut other = job.clone();
+    other.vk_hash = "0x00".into();
+    assert!(BatchProver::prove(&keys, &other).is_err(), "another key's job");
 }
 
 #[test]
-fn the_prover_refuses_a_book_the_reference_refuses() {
-    let keys = SolvencyKeys::setup(N, DEPTH, &mut StdRng::seed_from_u64(5)).expect("setup");
-    let (mut statement, witness) = honest();
-    statement.totals[1] += 1;
-    match keys.prove(&statement, &witness, &mut StdRng::seed_from_u64(6)) {
+fn the_prover_refuses_a_batch_the_reference_refuses() {
+    let tree = epoch();
+    let keys = SolvencyKeys::setup(tiny(), &mut StdRng::seed_from_u64(5)).expect("setup");
+    let mut statement = tree.batch_statement(0, &BINDING).expect("statement");
+    let witness = tree.batch_witness(0).expect("witness");
+    statement.sums[1] += U256::from(1u8);
+    match keys.prove_batch(&statement, &witness, &mut StdRng::seed_from_u64(6)) {
         Err(proofgate_prover::Error::Insolvent(reasons)) => {
             assert_eq!(reasons, vec![SolvencyViolation::TreeMismatch]);
         }
         other => panic!("expected Insolvent, got {:?}", other.map(|_| ())),
     }
-    let mut short = statement.clone();
-    short.totals.pop();
-    let err = keys.prove(&short, &witness, &mut StdRng::seed_from_u64(6)).map(|_| ());
+    let mut short = statement;
+    short.sums.pop();
+    let err = keys.prove_batch(&short, &witness, &mut StdRng::seed_from_u64(6)).map(|_| ());
     assert!(matches!(err, Err(proofgate_prover::Error::StatementMismatch(_))), "{err:?}");
 }
+
+/// Public inputs of the shapes the issue names: words of `L = floor(253 / S)` sums.
+#[test]
+fn the_shapes_pack_their_sums_into_the_specified_words() {
+    for (b, k, lanes, count) in [
+        (64, 10, 3, 5),
+        (64, 2, 3, 5),
+        (96, 4, 2, 6),
+        (96, 3, 2, 6),
+        (128, 10, 1, 10),
+        (128, 0, 1, 10),
+    ] {
+        let shape = SolvencyShape::new(8, b, k).expect("shape");
+        assert_eq!((shape.lanes(), shape.public_input_count()), (lanes, count), "B={b} k={k}");
+        let s = shape.sum_bits() as usize;
+        let max = (U256::from(1u8) << s) - U256::from(1u8);
+        let sums: Vec<U256> =
+            (0..8).map(|a| if a % 2 == 0 { max } else { U256::from(a) }).collect();
+        let words = pack_words(&shape, &sums).expect("packs");
+        assert_eq!(words.len(), count - 2);
+        for (j, word) in words.iter().enumerate() {
+            let mut expected = U256::ZERO;
+            for i in 0..lanes {
+                if let Some(v) = sums.get(j * lanes + i) {
+                    expected += *v << (s * i);
+                }
+            }
+            assert_eq!(word.into_bigint().to_bytes_be(), expected.to_be_bytes::<32>().to_vec());
+        }
+    }
+    // k = 0: one leaf, the root is that leaf; satisfied at every width.
+    for b in [64, 96, 128] {
+        let shape = SolvencyShape::new(8, b, 0).expect("shape");
+        let depositors = Depositors::new(
+            (0..8).map(|a| format!("A{a}")).collect(),
+            vec![Depositor { id: "x".into(), balances: vec![(1u128 << (b - 1)) | 1; 8] }],
+        )
+        .expect("valid");
+        let tree = EpochTree::build(&depositors, shape).expect("tree");
+        let st = tree.batch_statement(0, &BINDING).expect("statement");
+        let wi = tree.batch_witness(0).expect("witness");
+        assert!(satisfied(shape, &st, &wi), "B={b}");
+    }
+}
+
+/// The binding is `keccak256(abi.encode(agent, attestor, vault, chainId, epoch, deadline,
+/// batchIndex, batchCount))` masked to 253 bits: eight 32-byte words, written out by hand as
+/// Solidity's `abi.encode` lays them out, and pinned (the spec's Decisions repeat it for the
+/// attestor's tests).
+#[test]
+fn the_binding_and_the_accumulator_match_the_pinned_vectors() {
+    use sha3::{Digest, Keccak256};
+    let statement = BatchStatement {
+        agent: [0xaa; 20],
+        attestor: [0xbb; 20],
+        vault: [0xcc; 20],
+        chain_id: 31_337,
+        epoch: 5,
+        deadline: 1_781_536_000,
+        batch_index: 2,
+        batch_count: 3,
+        root: Fr::from(0u64),
+        sums: vec![U256::ZERO],
+    };
+    let encoded = format!(
+        "{pad}{agent}{pad}{attestor}{pad}{vault}{chain:064x}{epoch:064x}{deadline:064x}{index:064x}{count:064x}",
+        pad = "00".repeat(12),
+        agent = "aa".repeat(20),
+        attestor = "bb".repeat(20),
+        vault = "cc".repeat(20),
+        chain = 31_337,
+        epoch = 5,
+        deadline = 1_781_536_000u64,
+        index = 2,
+        count = 3,
+    );
+    let mut digest: [u8; 32] = Keccak256::digest(hex::decode(encoded).expect("hex")).into();
+    digest[0] &= 0x1f;
+    assert_eq!(statement.binding(), Fr::from_be_bytes_mod_order(&digest));
+    assert_eq!(statement.binding().to_string(), BINDING_VECTOR);
+
+    let acc1 = accumulate(&[0u8; 32], &Fr::from(1u64), &[U256::from(2u8), U256::from(3u8)]);
+    assert_eq!(hex::encode(acc1), ACC1_VECTOR);
+    let acc2 = accumulate(&acc1, &Fr::from(4u64), &[U256::from(5u8), U256::from(6u8)]);
+    assert_eq!(hex::encode(acc2), ACC2_VECTOR);
+}
+
+/// `binding(0xaa..aa, 0xbb..bb, 0xcc..cc, 31337, 5, 1781536000, 2, 3)`, decimal.
+const BINDING_VECTOR: &str =
+    "10980071972421319697595669189290638665130054381828409056775361311847484118565";
+/// `accumulate(0, 1, [2, 3])`.
+const ACC1_VECTOR: &str = "4264985a7b193d369bf2635712f0f25f121ee53f9d0adad71390d0e7a7125215";
+/// `accumulate(acc1, 4, [5, 6])`.
+const ACC2_VECTOR: &str = "f01f4ba55f1af6726f44d1b86a06102fd0c06f17df86324beeac1e6fb9039be3";
 
 /// How a random book is changed before both sides judge it.
 #[derive(Clone, Debug)]
 enum Change {
     None,
-    /// Leaf `k`'s balance of `asset` becomes `-value` (modulo the field); the root and totals
-    /// are recomputed over the field values when they stay below 2^96.
-    Negative {
-        leaf: usize,
-        asset: usize,
-        value: u64,
-    },
-    /// A balance at or above 2^64 (`2^64 + extra`), root and totals recomputed.
+    /// Leaf `leaf`'s balance of `asset` becomes `2^B + extra`; root and sums restated.
     Wide {
         leaf: usize,
         asset: usize,
@@ -212,98 +233,95 @@ enum Change {
     },
     /// The public root plus one.
     Root,
-    /// A public total changed by `delta` (kept in range).
-    Total {
+    /// A public sum changed by `delta`.
+    Sum {
         asset: usize,
         delta: u64,
+    },
+    /// A leaf's balance changed by one, the statement kept.
+    Balance {
+        leaf: usize,
+        asset: usize,
     },
 }
 
 fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         Just(Change::None),
-        (0usize..8, 0usize..3, 1u64..u64::MAX).prop_map(|(leaf, asset, value)| Change::Negative {
-            leaf,
-            asset,
-            value
-        }),
-        (0usize..8, 0usize..3, any::<u64>()).prop_map(|(leaf, asset, extra)| Change::Wide {
+        (0usize..8, 0usize..3, 0u64..4).prop_map(|(leaf, asset, extra)| Change::Wide {
             leaf,
             asset,
             extra
         }),
         Just(Change::Root),
-        (0usize..3, 1u64..1_000).prop_map(|(asset, delta)| Change::Total { asset, delta }),
+        (0usize..3, 1u64..1_000).prop_map(|(asset, delta)| Change::Sum { asset, delta }),
+        (0usize..8, 0usize..3).prop_map(|(leaf, asset)| Change::Balance { leaf, asset }),
     ]
 }
 
-/// Applies `change` to an honest statement and witness of `n` assets.
-fn apply(
-    change: &Change,
-    n: usize,
-    statement: &mut SolvencyStatement,
-    witness: &mut SolvencyWitness,
-) {
-    let leaves = witness.leaves.len();
-    let mut set_leaf = |leaf: usize, asset: usize, value: Fr| {
-        witness.leaves[leaf % leaves].1[asset % n] = value;
-        let (root, sums) = leaves_root(&witness.leaves, n).expect("a tree");
-        statement.root = root;
-        // A total that wrapped (not a small integer) cannot be stated: keep the old one.
-        for (total, sum) in statement.totals.iter_mut().zip(&sums) {
-            if let Some(t) = to_u128(sum).filter(|t| t >> 96 == 0) {
-                *total = t;
-            }
-        }
-    };
+/// A balance of `bits` bits: often an edge (0, 1, the largest).
+fn balance(bits: u32) -> impl Strategy<Value = u128> {
+    let max = (1u128 << bits) - 1;
+    prop_oneof![Just(0u128), Just(1u128), Just(max), 0..=max]
+}
+
+fn apply(change: &Change, shape: &SolvencyShape, st: &mut BatchStatement, wi: &mut BatchWitness) {
+    let (leaves, n) = (wi.leaves.len(), shape.n_assets);
     match *change {
         Change::None => {}
-        Change::Negative { leaf, asset, value } => set_leaf(leaf, asset, -Fr::from(value)),
         Change::Wide { leaf, asset, extra } => {
-            set_leaf(leaf, asset, Fr::from((1u128 << 64) + u128::from(extra)))
+            wi.leaves[leaf % leaves].balances[asset % n] =
+                (1u128 << shape.balance_bits) + u128::from(extra);
+            let (root, sums) = witness_root(shape, wi).expect("a batch");
+            st.root = root;
+            st.sums = sums;
         }
-        Change::Root => statement.root += Fr::from(1u64),
-        Change::Total { asset, delta } => {
-            let total = &mut statement.totals[asset % n];
-            *total = if *total >= u128::from(delta) {
-                *total - u128::from(delta)
-            } else {
-                *total + u128::from(delta)
-            };
+        Change::Root => st.root += Fr::from(1u64),
+        Change::Sum { asset, delta } => {
+            let sum = &mut st.sums[asset % n];
+            let delta = U256::from(delta);
+            *sum = if *sum >= delta { *sum - delta } else { *sum + delta };
+        }
+        Change::Balance { leaf, asset } => {
+            let b = &mut wi.leaves[leaf % leaves].balances[asset % n];
+            *b = if *b == 0 { 1 } else { *b - 1 };
         }
     }
 }
 
-fn book(n: usize, depth: u32, balances: &[Vec<u64>]) -> Depositors {
-    let capacity = 1usize << depth;
-    let depositors = balances
-        .iter()
-        .take(capacity)
-        .enumerate()
-        .map(|(k, b)| Depositor { id: format!("d{k}"), balances: b[..n].to_vec() })
-        .collect();
-    Depositors::new((0..n).map(|a| format!("A{a}")).collect(), depositors).expect("valid")
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     /// The native reference and the circuit agree on every random book, honest or changed.
     #[test]
     fn the_reference_and_the_circuit_agree(
         n in 1usize..=3,
-        depth in 0u32..=3,
-        balances in proptest::collection::vec(proptest::collection::vec(any::<u64>(), 3), 0..=8),
+        bits in prop_oneof![Just(8u32), Just(16u32)],
+        k in 0u32..=3,
+        count in 0usize..=9,
+        seed in proptest::collection::vec(proptest::collection::vec(balance(8), 3), 9),
+        wide in proptest::collection::vec(balance(16), 9),
         change in change(),
     ) {
-        let depositors = book(n, depth, &balances);
-        let (mut statement, mut witness) = statement_for(&depositors, depth, 1);
-        apply(&change, n, &mut statement, &mut witness);
-        let violations = check(&statement, &witness);
+        let shape = SolvencyShape::new(n, bits, k).expect("shape");
+        let depositors = (0..count)
+            .map(|j| Depositor {
+                id: format!("d{j}"),
+                balances: (0..n).map(|a| if bits == 16 && a == 0 { wide[j] } else { seed[j][a] }).collect(),
+            })
+            .collect();
+        let depositors = Depositors::new((0..n).map(|a| format!("A{a}")).collect(), depositors)
+            .expect("valid");
+        let tree = EpochTree::build(&depositors, shape).expect("tree");
+        let batch = (count / shape.leaves_per_batch()).min(tree.batch_count() - 1);
+        let mut st = tree.batch_statement(batch, &BINDING).expect("statement");
+        let mut wi = tree.batch_witness(batch).expect("witness");
+        apply(&change, &shape, &mut st, &mut wi);
+        let violations = check(&shape, &st, &wi);
         if matches!(change, Change::None) {
             prop_assert!(violations.is_empty(), "{violations:?}");
         }
-        prop_assert_eq!(satisfied(n, depth, &statement, &witness), violations.is_empty(),
+        prop_assert_eq!(satisfied(shape, &st, &wi), violations.is_empty(),
             "change {:?}: reference says {:?}", change, violations);
     }
 }

@@ -1,60 +1,65 @@
-//! The solvency circuit: "these `2^d` leaves, every balance range-checked to 64 bits, hash to
-//! the public root, and their sums are the public totals". It enforces exactly
-//! [`super::attestation::check`]; coverage of the totals is the attestor contract's.
+//! The batch circuit: "the `2^k` leaves (ids free, every balance the linear combination of its
+//! `B` boolean bits) hash to the public batch root, and their per-asset sums, packed, equal the
+//! public words". It enforces exactly [`super::attestation::check`].
 //!
 //! Constraint families, in the order they are emitted (a test can name the family of any
 //! unsatisfied constraint through [`ConstraintLayout`]):
 //!
-//! | family          | constraints                                          |
-//! |-----------------|------------------------------------------------------|
-//! | binding         | 1: the binding input squared                         |
-//! | balance range   | 65 per balance (64 booleans, one packing)            |
-//! | leaf hash       | one Poseidon hash per leaf                           |
-//! | node sum        | 1 per asset per node: `sum = left + right`           |
-//! | node hash       | one Poseidon hash per node (children and sums)       |
-//! | root            | 1: the root node's hash equals input 2               |
-//! | totals          | 1 per pair of assets: the root's sums packed equal the input |
+//! | family        | constraints                                                          |
+//! |---------------|----------------------------------------------------------------------|
+//! | binding       | 1: the binding input squared                                         |
+//! | balance range | `B` per balance: `bit * bit = bit` (the balance IS `sum bit_i 2^i`)  |
+//! | leaf hash     | per leaf: one tagged Poseidon over `[id, limbs..]`, and its output   |
+//! | node hash     | per node: one tagged Poseidon over its children, and its output      |
+//! | root          | 1: the root equals input 2                                           |
+//! | sums          | 1 per public word: the flat sum of the balances' bits, packed        |
+//!
+//! A leaf's limbs are linear combinations of its bits (bit `i` of asset `a` sits at position
+//! `a*B + i` of the packed integer, limb `floor(p / 253)`), and each sum word is one linear
+//! combination of every bit of the batch, so neither costs a constraint. Each hash output is a
+//! witness equal to the permutation's output (one constraint): the hashes a level reads are
+//! named variables.
 
 use std::ops::Range;
 
 use ark_bn254::Fr;
+use ark_r1cs_std::fields::fp::AllocatedFp;
 use ark_r1cs_std::prelude::*;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
+};
 
-use super::attestation::{public_input_count, SolvencyStatement, SolvencyWitness, AMOUNT_BITS};
-use super::{check_shape, BALANCE_BITS, DOMAIN_LEAF, DOMAIN_NODE};
-use crate::circuit::gadgets::{enforce_bits, hash_with_domain, pow2, Fp};
+use super::attestation::{BatchStatement, BatchWitness};
+use super::{SolvencyShape, DOMAIN_LEAF, DOMAIN_NODE2, DOMAIN_NODE4, LIMB_BITS};
+use crate::circuit::gadgets::{hash_tagged, pow2, Fp};
 use crate::Error;
 
-/// A family of constraints of the solvency circuit.
+/// A family of constraints of the batch circuit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     /// The binding input's square.
     Binding,
-    /// Every balance's 64-bit range check.
+    /// Every balance bit's boolean constraint.
     BalanceRange,
-    /// The leaves' Poseidon hashes.
+    /// The leaves' Poseidon hashes and their outputs.
     LeafHash,
-    /// Each node's sums: `sum = left + right`.
-    NodeSum,
-    /// The nodes' Poseidon hashes.
+    /// The nodes' Poseidon hashes and their outputs.
     NodeHash,
-    /// The root hash equals the public root.
+    /// The root equals the public root.
     Root,
-    /// The root's sums, packed, equal the public totals.
-    Totals,
+    /// The sums, packed, equal the public words.
+    Sums,
 }
 
 impl Family {
     /// Every family, in emission order.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 6] = [
         Family::Binding,
         Family::BalanceRange,
         Family::LeafHash,
-        Family::NodeSum,
         Family::NodeHash,
         Family::Root,
-        Family::Totals,
+        Family::Sums,
     ];
 
     /// The family's name ("balance range").
@@ -63,10 +68,9 @@ impl Family {
             Family::Binding => "binding",
             Family::BalanceRange => "balance range",
             Family::LeafHash => "leaf hash",
-            Family::NodeSum => "node sum",
             Family::NodeHash => "node hash",
             Family::Root => "root",
-            Family::Totals => "totals",
+            Family::Sums => "sums",
         }
     }
 }
@@ -113,110 +117,118 @@ impl ConstraintLayout {
     }
 }
 
-/// Test-only: one node sum's witness is the honest sum plus `delta` (the constraint
-/// `sum = left + right` then fails; the tree above hashes the tampered value).
+/// Test-only: one witness value overridden, everything else honest.
 #[cfg(test)]
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct NodeSumTamper {
-    /// The node's level: 1 for the leaves' parents, `depth` for the root.
-    pub level: usize,
-    /// The node's index within its level.
-    pub node: usize,
-    /// The asset.
-    pub asset: usize,
-    /// Added to the honest sum.
-    pub delta: Fr,
+pub(crate) enum Tamper {
+    /// Bit `bit` of leaf `leaf`'s balance of `asset` holds `value`.
+    Bit { leaf: usize, asset: usize, bit: usize, value: Fr },
+    /// Leaf `leaf`'s hash output is the honest hash plus `delta`.
+    LeafHash { leaf: usize, delta: Fr },
+    /// Node `node` of level `level` (1: the leaves' parents)'s output plus `delta`.
+    NodeHash { level: usize, node: usize, delta: Fr },
 }
 
-/// An assigned statement and witness, with the public inputs they give.
+/// An assigned witness with the public inputs of its statement.
 #[derive(Clone, Debug)]
 struct Assignment {
-    statement: SolvencyStatement,
-    witness: SolvencyWitness,
+    witness: BatchWitness,
     inputs: Vec<Fr>,
 }
 
-/// The solvency circuit for `n_assets` assets and `2^depth` leaves; without an assignment it
-/// only has a shape (for key generation).
+/// The batch circuit of a shape; without an assignment it only has a shape (for key
+/// generation).
 #[derive(Clone, Debug)]
-pub struct SolvencyCircuit {
-    n_assets: usize,
-    depth: u32,
+pub struct BatchCircuit {
+    shape: SolvencyShape,
     assignment: Option<Assignment>,
     #[cfg(test)]
-    tamper: Option<NodeSumTamper>,
+    tamper: Option<Tamper>,
 }
 
-impl SolvencyCircuit {
-    /// The circuit's shape: `n_assets` assets, `2^depth` leaves, no assignment.
-    pub fn shape(n_assets: usize, depth: u32) -> Result<Self, Error> {
-        check_shape(depth, n_assets)?;
+impl BatchCircuit {
+    /// The circuit of `shape`, with no assignment.
+    pub fn shape(shape: SolvencyShape) -> Result<Self, Error> {
+        shape.check()?;
         Ok(Self {
-            n_assets,
-            depth,
+            shape,
             assignment: None,
             #[cfg(test)]
             tamper: None,
         })
     }
 
-    /// The circuit with `statement` and `witness` assigned. Refuses a statement whose totals are
-    /// not one per asset or out of range, and a witness that is not `2^depth` leaves of one
-    /// balance per asset (shapes the circuit cannot hold; any other fault only makes the
-    /// constraints unsatisfied).
+    /// The circuit with `statement` and `witness` assigned. Refuses a statement whose sums are
+    /// not one per asset or out of range, and a witness that is not `2^k` leaves of `n`
+    /// balances (shapes the circuit cannot hold; any other fault, a balance of `2^B` or more
+    /// included, only makes the constraints unsatisfied).
     pub fn assigned(
-        n_assets: usize,
-        depth: u32,
-        statement: SolvencyStatement,
-        witness: SolvencyWitness,
+        shape: SolvencyShape,
+        statement: &BatchStatement,
+        witness: &BatchWitness,
     ) -> Result<Self, Error> {
-        let mut circuit = Self::shape(n_assets, depth)?;
-        if statement.totals.len() != n_assets {
-            return Err(Error::StatementMismatch(format!(
-                "{} totals, the circuit has {n_assets} assets",
-                statement.totals.len()
-            )));
-        }
-        let leaves = 1usize << depth;
-        if witness.leaves.len() != leaves || witness.leaves.iter().any(|(_, b)| b.len() != n_assets)
+        let mut circuit = Self::shape(shape)?;
+        let leaves = shape.leaves_per_batch();
+        if witness.leaves.len() != leaves
+            || witness.leaves.iter().any(|l| l.balances.len() != shape.n_assets)
         {
             return Err(Error::StatementMismatch(format!(
-                "the witness is not {leaves} leaves of {n_assets} balances"
+                "the witness is not {leaves} leaves of {} balances",
+                shape.n_assets
             )));
         }
-        let inputs = statement.public_inputs()?;
-        circuit.assignment = Some(Assignment { statement, witness, inputs });
+        let inputs = statement.public_inputs(&shape)?;
+        circuit.assignment = Some(Assignment { witness: witness.clone(), inputs });
         Ok(circuit)
     }
 
-    /// The number of assets.
-    pub fn n_assets(&self) -> usize {
-        self.n_assets
+    /// The shape.
+    pub fn batch_shape(&self) -> SolvencyShape {
+        self.shape
     }
 
-    /// The tree's depth.
-    pub fn depth(&self) -> u32 {
-        self.depth
-    }
-
-    /// Test-only: overrides one node sum's witness (see [`NodeSumTamper`]).
+    /// Test-only: overrides one witness value (see [`Tamper`]).
     #[cfg(test)]
-    pub(crate) fn with_tamper(mut self, tamper: NodeSumTamper) -> Self {
+    pub(crate) fn with_tamper(mut self, tamper: Tamper) -> Self {
         self.tamper = Some(tamper);
         self
     }
 
-    /// The delta the tamper hook adds to node `(level, node)`'s sum of `asset` (zero outside
-    /// tests).
-    #[allow(unused_variables)]
-    fn tampered(&self, level: usize, node: usize, asset: usize) -> Option<Fr> {
+    /// The value of bit `bit` of leaf `leaf`'s balance of `asset`: bits `0..B-1` of the balance,
+    /// and the rest of it (`b >> (B-1)`) in the top bit, so the bits always add up to the
+    /// balance and a balance of `2^B` or more leaves a non-boolean top bit.
+    fn bit_value(&self, leaf: usize, asset: usize, bit: usize) -> Option<Fr> {
         #[cfg(test)]
-        if let Some(t) = self.tamper {
-            if (t.level, t.node, t.asset) == (level, node, asset) {
-                return Some(t.delta);
+        if let Some(Tamper::Bit { leaf: l, asset: a, bit: i, value }) = self.tamper {
+            if (l, a, i) == (leaf, asset, bit) {
+                return Some(value);
             }
         }
-        None
+        let b = *self.assignment.as_ref()?.witness.leaves[leaf].balances.get(asset)?;
+        let top = self.shape.balance_bits as usize - 1;
+        Some(if bit < top { Fr::from((b >> bit) & 1) } else { Fr::from(b >> top) })
+    }
+
+    /// The delta the tamper hook adds to a hash output at `(level, index)` (level 0: leaves).
+    #[allow(unused_variables)]
+    fn hash_delta(&self, level: usize, index: usize) -> Fr {
+        #[cfg(test)]
+        match self.tamper {
+            Some(Tamper::LeafHash { leaf, delta }) if level == 0 && leaf == index => return delta,
+            Some(Tamper::NodeHash { level: l, node, delta }) if (l, node) == (level, index) => {
+                return delta
+            }
+            _ => {}
+        }
+        Fr::from(0u64)
+    }
+
+    /// A hash output as a witness equal to the permutation's output (one constraint).
+    fn output(&self, hash: Fp, level: usize, index: usize) -> Result<Fp, SynthesisError> {
+        let delta = self.hash_delta(level, index);
+        let out = Fp::new_witness(hash.cs(), || Ok(hash.value()? + delta))?;
+        out.enforce_equal(&hash)?;
+        Ok(out)
     }
 
     /// Emits the constraints and returns which family emitted which.
@@ -231,9 +243,9 @@ impl SolvencyCircuit {
             layout.record(family, at..now);
             at = now;
         };
-        let n = self.n_assets;
-        let st = self.assignment.as_ref().map(|a| &a.statement);
-        let wi = self.assignment.as_ref().map(|a| &a.witness);
+        let shape = self.shape;
+        let (n, b) = (shape.n_assets, shape.balance_bits as usize);
+        let (s, lanes) = (shape.sum_bits() as usize, shape.lanes());
         let inputs = self.assignment.as_ref().map(|a| &a.inputs);
         let input = |i: usize| -> Result<Fp, SynthesisError> {
             Fp::new_input(cs.clone(), || {
@@ -242,80 +254,79 @@ impl SolvencyCircuit {
         };
         let binding = input(0)?;
         let root_public = input(1)?;
-        let totals_public =
-            (0..n.div_ceil(2)).map(|i| input(2 + i)).collect::<Result<Vec<_>, _>>()?;
-        debug_assert_eq!(2 + totals_public.len(), public_input_count(n));
-        debug_assert!(st.is_none_or(|s| s.totals.len() == n));
+        let words_public =
+            (0..shape.words()).map(|j| input(2 + j)).collect::<Result<Vec<_>, _>>()?;
 
         // The binding takes part in a constraint, so it cannot be dropped from the statement.
         let _ = binding.square()?;
         mark(&mut layout, Family::Binding);
 
-        // The leaves: range-checked balances, hashed with the id.
-        let mut level: Vec<(Fp, Vec<Fp>)> = Vec::with_capacity(1 << self.depth);
-        for k in 0..1usize << self.depth {
-            let leaf = wi.map(|w| &w.leaves[k]);
+        let mut word_terms: Vec<Vec<(Fr, Variable)>> =
+            vec![Vec::with_capacity(shape.leaves_per_batch() * lanes * b); shape.words()];
+        let mut word_values = vec![Some(Fr::from(0u64)); shape.words()];
+        let mut level = Vec::with_capacity(shape.leaves_per_batch());
+        for k in 0..shape.leaves_per_batch() {
+            let leaf = self.assignment.as_ref().map(|a| &a.witness.leaves[k]);
             let id = Fp::new_witness(cs.clone(), || {
-                leaf.map(|(id, _)| *id).ok_or(SynthesisError::AssignmentMissing)
+                leaf.map(|l| l.id).ok_or(SynthesisError::AssignmentMissing)
             })?;
-            let mut balances = Vec::with_capacity(n);
+            let mut limbs = vec![(Vec::new(), Some(Fr::from(0u64))); shape.limbs()];
             for a in 0..n {
-                let b = Fp::new_witness(cs.clone(), || {
-                    leaf.map(|(_, b)| b[a]).ok_or(SynthesisError::AssignmentMissing)
-                })?;
-                enforce_bits(&b, BALANCE_BITS as usize)?;
-                balances.push(b);
+                for i in 0..b {
+                    let value = self.bit_value(k, a, i);
+                    let bit =
+                        cs.new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
+                    cs.enforce_r1cs_constraint(|| bit.into(), || bit.into(), || bit.into())?;
+                    let p = a * b + i;
+                    let coeff = pow2(p % LIMB_BITS as usize);
+                    let limb = &mut limbs[p / LIMB_BITS as usize];
+                    limb.0.push((coeff, bit));
+                    limb.1 = limb.1.zip(value).map(|(sum, v)| sum + v * coeff);
+                    let coeff = pow2(s * (a % lanes) + i);
+                    word_terms[a / lanes].push((coeff, bit));
+                    let word = &mut word_values[a / lanes];
+                    *word = word.zip(value).map(|(sum, v)| sum + v * coeff);
+                }
             }
             mark(&mut layout, Family::BalanceRange);
             let mut elements = vec![id];
-            elements.extend(balances.iter().cloned());
-            let hash = hash_with_domain(&cs, DOMAIN_LEAF, &[], &elements)?;
+            for (terms, value) in limbs {
+                let var = cs.new_lc(|| LinearCombination(terms))?;
+                elements.push(Fp::Var(AllocatedFp::new(value, var, cs.clone())));
+            }
+            let hash = hash_tagged(&cs, DOMAIN_LEAF, &elements)?;
+            level.push(self.output(hash, 0, k)?);
             mark(&mut layout, Family::LeafHash);
-            level.push((hash, balances));
         }
 
-        // The nodes. Each sum is a fresh variable with one constraint, not the growing linear
-        // combination of every balance below it (that would make the matrices quadratic).
-        let mut height = 0;
-        while level.len() > 1 {
-            height += 1;
-            let mut next = Vec::with_capacity(level.len() / 2);
-            for (node, pair) in level.chunks(2).enumerate() {
-                let mut sums = Vec::with_capacity(n);
-                for (asset, (l, r)) in pair[0].1.iter().zip(&pair[1].1).enumerate() {
-                    let lc = l + r;
-                    let delta = self.tampered(height, node, asset).unwrap_or_default();
-                    let sum = Fp::new_witness(cs.clone(), || Ok(lc.value()? + delta))?;
-                    sum.enforce_equal(&lc)?;
-                    sums.push(sum);
-                }
-                mark(&mut layout, Family::NodeSum);
-                let mut elements = vec![pair[0].0.clone(), pair[1].0.clone()];
-                elements.extend(sums.iter().cloned());
-                let hash = hash_with_domain(&cs, DOMAIN_NODE, &[], &elements)?;
-                mark(&mut layout, Family::NodeHash);
-                next.push((hash, sums));
+        for (l, arity) in shape.arities().into_iter().enumerate() {
+            let tag = if arity == 2 { DOMAIN_NODE2 } else { DOMAIN_NODE4 };
+            let mut next = Vec::with_capacity(level.len() / arity);
+            for (node, children) in level.chunks(arity).enumerate() {
+                let hash = hash_tagged(&cs, tag, children)?;
+                next.push(self.output(hash, l + 1, node)?);
             }
             level = next;
+            mark(&mut layout, Family::NodeHash);
         }
-        let (root, totals) = level.pop().ok_or(SynthesisError::Unsatisfiable)?;
+        let root = level.pop().ok_or(SynthesisError::Unsatisfiable)?;
         root.enforce_equal(&root_public)?;
         mark(&mut layout, Family::Root);
 
-        // Totals, two per element (each below 2^(64+depth) <= 2^96, so the packing is exact).
-        for (pair, word) in totals.chunks(2).zip(&totals_public) {
-            let packed = match pair.get(1) {
-                Some(high) => &pair[0] + high * pow2(AMOUNT_BITS),
-                None => pair[0].clone(),
-            };
-            word.enforce_equal(&packed)?;
+        // The sums: each word one flat combination of every bit of its lanes' assets.
+        for ((terms, value), public) in word_terms.into_iter().zip(word_values).zip(&words_public) {
+            let mut lc = LinearCombination(terms);
+            lc.compactify();
+            let var = cs.new_lc(|| lc)?;
+            let packed = Fp::Var(AllocatedFp::new(value, var, cs.clone()));
+            packed.enforce_equal(public)?;
         }
-        mark(&mut layout, Family::Totals);
+        mark(&mut layout, Family::Sums);
         Ok(layout)
     }
 }
 
-impl ConstraintSynthesizer<Fr> for SolvencyCircuit {
+impl ConstraintSynthesizer<Fr> for BatchCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         self.synthesize(cs).map(|_| ())
     }

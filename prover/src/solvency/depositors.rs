@@ -5,9 +5,10 @@
 //!  "depositors": [{"id": "alice", "balances": ["1000000000000000000", "250000000"]}]}
 //! ```
 //!
-//! Balances are decimal strings of token units below 2^64. Reading refuses an unknown field,
+//! Balances are decimal strings of token units below 2^128 (the balance width `B` of the
+//! shape is checked when the epoch is built, naming the depositor). Reading refuses an unknown field,
 //! another version, an asset count outside `1..=16`, a repeated asset name, an empty or repeated
-//! id, a wrong balance count and a balance that is not a plain decimal below 2^64, naming the
+//! id, a wrong balance count and a balance that is not a plain decimal below 2^128, naming the
 //! depositor.
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub struct Depositor {
     /// The depositor's id (its leaf holds [`super::id_element`] of it).
     pub id: String,
     /// Token units of each asset, in the file's asset order.
-    pub balances: Vec<u64>,
+    pub balances: Vec<u128>,
 }
 
 /// A validated depositors list: at least one asset, every depositor with one balance per asset,
@@ -124,13 +125,7 @@ impl Depositors {
     }
 }
 
-/// A plain decimal below 2^64: digits only, no sign, no leading zero.
-fn parse_balance(s: &str) -> Option<u64> {
-    let plain = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s.len() == 1 || !s.starts_with('0'));
-    plain.then(|| s.parse::<u64>().ok()).flatten()
-}
+use super::files::parse_u128 as parse_balance;
 
 impl TryFrom<DepositorsFile> for Depositors {
     type Error = Error;
@@ -150,7 +145,7 @@ impl TryFrom<DepositorsFile> for Depositors {
                 let balance = parse_balance(s).ok_or_else(|| {
                     Error::InvalidDepositors(format!(
                         "depositor {:?}: balance of {asset} is {s:?}, not a whole number of \
-                         token units below 2^64",
+                         token units below 2^128",
                         entry.id
                     ))
                 })?;
@@ -172,7 +167,7 @@ impl From<Depositors> for DepositorsFile {
                 .into_iter()
                 .map(|d| DepositorEntry {
                     id: d.id,
-                    balances: d.balances.iter().map(u64::to_string).collect(),
+                    balances: d.balances.iter().map(u128::to_string).collect(),
                 })
                 .collect(),
         }
@@ -191,20 +186,20 @@ mod tests {
     #[test]
     fn a_valid_file_round_trips() {
         let value = json!({"version": 1, "assets": ["WETH", "USDC"], "depositors": [
-            {"id": "alice", "balances": ["18446744073709551615", "0"]},
+            {"id": "alice", "balances": ["340282366920938463463374607431768211455", "0"]},
         ]});
         let list = parse(value.clone()).expect("valid");
-        assert_eq!(list.depositors()[0].balances, vec![u64::MAX, 0]);
+        assert_eq!(list.depositors()[0].balances, vec![u128::MAX, 0]);
         assert_eq!(serde_json::to_value(&list).expect("encode"), value);
     }
 
     #[test]
-    fn balances_of_2_64_or_more_are_refused_when_read() {
+    fn balances_of_2_128_or_more_are_refused_when_read() {
         let err = parse(json!({"version": 1, "assets": ["WETH"], "depositors": [
-            {"id": "bob", "balances": ["18446744073709551616"]},
+            {"id": "bob", "balances": ["340282366920938463463374607431768211456"]},
         ]}))
-        .expect_err("2^64");
-        assert!(err.contains("\"bob\"") && err.contains("WETH") && err.contains("2^64"), "{err}");
+        .expect_err("2^128");
+        assert!(err.contains("\"bob\"") && err.contains("WETH") && err.contains("2^128"), "{err}");
         for bad in ["-1", "01", "1.5", " 1", "", "0x10", "1e3"] {
             let value = json!({"version": 1, "assets": ["A"], "depositors": [
                 {"id": "x", "balances": [bad]},

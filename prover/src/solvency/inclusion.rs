@@ -1,53 +1,40 @@
-//! Inclusion proofs: a depositor's leaf, the siblings up its path, and the depositor's check.
+//! Inclusion proofs: a depositor's leaf, the siblings up its batch, the published chain, and the
+//! depositor's check.
 //!
 //! ```json
-//! {"version": 2, "index": 2, "id": "carol", "assets": ["WETH", "USDC"], "balances": ["5", "0"],
-//!  "path": [{"hash": "0x..", "sums": ["7", "1"]}, ...], "root": "0x..", "totals": ["..", ".."]}
+//! {"version": 3, "shape": {"n_assets": 2, "balance_bits": 64, "batch_depth": 3},
+//!  "index": 9, "id": "carol", "assets": ["WETH", "USDC"], "balances": ["5", "0"],
+//!  "batch_index": 1, "path": [["0x..", "0x..", "0x.."], ["0x.."]],
+//!  "chain": [{"root": "0x..", "sums": ["..", ".."]}, ..], "accumulator": "0x..",
+//!  "totals": ["..", ".."]}
 //! ```
 //!
-//! `assets` names the columns (the depositors file's asset names, in the vault's order): column
-//! `a` of the balances, of every sibling's sums and of the totals is asset `a`. A depositor
-//! checking against the chain compares them with the symbols of the vault's tokens
-//! ([`check_assets`]): a proof whose columns are not the vault's assets counts its balances as
-//! other tokens than the depositor holds. `path[l]` is the sibling at level `l` (0: the leaf's
-//! sibling); `root` and `totals` are the
-//! root hash and totals the proof claims. A depositor checks the proof against the root hash and
-//! totals the chain holds (the attestor's `liabilitiesRoot` and its `SolvencyAttested` event's
-//! totals), not against the ones the proof claims.
+//! `path[l]` holds the siblings at level `l` (0: the leaf's) in slot order, the path's own slot
+//! left out: 3 per 4-ary level, 1 for the binary top of an odd-depth batch. The depositor's
+//! position in its batch (`index mod 2^k`), in base 4 from the bottom, gives its slot at each
+//! 4-ary level; the binary level uses the remaining bit. `chain` is every batch of the epoch
+//! (root and sums, as the attestor's `SolvencyBatchAccepted` events publish them), so the
+//! depositor recomputes the accumulator and totals the attestor stores.
 //!
-//! What a proof reveals to whoever reads it: the depositor's id and balances, and every
-//! sibling's hash and sums. The level-0 sibling is one neighbouring leaf, so its sums are that
-//! neighbour's balances; its identity stays behind its leaf hash, which commits to the hash of
-//! its id string. That hides the id only as well as the id is hard to guess (anyone can hash a
-//! guess with the revealed balances and compare), so operators give depositors salted ids (an
-//! account reference with a random suffix). Higher siblings reveal the sums of ever larger
-//! groups of depositors.
+//! What a proof reveals: the depositor's id and balances, the hashes of its neighbours (three
+//! leaves at level 0, each committing to a hash of an id and to balances: operators give
+//! depositors salted ids so that a guess cannot be confirmed), and every batch's root and sums
+//! (public on chain anyway). Nodes carry no sums, so no neighbour's balances are revealed.
 
+use alloy::primitives::U256;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::files::{decimals, hex_fr};
-use super::hash::{id_element, leaf_hash, node_hash, to_fields, to_u128};
-use super::tree::TreeRoot;
-use super::{pow2, BALANCE_BITS};
+use super::chain::{ChainLink, Published, PublishedChain};
+use super::files::{dec_u128s, dec_u256s, hex32};
+use super::hash::{id_element, leaf_hash, node_hash};
+use super::SolvencyShape;
 use crate::statement::fr_to_hex;
 use crate::Error;
 
-/// Format version of an inclusion proof. Version 2 names the asset columns (`assets`); version
-/// 1 proofs did not, and are refused.
-pub const INCLUSION_VERSION: u64 = 2;
-
-/// A sibling on the path: its hash and its subtree's per-asset sums.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sibling {
-    /// The sibling node's hash.
-    #[serde(with = "hex_fr")]
-    pub hash: Fr,
-    /// The sums of the sibling's subtree, per asset.
-    #[serde(with = "decimals")]
-    pub sums: Vec<Fr>,
-}
+/// Format version of an inclusion proof. Version 3: a path through the depositor's batch and
+/// the epoch's chain; version 2 proofs (one Merkle-sum tree) are refused.
+pub const INCLUSION_VERSION: u64 = 3;
 
 /// Depositor `index`'s inclusion proof (`inclusion/<index>.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,109 +42,108 @@ pub struct Sibling {
 pub struct InclusionProof {
     /// File format version ([`INCLUSION_VERSION`]).
     pub version: u64,
-    /// The leaf's index: bit `l` is 1 when the path is the right child at level `l`.
+    /// The shape of the epoch's batches.
+    pub shape: SolvencyShape,
+    /// The depositor's position in the depositors file.
     pub index: u64,
     /// The depositor's id (the leaf holds [`id_element`] of it).
     pub id: String,
-    /// The asset of each column (balances, sums, totals), in the vault's order: the depositors
-    /// file's asset names. (Absent in version 1 proofs, which are refused by their version.)
-    #[serde(default)]
+    /// The asset of each column (balances, sums, totals), in the vault's order.
     pub assets: Vec<String>,
-    /// The depositor's balances, token units (below 2^64 for the proof to check).
-    #[serde(with = "decimals")]
-    pub balances: Vec<Fr>,
-    /// The siblings from the leaf's up to the root's child's.
-    pub path: Vec<Sibling>,
-    /// The root hash the proof claims.
-    #[serde(with = "hex_fr")]
-    pub root: Fr,
+    /// The depositor's balances, token units.
+    #[serde(with = "dec_u128s")]
+    pub balances: Vec<u128>,
+    /// The depositor's batch (`index div 2^k`).
+    pub batch_index: u32,
+    /// The siblings per level, bottom first.
+    #[serde(with = "path_hex")]
+    pub path: Vec<Vec<Fr>>,
+    /// Every batch of the epoch.
+    pub chain: Vec<ChainLink>,
+    /// The accumulator the proof claims.
+    #[serde(with = "hex32")]
+    pub accumulator: [u8; 32],
     /// The totals the proof claims.
-    #[serde(with = "decimals")]
-    pub totals: Vec<Fr>,
+    #[serde(with = "dec_u256s")]
+    pub totals: Vec<U256>,
 }
 
 /// Why an inclusion proof does not check: a definite "no", as opposed to unreadable input.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotIncluded {
-    /// The path is not as long as the tree is deep.
-    #[error("the path has {found} levels, the tree has depth {expected}")]
+    /// The path does not have the shape's levels (or a level has the wrong number of siblings).
+    #[error("the path has {found} levels of siblings, a batch of depth {depth} has {expected}")]
     WrongDepth {
-        /// The tree's depth.
-        expected: u32,
-        /// The path's length.
+        /// The batch depth.
+        depth: u32,
+        /// The levels expected.
+        expected: usize,
+        /// The path's levels (or, at a wrong level, its position).
         found: usize,
     },
-    /// The leaf index does not fit the tree.
-    #[error("leaf index {index} does not fit a tree of depth {depth}")]
-    IndexOutOfRange {
+    /// The batch index is not the depositor's index divided by the batch size, or not in the
+    /// chain.
+    #[error("batch {batch} does not hold depositor {index} (the chain has {batches} batches)")]
+    WrongBatch {
         /// The proof's index.
         index: u64,
-        /// The tree's depth.
-        depth: u32,
+        /// The proof's batch.
+        batch: u32,
+        /// The chain's length.
+        batches: usize,
     },
-    /// Balances or a sibling's sums are not one per asset.
+    /// Balances, a batch's sums or the totals are not one per asset.
     #[error("{what} has {found} values for {expected} assets")]
     WrongAssetCount {
-        /// What has the wrong count ("balances", "sibling at level 3").
+        /// What has the wrong count.
         what: String,
         /// The number of assets.
         expected: usize,
         /// The number of values.
         found: usize,
     },
-    /// A balance is 2^64 or more: no leaf of the circuit's tree can hold it.
-    #[error("the balance of asset {asset} is 2^64 or more")]
+    /// A balance is `2^B` or more: no leaf of the circuit can hold it.
+    #[error("the balance of asset {asset} is 2^{bits} or more")]
     BalanceOutOfRange {
         /// The asset's position.
         asset: usize,
-    },
-    /// A total is `2^(64+d)` or more, more than `2^d` balances below 2^64 can add up to.
-    #[error("the total of asset {asset} is 2^{bits} or more, impossible for the tree's depth")]
-    TotalOutOfRange {
-        /// The asset's position.
-        asset: usize,
-        /// `64 + d`.
+        /// `B`.
         bits: u32,
     },
-    /// The path's running sum (the depositor's balance plus the siblings' sums up to this level)
-    /// exceeds the total.
-    #[error("the path sums {sum} of asset {asset} up to level {level}, above the total {total}")]
-    PathSumAboveTotal {
-        /// The level whose sibling was just added (0: the leaf's sibling).
-        level: usize,
-        /// The asset's position.
+    /// A batch's sum is `2^S` or more: no batch proof can state it.
+    #[error("batch {batch} sums 2^{bits} or more of asset {asset}")]
+    SumOutOfRange {
+        /// The batch.
+        batch: usize,
+        /// The asset.
         asset: usize,
-        /// The running sum (decimal).
-        sum: String,
-        /// The asset's total (decimal).
-        total: String,
+        /// `S`.
+        bits: u32,
     },
-    /// A sibling's sum exceeds the total: only a negative balance elsewhere could make it add up.
-    #[error("the sibling at level {level} sums {sum} of asset {asset}, above the total {total}")]
-    SiblingSumAboveTotal {
-        /// The sibling's level (0: the leaf's sibling).
-        level: usize,
-        /// The asset's position.
-        asset: usize,
-        /// The sibling's sum (decimal).
-        sum: String,
-        /// The asset's total (decimal).
-        total: String,
-    },
-    /// The path leads to another root hash.
-    #[error("the path leads to root {}, not {}", fr_to_hex(.computed), fr_to_hex(.expected))]
+    /// The path leads to another batch root than the chain's.
+    #[error("the path leads to batch root {}, the chain's batch {batch} is {}", fr_to_hex(.computed), fr_to_hex(.expected))]
     WrongRoot {
+        /// The batch.
+        batch: u32,
         /// The root the path computes.
         computed: Fr,
-        /// The root checked against.
+        /// The chain's root of the batch.
         expected: Fr,
     },
-    /// The path adds up to other totals.
-    #[error("the path adds up to {computed} of asset {asset}, the total is {expected}")]
+    /// The chain gives another accumulator than the one checked against.
+    #[error("the chain accumulates to 0x{}, not 0x{}", hex::encode(.computed), hex::encode(.expected))]
+    WrongAccumulator {
+        /// The chain's accumulator.
+        computed: [u8; 32],
+        /// The accumulator checked against.
+        expected: [u8; 32],
+    },
+    /// The chain adds up to other totals.
+    #[error("the chain adds up to {computed} of asset {asset}, the total is {expected}")]
     WrongTotals {
         /// The first asset that differs.
         asset: usize,
-        /// What the path adds up to (decimal).
+        /// What the chain adds up to (decimal).
         computed: String,
         /// The total checked against (decimal).
         expected: String,
@@ -172,32 +158,35 @@ pub enum NotIncluded {
         /// The symbol of the vault's token at that index.
         chain: String,
     },
-    /// The proof claims another root or totals than those checked against.
-    #[error("the proof claims root {} with other totals or another root than the one checked", fr_to_hex(.claimed))]
+    /// The proof claims another accumulator or totals than those checked against.
+    #[error("the proof claims accumulator 0x{} or totals other than those checked", hex::encode(.claimed))]
     OtherClaim {
-        /// The root the proof claims.
-        claimed: Fr,
+        /// The accumulator the proof claims.
+        claimed: [u8; 32],
+    },
+    /// The proof's shape is not the one checked against (the attestor's).
+    #[error("the proof is for {proof:?}, the attestation for {expected:?}")]
+    WrongShape {
+        /// The proof's shape.
+        proof: SolvencyShape,
+        /// The expected shape.
+        expected: SolvencyShape,
     },
 }
 
 impl InclusionProof {
-    /// Checks the file's version and that it names one asset per balance (another version or
-    /// a malformed file is unreadable input, not a "no").
+    /// Checks the file's version, its shape and that it names one asset per balance (another
+    /// version or a malformed file is unreadable input, not a "no").
     pub fn check_version(&self) -> Result<(), Error> {
-        if self.version == 1 {
-            return Err(Error::Corrupt(format!(
-                "inclusion proof format version 1 does not name its asset columns (this build \
-                 reads version {INCLUSION_VERSION}, whose \"assets\" are checked against the \
-                 vault's tokens); ask the operator for proofs built by `proofgate solvency build` \
-                 of this version"
-            )));
-        }
         if self.version != INCLUSION_VERSION {
             return Err(Error::Corrupt(format!(
-                "inclusion proof format version {} (this build reads {INCLUSION_VERSION})",
+                "inclusion proof format version {} (this build reads {INCLUSION_VERSION}: a path \
+                 through a batch and the epoch's chain); ask the operator for proofs built by \
+                 `proofgate solvency build` of this version",
                 self.version
             )));
         }
+        self.shape.check()?;
         if self.assets.len() != self.balances.len() {
             return Err(Error::Corrupt(format!(
                 "the proof names {} assets for {} balances",
@@ -208,17 +197,9 @@ impl InclusionProof {
         Ok(())
     }
 
-    /// The root the proof claims, at depth `depth` (the path's length if `None`).
-    pub fn claimed_root(&self, depth: Option<u32>) -> Result<TreeRoot, Error> {
-        let depth = match depth {
-            Some(depth) => depth,
-            None => u32::try_from(self.path.len()).map_err(|_| {
-                Error::InvalidConfig(format!("a path of {} levels", self.path.len()))
-            })?,
-        };
-        let root = TreeRoot { depth, hash: self.root, totals: self.totals.clone() };
-        root.check_shape()?;
-        Ok(root)
+    /// What the proof claims was published.
+    pub fn claimed(&self) -> Published {
+        Published { accumulator: self.accumulator, totals: self.totals.clone() }
     }
 }
 
@@ -242,100 +223,126 @@ pub fn check_assets(proof: &InclusionProof, symbols: &[String]) -> Result<(), No
     }
 }
 
-/// Checks that `proof` puts its depositor's balances in the tree `expected`: the path has the
-/// tree's depth, every balance is below 2^64, every total below `2^(64+d)`, at every level the
-/// sibling's sums and the path's running sums at most the totals (see [`super`] for why), the
-/// path recomputes `expected`'s root hash (every level's sums hashed into its node) and totals,
-/// and the proof claims that root and those totals.
+/// Checks that `proof` puts its depositor's balances in the epoch `expected` publishes: every
+/// balance below `2^B`; the path, of the shape's levels, recomputes the leaf's batch root, which
+/// is the chain's root of batch `index div 2^k`; every batch sum below `2^S`; the chain
+/// recomputes `expected`'s accumulator and totals; and the proof claims those.
 ///
-/// A failed check is [`Error::NotIncluded`]; an unsupported `expected` shape is
-/// [`Error::InvalidConfig`].
-pub fn check_inclusion(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), Error> {
-    expected.check_shape()?;
-    Ok(check_path(proof, expected)?)
+/// Why that suffices: each batch proof, verified on chain before its link is accumulated, shows
+/// that its sums add up every leaf under its root, each balance range-checked; the accumulator
+/// binds the chain of those links; so the depositor's balances are counted in the totals.
+///
+/// A failed check is [`Error::NotIncluded`]; an unsupported shape is [`Error::InvalidConfig`].
+pub fn check_inclusion(proof: &InclusionProof, expected: &Published) -> Result<(), Error> {
+    proof.shape.check()?;
+    Ok(check_proof(proof, expected)?)
 }
 
-fn check_path(proof: &InclusionProof, expected: &TreeRoot) -> Result<(), NotIncluded> {
-    let (depth, n) = (expected.depth, expected.n_assets());
-    if proof.path.len() != depth as usize {
-        return Err(NotIncluded::WrongDepth { expected: depth, found: proof.path.len() });
-    }
-    if proof.index >= 1u64 << depth {
-        return Err(NotIncluded::IndexOutOfRange { index: proof.index, depth });
-    }
-    let count = |what: String, found: usize| {
-        (found != n).then_some(NotIncluded::WrongAssetCount { what, expected: n, found })
+fn check_proof(proof: &InclusionProof, expected: &Published) -> Result<(), NotIncluded> {
+    let shape = &proof.shape;
+    let n = shape.n_assets;
+    let count = |what: &str, found: usize| {
+        (found != n).then(|| NotIncluded::WrongAssetCount { what: what.into(), expected: n, found })
     };
-    if let Some(wrong) = count("balances".into(), proof.balances.len()) {
+    if let Some(wrong) = count("balances", proof.balances.len())
+        .or_else(|| count("the totals checked against", expected.totals.len()))
+    {
         return Err(wrong);
     }
-    let bits = BALANCE_BITS + depth;
-    let totals = expected
-        .totals
-        .iter()
-        .enumerate()
-        .map(|(asset, t)| {
-            to_u128(t)
-                .filter(|&t| t < pow2(bits))
-                .ok_or(NotIncluded::TotalOutOfRange { asset, bits })
-        })
-        .collect::<Result<Vec<u128>, _>>()?;
-    // Each balance is below 2^64 and each sum at most its total (< 2^96) once checked: no
-    // overflow, no wrap.
-    let mut sums = proof
-        .balances
-        .iter()
-        .enumerate()
-        .map(|(asset, b)| {
-            to_u128(b)
-                .filter(|&b| b < pow2(BALANCE_BITS))
-                .ok_or(NotIncluded::BalanceOutOfRange { asset })
-        })
-        .collect::<Result<Vec<u128>, _>>()?;
-
-    let mut hash = leaf_hash(id_element(&proof.id), &proof.balances);
-    for (level, sibling) in proof.path.iter().enumerate() {
-        if let Some(wrong) = count(format!("the sibling at level {level}"), sibling.sums.len()) {
-            return Err(wrong);
-        }
-        for (asset, (sum, s)) in sums.iter_mut().zip(&sibling.sums).enumerate() {
-            let value = to_u128(s).filter(|&s| s <= totals[asset]).ok_or_else(|| {
-                NotIncluded::SiblingSumAboveTotal {
-                    level,
-                    asset,
-                    sum: crate::serde_fr::to_decimal(s),
-                    total: totals[asset].to_string(),
-                }
-            })?;
-            *sum += value;
-            if *sum > totals[asset] {
-                return Err(NotIncluded::PathSumAboveTotal {
-                    level,
-                    asset,
-                    sum: sum.to_string(),
-                    total: totals[asset].to_string(),
-                });
-            }
-        }
-        let fields = to_fields(&sums);
-        hash = if (proof.index >> level) & 1 == 0 {
-            node_hash(hash, sibling.hash, &fields)
-        } else {
-            node_hash(sibling.hash, hash, &fields)
-        };
+    let bits = shape.balance_bits;
+    if let Some(asset) = proof.balances.iter().position(|&b| bits < 128 && b >> bits != 0) {
+        return Err(NotIncluded::BalanceOutOfRange { asset, bits });
     }
-    if hash != expected.hash {
-        return Err(NotIncluded::WrongRoot { computed: hash, expected: expected.hash });
-    }
-    if let Some(asset) = (0..n).find(|&a| sums[a] != totals[a]) {
-        return Err(NotIncluded::WrongTotals {
-            asset,
-            computed: sums[asset].to_string(),
-            expected: totals[asset].to_string(),
+    let arities = shape.arities();
+    if proof.path.len() != arities.len() {
+        return Err(NotIncluded::WrongDepth {
+            depth: shape.batch_depth,
+            expected: arities.len(),
+            found: proof.path.len(),
         });
     }
-    if proof.root != expected.hash || proof.totals != expected.totals {
-        return Err(NotIncluded::OtherClaim { claimed: proof.root });
+    let per_batch = shape.leaves_per_batch() as u64;
+    let batch = proof.batch_index as usize;
+    if proof.index / per_batch != u64::from(proof.batch_index) || batch >= proof.chain.len() {
+        return Err(NotIncluded::WrongBatch {
+            index: proof.index,
+            batch: proof.batch_index,
+            batches: proof.chain.len(),
+        });
+    }
+
+    let mut hash = leaf_hash(shape, id_element(&proof.id), &proof.balances);
+    let mut position = (proof.index % per_batch) as usize;
+    for (level, (siblings, &arity)) in proof.path.iter().zip(&arities).enumerate() {
+        if siblings.len() != arity - 1 {
+            return Err(NotIncluded::WrongDepth {
+                depth: shape.batch_depth,
+                expected: arities.len(),
+                found: level,
+            });
+        }
+        let mut children = siblings.clone();
+        children.insert(position % arity, hash);
+        hash = node_hash(&children);
+        position /= arity;
+    }
+    let root = proof.chain[batch].root;
+    if hash != root {
+        return Err(NotIncluded::WrongRoot {
+            batch: proof.batch_index,
+            computed: hash,
+            expected: root,
+        });
+    }
+
+    let sum_bits = shape.sum_bits();
+    for (b, link) in proof.chain.iter().enumerate() {
+        if let Some(wrong) = count(&format!("the sums of batch {b}"), link.sums.len()) {
+            return Err(wrong);
+        }
+        if let Some(asset) = link.sums.iter().position(|s| s.bit_len() > sum_bits as usize) {
+            return Err(NotIncluded::SumOutOfRange { batch: b, asset, bits: sum_bits });
+        }
+    }
+    let chain = PublishedChain::new(proof.chain.clone(), n);
+    if chain.accumulator != expected.accumulator {
+        return Err(NotIncluded::WrongAccumulator {
+            computed: chain.accumulator,
+            expected: expected.accumulator,
+        });
+    }
+    if let Some(asset) = (0..n).find(|&a| chain.totals[a] != expected.totals[a]) {
+        return Err(NotIncluded::WrongTotals {
+            asset,
+            computed: chain.totals[asset].to_string(),
+            expected: expected.totals[asset].to_string(),
+        });
+    }
+    if proof.claimed() != *expected {
+        return Err(NotIncluded::OtherClaim { claimed: proof.accumulator });
     }
     Ok(())
+}
+
+/// `#[serde(with = "path_hex")]` for `Vec<Vec<Fr>>`: lists of `0x` hex strings.
+mod path_hex {
+    use ark_bn254::Fr;
+    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::statement::fr_to_hex;
+
+    pub fn serialize<S: Serializer>(path: &[Vec<Fr>], s: S) -> Result<S::Ok, S::Error> {
+        let hex: Vec<Vec<String>> =
+            path.iter().map(|level| level.iter().map(fr_to_hex).collect()).collect();
+        hex.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Fr>>, D::Error> {
+        let hex = Vec::<Vec<String>>::deserialize(d)?;
+        hex.iter()
+            .map(|level| {
+                level.iter().map(|h| super::super::parse_hex(h).map_err(D::Error::custom)).collect()
+            })
+            .collect()
+    }
 }

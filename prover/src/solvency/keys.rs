@@ -1,11 +1,13 @@
-//! Keys of the solvency circuit: setup for `(n_assets, depth)`, a versioned key file, and proving
-//! that refuses (with the native reference's reasons) a book that is not solvent.
+//! Keys of the batch circuit: setup for a [`SolvencyShape`], a versioned key file, proving a
+//! batch (refused, with the native reference's reasons, when the batch does not check) and
+//! verifying one.
 //!
-//! File layout (`solvency.pk`, format version [`SOLVENCY_KEY_VERSION`]): the magic bytes `PROOFGATE-SPK`, a little-endian `u32` header
-//! length, the JSON [`SolvencyKeyHeader`], then the proving key's canonical uncompressed bytes.
-//! The header carries the payload's length and keccak256, so truncation and corruption are named
-//! before any curve point is decoded, and the verifying key's hash, which the deployed verifier
-//! is generated from.
+//! File layout (`solvency.pk`, format version [`SOLVENCY_KEY_VERSION`]): the magic bytes
+//! `PROOFGATE-SPK`, a little-endian `u32` header length, the JSON [`SolvencyKeyHeader`] (the
+//! shape: assets, balance bits, batch depth), then the proving key's canonical uncompressed
+//! bytes. The header carries the payload's length and keccak256, so truncation and corruption
+//! are named before any curve point is decoded, and the verifying key's hash, which the deployed
+//! verifier is generated from.
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
@@ -14,24 +16,24 @@ use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use super::attestation::{check, public_input_count, SolvencyStatement, SolvencyWitness};
-use super::check_shape;
-use super::circuit::SolvencyCircuit;
+use super::attestation::{check, BatchStatement, BatchWitness};
+use super::circuit::BatchCircuit;
+use super::SolvencyShape;
 use crate::envelope::{self, keccak_hex, EnvelopeHeader};
 use crate::Error;
 
 const MAGIC: &[u8] = b"PROOFGATE-SPK";
 
-/// Format version of the solvency key file. Version 2: the statement proves only the
-/// liabilities tree (binding, root hash, packed totals); version 1 keys proved coverage with
-/// off-vault positions in the circuit and are refused.
-pub const SOLVENCY_KEY_VERSION: u64 = 2;
+/// Format version of the solvency key file. Version 3: one key proves one batch of a shape
+/// (assets, balance bits, batch depth); version 2 keys proved a whole Merkle-sum tree and are
+/// refused.
+pub const SOLVENCY_KEY_VERSION: u64 = 3;
 
 /// Appended to the message refusing a key of another version.
-const OLD_KEY_HINT: &str = ": the solvency statement changed (version 2 proves only the \
-    liabilities tree; coverage is checked by the attestor on chain), so keys of another version \
-    prove a statement the attestor no longer accepts; run `proofgate solvency setup` again and \
-    redeploy the solvency verifier";
+const OLD_KEY_HINT: &str = ": the solvency statement changed (version 3 proves one batch of an \
+    epoch, chained on chain by the attestor), so keys of another version prove a statement the \
+    attestor no longer accepts; run `proofgate solvency setup --assets N --balance-bits B \
+    --batch-depth K` again and redeploy the solvency verifier";
 
 /// Header of a solvency proving-key file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,8 +43,10 @@ pub struct SolvencyKeyHeader {
     pub version: u64,
     /// Number of assets.
     pub n_assets: usize,
-    /// Depth of the liabilities tree (`2^depth` depositors).
-    pub depth: u32,
+    /// Bit width of a balance.
+    pub balance_bits: u32,
+    /// Depth of a batch (`2^batch_depth` leaves).
+    pub batch_depth: u32,
     /// Payload length in bytes.
     pub payload_len: u64,
     /// keccak256 of the payload, hex.
@@ -57,13 +61,11 @@ impl EnvelopeHeader for SolvencyKeyHeader {
     }
 }
 
-/// A solvency proving key and the circuit shape it is for.
+/// A batch proving key and the shape it is for.
 #[derive(Clone, Debug)]
 pub struct SolvencyKeys {
-    /// Number of assets.
-    pub n_assets: usize,
-    /// Tree depth.
-    pub depth: u32,
+    /// The shape every batch proof of the key has.
+    pub shape: SolvencyShape,
     /// The Groth16 proving key (its verifying key inside).
     pub pk: ProvingKey<Bn254>,
 }
@@ -80,16 +82,11 @@ fn serialize<T: CanonicalSerialize>(value: &T, compressed: bool) -> Result<Vec<u
 }
 
 impl SolvencyKeys {
-    /// Runs a circuit-specific setup for `n_assets` assets and a tree of depth `depth`.
-    pub fn setup<R: RngCore + CryptoRng>(
-        n_assets: usize,
-        depth: u32,
-        rng: &mut R,
-    ) -> Result<Self, Error> {
-        check_shape(depth, n_assets)?;
-        let shape = SolvencyCircuit::shape(n_assets, depth)?;
-        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(shape, rng)?;
-        Ok(Self { n_assets, depth, pk })
+    /// Runs a circuit-specific setup for `shape`.
+    pub fn setup<R: RngCore + CryptoRng>(shape: SolvencyShape, rng: &mut R) -> Result<Self, Error> {
+        let circuit = BatchCircuit::shape(shape)?;
+        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(circuit, rng)?;
+        Ok(Self { shape, pk })
     }
 
     /// The verifying key.
@@ -102,43 +99,34 @@ impl SolvencyKeys {
         Ok(keccak_hex(&serialize(&self.pk.vk, true)?))
     }
 
-    /// Proves that `witness` makes `statement` true. The native reference runs first: a tree
-    /// that does not hash to the root or add up to the totals, or a balance or total out of
-    /// range, gets [`Error::Insolvent`] with every reason, and no proof.
-    pub fn prove<R: RngCore + CryptoRng>(
+    /// Proves that `witness` makes `statement` true: its leaves hash to the statement's root and
+    /// add up to its sums, every balance below `2^B`. The native reference runs first: a batch
+    /// it refuses gets [`Error::Insolvent`] with every reason, and no proof. Returns the proof
+    /// and its public inputs.
+    pub fn prove_batch<R: RngCore + CryptoRng>(
         &self,
-        statement: &SolvencyStatement,
-        witness: &SolvencyWitness,
+        statement: &BatchStatement,
+        witness: &BatchWitness,
         rng: &mut R,
     ) -> Result<(Proof<Bn254>, Vec<Fr>), Error> {
-        if statement.totals.len() != self.n_assets {
-            return Err(Error::StatementMismatch(format!(
-                "{} totals, the solvency key is for {} assets",
-                statement.totals.len(),
-                self.n_assets
-            )));
-        }
-        if witness.leaves.len() != 1usize << self.depth {
-            return Err(Error::StatementMismatch(format!(
-                "{} leaves, the solvency key is for depth {} ({} leaves)",
-                witness.leaves.len(),
-                self.depth,
-                1usize << self.depth
-            )));
-        }
-        let violations = check(statement, witness);
+        let inputs = statement.public_inputs(&self.shape)?;
+        let circuit = BatchCircuit::assigned(self.shape, statement, witness)?;
+        let violations = check(&self.shape, statement, witness);
         if !violations.is_empty() {
             return Err(Error::Insolvent(violations));
         }
-        let inputs = statement.public_inputs()?;
-        let circuit = SolvencyCircuit::assigned(
-            self.n_assets,
-            self.depth,
-            statement.clone(),
-            witness.clone(),
-        )?;
         let proof = Groth16::<Bn254>::prove(&self.pk, circuit, rng)?;
         Ok((proof, inputs))
+    }
+
+    /// Whether `proof` proves `statement` under this key's verifying key.
+    pub fn verify_batch(
+        &self,
+        statement: &BatchStatement,
+        proof: &Proof<Bn254>,
+    ) -> Result<bool, Error> {
+        let inputs = statement.public_inputs(&self.shape)?;
+        Ok(Groth16::<Bn254>::verify(self.vk(), &inputs, proof)?)
     }
 
     /// Encodes the key file.
@@ -146,8 +134,9 @@ impl SolvencyKeys {
         let payload = serialize(&self.pk, false)?;
         let header = SolvencyKeyHeader {
             version: SOLVENCY_KEY_VERSION,
-            n_assets: self.n_assets,
-            depth: self.depth,
+            n_assets: self.shape.n_assets,
+            balance_bits: self.shape.balance_bits,
+            batch_depth: self.shape.batch_depth,
             payload_len: payload.len() as u64,
             payload_keccak: keccak_hex(&payload),
             vk_hash: self.vk_hash()?,
@@ -164,21 +153,20 @@ impl SolvencyKeys {
             SOLVENCY_KEY_VERSION,
             OLD_KEY_HINT,
         )?;
-        check_shape(header.depth, header.n_assets)?;
+        let shape = SolvencyShape::new(header.n_assets, header.balance_bits, header.batch_depth)?;
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(payload)
             .map_err(|e| Error::Corrupt(format!("solvency key payload: {e}")))?;
-        let expected = public_input_count(header.n_assets) + 1;
+        let expected = shape.public_input_count() + 1;
         if pk.vk.gamma_abc_g1.len() != expected {
             return Err(Error::InvalidKey(format!(
-                "solvency key has {} input bases, {} assets need {expected}",
-                pk.vk.gamma_abc_g1.len(),
-                header.n_assets
+                "solvency key has {} input bases, its shape {shape:?} needs {expected}",
+                pk.vk.gamma_abc_g1.len()
             )));
         }
         if pk.vk.delta_g2 == pk.vk.gamma_g2 {
             return Err(Error::InvalidKey("solvency key has delta = gamma: unsound".into()));
         }
-        let keys = Self { n_assets: header.n_assets, depth: header.depth, pk };
+        let keys = Self { shape, pk };
         if keys.vk_hash()? != header.vk_hash {
             return Err(Error::Corrupt("solvency key's verifying-key hash does not match".into()));
         }
@@ -192,12 +180,16 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
+    fn tiny() -> SolvencyShape {
+        SolvencyShape::new(2, 8, 1).expect("shape")
+    }
+
     #[test]
     fn a_key_file_round_trips_and_damage_is_named() {
-        let keys = SolvencyKeys::setup(2, 1, &mut StdRng::seed_from_u64(1)).expect("setup");
+        let keys = SolvencyKeys::setup(tiny(), &mut StdRng::seed_from_u64(1)).expect("setup");
         let bytes = keys.encode().expect("encode");
         let back = SolvencyKeys::decode(&bytes).expect("decode");
-        assert_eq!((back.n_assets, back.depth), (2, 1));
+        assert_eq!(back.shape, tiny());
         assert_eq!(back.vk_hash().expect("hash"), keys.vk_hash().expect("hash"));
 
         let cut = SolvencyKeys::decode(&bytes[..bytes.len() - 10]).expect_err("truncated");
@@ -213,14 +205,14 @@ mod tests {
 
     #[test]
     fn a_key_of_the_previous_statement_is_refused_by_name() {
-        let keys = SolvencyKeys::setup(1, 0, &mut StdRng::seed_from_u64(2)).expect("setup");
+        let keys = SolvencyKeys::setup(tiny(), &mut StdRng::seed_from_u64(2)).expect("setup");
         let bytes = keys.encode().expect("encode");
-        let needle = b"\"version\":2";
+        let needle = b"\"version\":3";
         let at = bytes.windows(needle.len()).position(|w| w == needle).expect("the version");
         let mut old = bytes.clone();
-        old[at + needle.len() - 1] = b'1';
-        let err = SolvencyKeys::decode(&old).expect_err("version 1").to_string();
-        assert!(err.contains("format version 1"), "{err}");
+        old[at + needle.len() - 1] = b'2';
+        let err = SolvencyKeys::decode(&old).expect_err("version 2").to_string();
+        assert!(err.contains("format version 2"), "{err}");
         assert!(err.contains("the solvency statement changed"), "{err}");
     }
 }

@@ -1,85 +1,79 @@
-//! Solvency attestations, natively: the Poseidon Merkle-sum tree of a fund's liabilities to its
-//! depositors, what is published of it (the root hash and the totals), and depositors' inclusion
-//! proofs. The attestation proof ([`attestation`], [`circuit`], [`keys`]) proves only that tree;
-//! the attestor contract checks on chain that the vault's assets cover its totals.
+//! Solvency attestations at exchange scale, natively: a fund's depositors cut into fixed-size
+//! batches, each batch a Poseidon Merkle tree proved by its own Groth16 proof (root and
+//! per-asset sums, every balance range-checked), and the keccak chain that links the batches
+//! into what the attestor stores. The batch proof ([`attestation`], [`circuit`], [`keys`])
+//! proves only its batch; the attestor chains the batches on chain and checks, when the epoch
+//! is sealed, that the vault's assets cover the totals.
 //!
-//! This is the one definition the solvency circuit mirrors; every hash below is
-//! [`poseidon::hash_with_domain`](crate::poseidon::hash_with_domain)`(tag, elements)`: the
-//! sponge absorbs the tag's field element, then the elements in order (no length prefix), and
-//! squeezes one element.
+//! This is the one definition the batch circuit, the attestor contract and the inclusion check
+//! follow. Hashes are Poseidon over BN254 (width 5, rate 4, capacity 1);
+//! [`hash_tagged`](crate::poseidon::hash_tagged)`(tag, elements)` starts the capacity element
+//! at the tag's field element (its ASCII bytes, big-endian), absorbs the elements and squeezes
+//! one: up to four elements cost one permutation.
 //!
-//! # Shape
+//! # Shape ([`SolvencyShape`])
 //!
-//! `N` assets (`1..=16`, the vault's asset count: 8 by default) and a depth `d` (`0..=32`, 10 by
-//! default): the tree has `2^d` leaves, so at most `2^d` depositors. Depositor `k` (in file
-//! order) is leaf `k`; leaves `count..2^d` are padding.
+//! `n` assets (`1..=16`), a balance width `B` (`1..=128`: every balance is below `2^B`) and a
+//! batch depth `k` (`0..=20`: `2^k` leaves per batch). An epoch of `D` depositors has
+//! `m = max(1, ceil(D / 2^k))` batches (at most 2^16); depositor `j` (file order) is leaf
+//! `j mod 2^k` of batch `j div 2^k`; the last batch is padded. A batch's sum of one asset is
+//! below `2^S`, `S = B + k`.
 //!
 //! # Depositor id
 //!
-//! A depositor's id string becomes one field element ([`id_element`]): its UTF-8 bytes are cut
-//! into chunks of 31 bytes (the last may be shorter), each chunk is read as a big-endian integer
-//! (below 2^248, so never reduced), and
-//!
-//! ```text
-//! id = H("proofgate.solvency.id", [chunk_1, ..., chunk_k, byte_length])
-//! ```
-//!
-//! The byte length fixes the number and the sizes of the chunks, so distinct strings give
-//! distinct inputs; the length comes last, so no input is a zero-extension of another's (the
-//! sponge does not pad). Empty ids are refused in the depositors file.
+//! A depositor's id string becomes one field element ([`id_element`]): its UTF-8 bytes cut into
+//! chunks of 31 bytes (each read big-endian, so never reduced), then
+//! `id = hash_with_domain("proofgate.solvency.id", [chunk_1, .., chunk_c, byte_length])` (the
+//! tag absorbed as the first element, unchanged from before batching). The length fixes the
+//! chunks, so distinct strings give distinct inputs. Empty ids are refused.
 //!
 //! # Leaves
 //!
-//! A depositor's balances `b_1..b_N` are token units, each in `[0, 2^64)`:
-//!
 //! ```text
-//! leaf = H("proofgate.solvency.leaf", [id, b_1, ..., b_N])      sums(leaf) = (b_1, ..., b_N)
+//! packed = sum_a b_a * 2^(a*B)                   (an integer of n*B bits)
+//! c_j    = floor(packed / 2^(253 j)) mod 2^253   (j < ceil(n*B / 253))
+//! leaf   = hash_tagged("proofgate.solvency.leaf", [id, c_0, c_1, ..])
 //! ```
 //!
-//! A padding leaf has `id = 0` and every balance 0, hashed the same way ([`padding_leaf`]).
+//! Since every balance is below `2^B`, the packing is injective and each limb is below
+//! `2^253 < r`. (n=8, B=64: three limbs, one permutation; B=128: four limbs, two.) A padding
+//! leaf has id 0 and every balance 0 ([`padding_leaf`]).
 //!
-//! # Nodes
+//! # A batch's tree
+//!
+//! Levels of arity 4 from the leaves up, `node = hash_tagged("proofgate.solvency.node4",
+//! [c0, c1, c2, c3])`; when `k` is odd the top level is binary, `root =
+//! hash_tagged("proofgate.solvency.node2", [c0, c1])`; for `k = 0` the root is the leaf. A
+//! depositor's position in its batch, in base 4 from the bottom, picks its child slot at each
+//! 4-ary level; the binary level uses the remaining bit. Nodes carry no sums: the batch proof
+//! proves the sums over all its leaves, every balance range-checked, so a plain Merkle tree
+//! suffices for inclusion.
+//!
+//! # What is published ([`PublishedChain`])
+//!
+//! Each batch proof's public inputs are its binding (see [`attestation`]), its root and its
+//! sums packed `L = floor(253 / S)` per word. The attestor chains the accepted batches:
 //!
 //! ```text
-//! sums(node) = sums(left) + sums(right)                           (per asset, as integers)
-//! node = H("proofgate.solvency.node", [hash(left), hash(right), s_1, ..., s_N])
+//! acc_0     = 0x00..00
+//! acc_{i+1} = keccak256(acc_i ‖ root_i ‖ sums_i[0] ‖ .. ‖ sums_i[n-1])   (32-byte words)
 //! ```
 //!
-//! where `s_a` is the sum of asset `a` over the node's subtree: a node hashes its own sums, which
-//! are what its parent adds. A subtree of height `h` sums at most `2^h` balances, so
-//! `s_a < 2^(64+h) <= 2^96`: sums never wrap modulo the field's order (about 2^254).
-//!
-//! # What is published
-//!
-//! The root hash `R` and the per-asset totals `T_a = sums(root)_a`. The attestor stores `R` as
-//! `liabilitiesRoot` (the solvency statement's public input) with `keccak256(abi.encodePacked(
-//! totals))` beside it, and emits the totals in its `SolvencyAttested` event; the totals are
-//! public inputs too, so the proof binds them. A depositor checks its inclusion proof against
-//! that root hash and those totals, read from the chain.
-//!
-//! The leaf and node hashes have a fixed length for a given `N`; since the sponge does not
-//! pad, a tree over `N` assets hashes like the tree over `N + 1` assets whose last asset is zero
-//! everywhere. Both describe the same liabilities; `N` is fixed by the vault and the circuit.
+//! and stores `liabilitiesRoot = uint256(acc_m)` and the totals `sum_i sums_i` (hashed as
+//! `totalsHash`) when the epoch is sealed.
 //!
 //! # Inclusion proofs
 //!
-//! Depositor `k`'s proof ([`InclusionProof`]) carries its index, id, the asset of each column
-//! (the depositors file's asset names, which a depositor compares with the vault's token symbols:
-//! [`check_assets`]) and its balances and, from the leaf up, each sibling's hash and sums; bit `l` of `k` says whether the path is the left (0)
-//! or right (1) child at level `l`. [`check_inclusion`] recomputes the root and totals, and
-//! refuses a path of the wrong depth, a balance of 2^64 or more, a total of `2^(64+d)` or more,
-//! and, at every level, a sibling sum or the path's running sum above its asset's total.
-//!
-//! Why a sibling's sums must not exceed the totals: the operator supplies them, and a sum can
-//! only exceed its total if another subtree is "negative" — a value near the field's order that
-//! cancels liabilities modulo the order, i.e. a hidden debt that shrinks the published totals.
-//! The circuit rules this out globally by range-checking every leaf's balances (so every subtree
-//! sum is a true non-negative integer at most the total); the depositor, who never sees the other
-//! leaves, checks the local consequence on its own path. With every term on the path below the
-//! total and the totals below `2^(64+d)`, the path's sums are exact integer sums, so the
-//! depositor's balances are counted in full in the published totals.
+//! Depositor `j`'s proof ([`InclusionProof`]) carries its balances, the siblings up its batch
+//! and every batch's root and sums. [`check_inclusion`] recomputes the leaf, the batch root
+//! (which must be the chain's root of batch `j div 2^k`), the accumulator and the totals, and
+//! refuses a balance of `2^B` or more, a path of the wrong depth and a chain that does not give
+//! the published accumulator and totals. Each batch was verified on chain before its link was
+//! accumulated, so the depositor's balances are counted in the totals.
 
 pub mod attestation;
+mod batch_job;
+mod chain;
 pub mod circuit;
 #[cfg(test)]
 mod circuit_tests;
@@ -88,53 +82,48 @@ mod files;
 mod hash;
 mod inclusion;
 pub mod keys;
+mod shape;
 #[cfg(test)]
 mod tests;
 mod tree;
 
+pub use attestation::{check, BatchStatement, BatchWitness, Leaf, SolvencyViolation};
+pub use batch_job::{BatchJob, BatchProver, BatchResult, BATCH_JOB_VERSION};
+pub use chain::{accumulate, ChainLink, Published, PublishedChain};
 pub use depositors::{Depositor, DepositorEntry, Depositors, DepositorsFile};
-pub use files::{hex_fr, parse_hex, TreeSummary, SUMMARY_VERSION};
-pub use hash::{id_element, leaf_hash, node_hash, padding_leaf, to_u128};
+pub use files::{hex_fr, parse_hex, parse_hex32, parse_u256, EpochSummary, SUMMARY_VERSION};
+pub use hash::{
+    fr_to_u256, id_element, leaf_hash, leaf_limbs, node_hash, padding_leaf, to_u128, u256_to_fr,
+};
 pub use inclusion::{
-    check_assets, check_inclusion, InclusionProof, NotIncluded, Sibling, INCLUSION_VERSION,
+    check_assets, check_inclusion, InclusionProof, NotIncluded, INCLUSION_VERSION,
 };
 pub use keys::{SolvencyKeyHeader, SolvencyKeys, SOLVENCY_KEY_VERSION};
-pub use tree::{SumTree, TreeRoot};
-
-use crate::Error;
+pub use shape::SolvencyShape;
+pub use tree::{EpochBinding, EpochTree};
 
 /// Domain tag of depositor ids.
 pub const DOMAIN_ID: &str = "proofgate.solvency.id";
 /// Domain tag of leaves.
 pub const DOMAIN_LEAF: &str = "proofgate.solvency.leaf";
-/// Domain tag of inner nodes.
-pub const DOMAIN_NODE: &str = "proofgate.solvency.node";
+/// Domain tag of 4-ary nodes.
+pub const DOMAIN_NODE4: &str = "proofgate.solvency.node4";
+/// Domain tag of the binary top of an odd-depth batch.
+pub const DOMAIN_NODE2: &str = "proofgate.solvency.node2";
 
 /// Bytes of an id string packed into one field element.
 pub const ID_CHUNK_BYTES: usize = 31;
-/// Bit width of a balance: every balance is below `2^BALANCE_BITS`.
-pub const BALANCE_BITS: u32 = 64;
-/// The deepest tree supported: sums stay below `2^(64+32)`, far below the field's order.
-pub const MAX_DEPTH: u32 = 32;
-/// The default depth: 2^10 depositors.
-pub const DEFAULT_DEPTH: u32 = 10;
-/// The most assets a tree covers (as the risk circuit).
+/// Bits of a limb of a leaf's packed balances (and the most a public word holds).
+pub const LIMB_BITS: u32 = 253;
+/// The widest balance supported.
+pub const MAX_BALANCE_BITS: u32 = 128;
+/// The default balance width.
+pub const DEFAULT_BALANCE_BITS: u32 = 64;
+/// The deepest batch supported.
+pub const MAX_BATCH_DEPTH: u32 = 20;
+/// The default batch depth: 2^10 leaves per batch.
+pub const DEFAULT_BATCH_DEPTH: u32 = 10;
+/// The most batches of an epoch (the attestor's `MAX_BATCH_COUNT`).
+pub const MAX_BATCHES: usize = 1 << 16;
+/// The most assets a book covers (as the risk circuit).
 pub const MAX_ASSETS: usize = crate::config::MAX_ASSETS;
-
-/// Checks a tree's shape: depth `0..=MAX_DEPTH`, `1..=MAX_ASSETS` assets.
-pub fn check_shape(depth: u32, n_assets: usize) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
-        return Err(Error::InvalidConfig(format!("tree depth {depth} (must be 0..={MAX_DEPTH})")));
-    }
-    if !(1..=MAX_ASSETS).contains(&n_assets) {
-        return Err(Error::InvalidConfig(format!(
-            "{n_assets} assets (a solvency tree covers 1..={MAX_ASSETS})"
-        )));
-    }
-    Ok(())
-}
-
-/// `2^bits` for `bits <= 127`: the bound a balance (`bits = 64`) or a total (`64 + d`) is below.
-fn pow2(bits: u32) -> u128 {
-    1u128 << bits
-}

@@ -1,118 +1,135 @@
-//! Building the Merkle-sum tree and reading inclusion proofs off it.
+//! Building an epoch: the depositors cut into batches, each batch's tree, the published chain,
+//! and reading inclusion proofs, witnesses and statements off it.
 //!
 //! Only the nodes above real depositors are stored: a subtree of padding leaves is the same at
 //! every position of a level, so it is hashed once per level. Building costs one hash per
-//! depositor and about one per depositor for the nodes, plus `d` for the padding, so a deep tree
-//! of few depositors is cheap.
+//! depositor and about a third of one per depositor for the nodes, plus one per level for the
+//! padding.
 
+use alloy::primitives::U256;
 use ark_bn254::Fr;
 use ark_ff::Zero;
 
-use super::files::{TreeSummary, SUMMARY_VERSION};
-use super::hash::to_fields;
+use super::attestation::{BatchStatement, BatchWitness, Leaf};
+use super::chain::{ChainLink, Published, PublishedChain};
+use super::files::{EpochSummary, SUMMARY_VERSION};
 use super::hash::{id_element, leaf_hash, node_hash, padding_leaf};
-use super::inclusion::{InclusionProof, Sibling, INCLUSION_VERSION};
-use super::{check_shape, Depositors};
+use super::inclusion::{InclusionProof, INCLUSION_VERSION};
+use super::{Depositors, SolvencyShape};
 use crate::Error;
 
-/// What a tree publishes: its depth, root hash and per-asset totals (the attestor stores the
-/// root hash as `liabilitiesRoot` and emits the totals in its `SolvencyAttested` event).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TreeRoot {
-    /// The tree's depth `d` (`2^d` leaves).
-    pub depth: u32,
-    /// The root node's hash.
-    pub hash: Fr,
-    /// The root's sums: the liabilities in each asset, in token units.
-    pub totals: Vec<Fr>,
+/// What a batch statement binds besides the batch: the agent, the attestor, the vault, the
+/// chain, the epoch and the deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochBinding {
+    /// The agent attesting.
+    pub agent: [u8; 20],
+    /// The attestor contract.
+    pub attestor: [u8; 20],
+    /// The vault.
+    pub vault: [u8; 20],
+    /// The chain.
+    pub chain_id: u64,
+    /// The epoch.
+    pub epoch: u64,
+    /// The last timestamp the attestor accepts the proofs at.
+    pub deadline: u64,
 }
 
-impl TreeRoot {
-    /// The number of assets.
-    pub fn n_assets(&self) -> usize {
-        self.totals.len()
-    }
-
-    /// Checks the depth and the asset count against the supported ranges.
-    pub fn check_shape(&self) -> Result<(), Error> {
-        check_shape(self.depth, self.n_assets())
-    }
-}
-
-/// The nodes of one level, left to right: the first `len` positions; the rest are padding.
-#[derive(Clone, Debug, Default)]
-struct Level {
-    hashes: Vec<Fr>,
-    /// Node `i`'s sums are `sums[i * n_assets..(i + 1) * n_assets]`.
-    sums: Vec<u128>,
-}
-
-/// A depositors list's Merkle-sum tree.
+/// One batch's stored nodes: `levels[0]` are its real leaves' hashes, `levels[l]` the nodes of
+/// level `l` above them; past the stored ones, a level's nodes are its padding hash.
 #[derive(Clone, Debug)]
-pub struct SumTree {
-    depth: u32,
-    depositors: Depositors,
-    /// `levels[0]` are the leaves, `levels[depth]` holds the root (if any depositor).
-    levels: Vec<Level>,
-    /// `padding[l]`: the hash of a height-`l` subtree of padding leaves (its sums are zero).
-    padding: Vec<Fr>,
+struct BatchTree {
+    levels: Vec<Vec<Fr>>,
+    sums: Vec<U256>,
 }
 
-impl SumTree {
-    /// Builds the depth-`depth` tree of `depositors` (depositor `k` is leaf `k`). Fails if the
-    /// shape is unsupported or the depositors do not fit in `2^depth` leaves.
-    pub fn build(depositors: &Depositors, depth: u32) -> Result<Self, Error> {
-        let n = depositors.n_assets();
-        check_shape(depth, n)?;
-        let capacity = 1u64 << depth;
-        if depositors.len() as u64 > capacity {
+/// A depositors list cut into batches, each batch's tree, and the chain they publish.
+#[derive(Clone, Debug)]
+pub struct EpochTree {
+    shape: SolvencyShape,
+    depositors: Depositors,
+    /// `padding[l]`: the hash of a level-`l` subtree of padding leaves.
+    padding: Vec<Fr>,
+    batches: Vec<BatchTree>,
+    chain: PublishedChain,
+}
+
+impl EpochTree {
+    /// Builds the epoch of `depositors` for `shape`: depositor `j` is leaf `j mod 2^k` of batch
+    /// `j div 2^k`, the last batch padded. Refuses an unsupported shape, another asset count, a
+    /// balance of `2^B` or more (naming the depositor) and more than 2^16 batches.
+    pub fn build(depositors: &Depositors, shape: SolvencyShape) -> Result<Self, Error> {
+        shape.check()?;
+        if depositors.n_assets() != shape.n_assets {
             return Err(Error::InvalidDepositors(format!(
-                "{} depositors do not fit a tree of depth {depth} ({capacity} leaves)",
-                depositors.len()
+                "{} assets in the depositors file, the shape has {}",
+                depositors.n_assets(),
+                shape.n_assets
             )));
         }
-        let zeros = vec![Fr::zero(); n];
-        let mut padding = vec![padding_leaf(n)];
-        for l in 0..depth as usize {
-            padding.push(node_hash(padding[l], padding[l], &zeros));
-        }
-
-        let list = depositors.depositors();
-        let leaves = Level {
-            hashes: par_map(list.len(), |k| {
-                let balances: Vec<Fr> = list[k].balances.iter().map(|&b| Fr::from(b)).collect();
-                leaf_hash(id_element(&list[k].id), &balances)
-            }),
-            sums: list.iter().flat_map(|d| d.balances.iter().map(|&b| u128::from(b))).collect(),
-        };
-        let mut levels = vec![leaves];
-        for l in 0..depth as usize {
-            let below = &levels[l];
-            let nodes = par_map(below.hashes.len().div_ceil(2), |i| {
-                let (left, left_sums) = node(below, n, padding[l], 2 * i);
-                let (right, right_sums) = node(below, n, padding[l], 2 * i + 1);
-                let sums: Vec<u128> =
-                    left_sums.iter().zip(&right_sums).map(|(a, b)| a + b).collect();
-                (node_hash(left, right, &to_fields(&sums)), sums)
-            });
-            let mut level = Level::default();
-            for (hash, sums) in nodes {
-                level.hashes.push(hash);
-                level.sums.extend(sums);
+        let bits = shape.balance_bits;
+        for d in depositors.depositors() {
+            if let Some(a) = d.balances.iter().position(|&b| bits < 128 && b >> bits != 0) {
+                return Err(Error::InvalidDepositors(format!(
+                    "depositor {:?}: the balance of {} is 2^{bits} or more (the balance width)",
+                    d.id,
+                    depositors.assets()[a]
+                )));
             }
-            levels.push(level);
         }
-        Ok(Self { depth, depositors: depositors.clone(), levels, padding })
+        let count = shape.batch_count(depositors.len())?;
+        let arities = shape.arities();
+        let mut padding = vec![padding_leaf(&shape)];
+        for (l, &arity) in arities.iter().enumerate() {
+            padding.push(node_hash(&vec![padding[l]; arity]));
+        }
+        let list = depositors.depositors();
+        let hashes =
+            par_map(list.len(), |j| leaf_hash(&shape, id_element(&list[j].id), &list[j].balances));
+        let per_batch = shape.leaves_per_batch();
+        let batches = par_map(count, |i| {
+            let range = (i * per_batch).min(list.len())..((i + 1) * per_batch).min(list.len());
+            let mut levels = vec![hashes[range.clone()].to_vec()];
+            for (l, &arity) in arities.iter().enumerate() {
+                let below = &levels[l];
+                let next: Vec<Fr> = (0..below.len().div_ceil(arity))
+                    .map(|g| {
+                        let children: Vec<Fr> = (0..arity)
+                            .map(|c| below.get(g * arity + c).copied().unwrap_or(padding[l]))
+                            .collect();
+                        node_hash(&children)
+                    })
+                    .collect();
+                levels.push(next);
+            }
+            let mut sums = vec![U256::ZERO; shape.n_assets];
+            for d in &list[range] {
+                for (s, &b) in sums.iter_mut().zip(&d.balances) {
+                    *s += U256::from(b);
+                }
+            }
+            BatchTree { levels, sums }
+        });
+        let links = batches
+            .iter()
+            .map(|b| ChainLink {
+                root: b
+                    .levels
+                    .last()
+                    .and_then(|l| l.first())
+                    .copied()
+                    .unwrap_or(padding[arities.len()]),
+                sums: b.sums.clone(),
+            })
+            .collect();
+        let chain = PublishedChain::new(links, shape.n_assets);
+        Ok(Self { shape, depositors: depositors.clone(), padding, batches, chain })
     }
 
-    /// The tree's depth.
-    pub fn depth(&self) -> u32 {
-        self.depth
-    }
-
-    /// The number of assets.
-    pub fn n_assets(&self) -> usize {
-        self.depositors.n_assets()
+    /// The shape.
+    pub fn shape(&self) -> SolvencyShape {
+        self.shape
     }
 
     /// The depositors, in leaf order.
@@ -120,70 +137,123 @@ impl SumTree {
         &self.depositors
     }
 
-    /// The node at `index` of level `level` (0 = leaves): its hash and sums.
-    fn node(&self, level: usize, index: usize) -> (Fr, Vec<u128>) {
-        node(&self.levels[level], self.n_assets(), self.padding[level], index)
+    /// The number of batches.
+    pub fn batch_count(&self) -> usize {
+        self.batches.len()
     }
 
-    /// The root hash and totals.
-    pub fn root(&self) -> TreeRoot {
-        let (hash, totals) = self.node(self.depth as usize, 0);
-        TreeRoot { depth: self.depth, hash, totals: to_fields(&totals) }
+    /// Every batch's root and sums, the accumulator and the totals.
+    pub fn chain(&self) -> &PublishedChain {
+        &self.chain
     }
 
-    /// Depositor `index`'s inclusion proof.
-    pub fn inclusion_proof(&self, index: usize) -> Result<InclusionProof, Error> {
-        let depositor = self.depositors.depositors().get(index).ok_or_else(|| {
-            Error::ValueOutOfRange(format!(
-                "depositor index {index} (the tree holds {})",
-                self.depositors.len()
-            ))
-        })?;
-        let path = (0..self.depth as usize)
-            .map(|level| {
-                let (hash, sums) = self.node(level, (index >> level) ^ 1);
-                Sibling { hash, sums: to_fields(&sums) }
-            })
-            .collect();
-        let root = self.root();
-        Ok(InclusionProof {
-            version: INCLUSION_VERSION,
-            index: index as u64,
-            id: depositor.id.clone(),
-            assets: self.depositors.assets().to_vec(),
-            balances: depositor.balances.iter().map(|&b| Fr::from(b)).collect(),
-            path,
-            root: root.hash,
-            totals: root.totals,
+    /// The accumulator and totals.
+    pub fn published(&self) -> Published {
+        self.chain.published()
+    }
+
+    /// Node `index` of `level` of batch `batch`, or the level's padding past the stored nodes.
+    fn node(&self, batch: usize, level: usize, index: usize) -> Fr {
+        self.batches[batch].levels[level].get(index).copied().unwrap_or(self.padding[level])
+    }
+
+    fn batch(&self, index: usize) -> Result<&BatchTree, Error> {
+        self.batches.get(index).ok_or_else(|| {
+            Error::ValueOutOfRange(format!("batch {index} of {}", self.batches.len()))
         })
     }
 
-    /// The summary file's contents: the root hash and totals.
-    pub fn summary(&self) -> TreeSummary {
-        let root = self.root();
-        TreeSummary {
-            version: SUMMARY_VERSION,
-            depth: self.depth,
-            n_assets: self.n_assets(),
-            assets: self.depositors.assets().to_vec(),
-            root: root.hash,
-            totals: root.totals,
-            depositors: self.depositors.len(),
-        }
+    /// Batch `index`'s witness: its depositors' leaves, then padding (id 0, zero balances).
+    pub fn batch_witness(&self, index: usize) -> Result<BatchWitness, Error> {
+        self.batch(index)?;
+        let per_batch = self.shape.leaves_per_batch();
+        let list = self.depositors.depositors();
+        let start = (index * per_batch).min(list.len());
+        let end = ((index + 1) * per_batch).min(list.len());
+        let mut leaves: Vec<Leaf> = list[start..end]
+            .iter()
+            .map(|d| Leaf { id: id_element(&d.id), balances: d.balances.clone() })
+            .collect();
+        leaves.resize(per_batch, Leaf { id: Fr::zero(), balances: vec![0; self.shape.n_assets] });
+        Ok(BatchWitness { leaves })
     }
-}
 
-/// Node `index` of `level`, or the padding subtree (zero sums) past the stored nodes.
-fn node(level: &Level, n_assets: usize, padding: Fr, index: usize) -> (Fr, Vec<u128>) {
-    match level.hashes.get(index) {
-        Some(&hash) => (hash, level.sums[index * n_assets..(index + 1) * n_assets].to_vec()),
-        None => (padding, vec![0; n_assets]),
+    /// Batch `index`'s public statement under `binding`.
+    pub fn batch_statement(
+        &self,
+        index: usize,
+        binding: &EpochBinding,
+    ) -> Result<BatchStatement, Error> {
+        let batch = self.batch(index)?;
+        Ok(BatchStatement {
+            agent: binding.agent,
+            attestor: binding.attestor,
+            vault: binding.vault,
+            chain_id: binding.chain_id,
+            epoch: binding.epoch,
+            deadline: binding.deadline,
+            batch_index: u32::try_from(index)
+                .map_err(|_| Error::ValueOutOfRange("index".into()))?,
+            batch_count: u32::try_from(self.batches.len())
+                .map_err(|_| Error::ValueOutOfRange("batch count".into()))?,
+            root: self.chain.batches[index].root,
+            sums: batch.sums.clone(),
+        })
+    }
+
+    /// Depositor `index`'s (file order) inclusion proof.
+    pub fn inclusion_proof(&self, index: usize) -> Result<InclusionProof, Error> {
+        let depositor = self.depositors.depositors().get(index).ok_or_else(|| {
+            Error::ValueOutOfRange(format!(
+                "depositor index {index} (the epoch holds {})",
+                self.depositors.len()
+            ))
+        })?;
+        let per_batch = self.shape.leaves_per_batch();
+        let batch = index / per_batch;
+        let mut position = index % per_batch;
+        let mut path = Vec::new();
+        for (level, arity) in self.shape.arities().into_iter().enumerate() {
+            let group = position / arity * arity;
+            path.push(
+                (group..group + arity)
+                    .filter(|&p| p != position)
+                    .map(|p| self.node(batch, level, p))
+                    .collect(),
+            );
+            position /= arity;
+        }
+        Ok(InclusionProof {
+            version: INCLUSION_VERSION,
+            shape: self.shape,
+            index: index as u64,
+            id: depositor.id.clone(),
+            assets: self.depositors.assets().to_vec(),
+            balances: depositor.balances.clone(),
+            batch_index: batch as u32,
+            path,
+            chain: self.chain.batches.clone(),
+            accumulator: self.chain.accumulator,
+            totals: self.chain.totals.clone(),
+        })
+    }
+
+    /// The summary file's contents.
+    pub fn summary(&self) -> EpochSummary {
+        EpochSummary {
+            version: SUMMARY_VERSION,
+            shape: self.shape,
+            assets: self.depositors.assets().to_vec(),
+            depositors: self.depositors.len(),
+            batch_count: self.batches.len(),
+            chain: self.chain.clone(),
+        }
     }
 }
 
 /// `(0..len).map(f)`, on every core when `len` is large enough to pay for the threads.
 fn par_map<U: Send>(len: usize, f: impl Fn(usize) -> U + Sync) -> Vec<U> {
-    const MIN_PER_THREAD: usize = 256;
+    const MIN_PER_THREAD: usize = 64;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(len / MIN_PER_THREAD).max(1);
     if threads == 1 {

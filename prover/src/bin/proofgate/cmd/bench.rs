@@ -46,12 +46,23 @@ pub struct BenchArgs {
     /// Sweep 4, 8 and 16 assets with hidden layers [32, 16] and [64, 32]; prints a JSON array.
     #[arg(long, conflicts_with_all = ["assets", "hidden", "config"])]
     pub curve: bool,
-    /// Measure the solvency circuit instead (8 assets unless --assets, 2^--depth depositors).
+    /// Measure batched solvency instead: one batch of 2^--batch-depth depositors (8 assets
+    /// unless --assets) measured, then per epoch depth in --depths the native build measured and
+    /// the batches' proving projected for --workers workers, and a 2^20 projection.
     #[arg(long, conflicts_with_all = ["curve", "hidden", "config"])]
     pub solvency: bool,
-    /// Depth of the solvency tree (2^depth depositors).
-    #[arg(long, value_name = "D", default_value_t = 10, requires = "solvency", value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub depth: u32,
+    /// Epoch depths of the solvency curve (2^D depositors each).
+    #[arg(long, value_name = "D,D,..", value_delimiter = ',', default_value = "10,12,14,16", requires = "solvency", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub depths: Vec<u32>,
+    /// Depth of a solvency batch (2^K depositors per batch proof).
+    #[arg(long, value_name = "K", default_value_t = 10, requires = "solvency")]
+    pub batch_depth: u32,
+    /// Bit width of a solvency balance.
+    #[arg(long, value_name = "B", default_value_t = 64, requires = "solvency")]
+    pub balance_bits: u32,
+    /// Workers the solvency projection spreads the batches over.
+    #[arg(long, value_name = "W", default_value_t = 4, requires = "solvency", value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: u32,
 }
 
 impl BenchArgs {
@@ -59,7 +70,16 @@ impl BenchArgs {
     pub fn run(self) -> Result<()> {
         let value = if self.solvency {
             let assets = self.circuit.assets.unwrap_or(CircuitConfig::default().n_assets);
-            solvency::bench(assets, self.depth, peak_rss_mb)?
+            let options = solvency::SolvencyBench {
+                shape: proofgate_prover::solvency::SolvencyShape::new(
+                    assets,
+                    self.balance_bits,
+                    self.batch_depth,
+                )?,
+                depths: self.depths.clone(),
+                workers: self.workers,
+            };
+            solvency::bench(&options, peak_rss_mb)?
         } else if self.curve {
             self.curve()?
         } else {

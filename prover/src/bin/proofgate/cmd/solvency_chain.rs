@@ -5,11 +5,15 @@
 //! in one state. The attestor is authenticated first: the vault names its registry
 //! (`REGISTRY()`), the registry names the solvency attestor (`attestor()`), and that must be the
 //! `--attestor` the depositor expects. Then: the vault's latest attestation from the attestor's
-//! storage, or the one of an epoch from its `SolvencyAttested` events; the root hash and totals
-//! come from the event, and for the latest attestation they must match what storage holds
-//! (`liabilitiesRoot`, and `totalsHash = keccak256(abi.encodePacked(totals))`). Last, each of
-//! the vault's assets (`asset(i).token`): its ERC-20 `symbol()` and `decimals()`, which the
-//! proof's asset columns must match.
+//! storage, or the one of an epoch from its `SolvencyAttested` events; the accumulator
+//! (`liabilitiesRoot`) and totals come from the event, and for the latest attestation they must
+//! match what storage holds (`liabilitiesRoot`, and `totalsHash =
+//! keccak256(abi.encodePacked(totals))`). The epoch's `SolvencyBatchAccepted` events, in index
+//! order, are its published chain: they must be `batchCount` batches `0..batchCount`, each
+//! event's accumulator the chain's after it, the last the attestation's, and the summed sums
+//! its totals. The attestor's shape (`ASSET_COUNT`, `BALANCE_BITS`, `BATCH_DEPTH`) is read too.
+//! Last, each of the vault's assets (`asset(i).token`): its ERC-20 `symbol()` and `decimals()`,
+//! which the proof's asset columns must match.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,8 +25,8 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
-use ark_bn254::Fr;
-use proofgate_prover::solvency::parse_hex;
+use proofgate_prover::solvency::u256_to_fr;
+use proofgate_prover::solvency::{accumulate, ChainLink, SolvencyShape};
 
 #[allow(clippy::too_many_arguments)] // the generated constructor of SolvencyAttested
 mod bindings {
@@ -45,11 +49,24 @@ mod bindings {
                 uint64 indexed epoch,
                 uint256 liabilitiesRoot,
                 uint256[] totals,
+                uint32 batchCount,
                 uint64 generation,
                 uint256 haircutValue,
-                uint256 requiredValue,
-                bytes32 inputsHash
+                uint256 requiredValue
             );
+
+            event SolvencyBatchAccepted(
+                address indexed vault,
+                uint64 indexed epoch,
+                uint32 indexed batchIndex,
+                uint256 batchRoot,
+                uint256[] sums,
+                bytes32 accumulator
+            );
+
+            function ASSET_COUNT() external view returns (uint256);
+            function BALANCE_BITS() external view returns (uint256);
+            function BATCH_DEPTH() external view returns (uint256);
 
             function attestation(address vault) external view returns (Attestation memory);
             function isSolvent(address vault) external view returns (bool);
@@ -182,10 +199,14 @@ pub struct ChainAttestation {
     /// `isSolvent(vault)` at the pinned block: the vault's LATEST attestation is fresh under its
     /// current configuration (said of epoch `latest_epoch`, whatever epoch was read).
     pub fresh: bool,
-    /// The liabilities tree's root hash (`liabilitiesRoot`).
-    pub root: Fr,
+    /// The attestor's batch shape.
+    pub shape: SolvencyShape,
+    /// The epoch's accumulator (`liabilitiesRoot`).
+    pub accumulator: [u8; 32],
     /// The totals of the event.
-    pub totals: Vec<Fr>,
+    pub totals: Vec<U256>,
+    /// The epoch's batches, from its `SolvencyBatchAccepted` events.
+    pub batches: Vec<ChainLink>,
     /// The vault's assets `0..totals.len()`.
     pub assets: Vec<ChainAsset>,
 }
@@ -356,6 +377,7 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
         );
     };
     let block = log.block_number;
+    let shape = read_shape(&attestor, at).await?;
     let event = log
         .log_decode::<ISolvencyAttestor::SolvencyAttested>()
         .context("a SolvencyAttested event that does not decode")?
@@ -364,7 +386,7 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
     if epoch == stored.epoch {
         if event.liabilitiesRoot != stored.liabilitiesRoot {
             bail!(
-                "the attestor's stored root hash {:#x} differs from its event's {:#x} for epoch {epoch}",
+                "the attestor's stored accumulator {:#x} differs from its event's {:#x} for epoch {epoch}",
                 stored.liabilitiesRoot,
                 event.liabilitiesRoot
             );
@@ -378,6 +400,23 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
             );
         }
     }
+    let batch_filter = Filter::new()
+        .address(source.attestor)
+        .event_signature(ISolvencyAttestor::SolvencyBatchAccepted::SIGNATURE_HASH)
+        .topic1(source.vault.into_word())
+        .topic2(B256::from(U256::from(epoch)))
+        .from_block(from)
+        .to_block(pinned);
+    let batch_logs = provider.get_logs(&batch_filter).await.with_context(|| {
+        format!("cannot read the attestor's batch events from {}", source.rpc_url)
+    })?;
+    let batches = chain_of(
+        &batch_logs,
+        event.batchCount,
+        &event.liabilitiesRoot.to_be_bytes::<32>(),
+        &event.totals,
+    )
+    .with_context(|| format!("the published chain of epoch {epoch}"))?;
     let fresh = attestor.isSolvent(source.vault).block(at).call().await.with_context(|| {
         format!("{} did not answer isSolvent({})", source.attestor, source.vault)
     })?;
@@ -412,19 +451,75 @@ async fn read_async(source: &ChainSource) -> Result<ChainAttestation> {
         block,
         latest_epoch: stored.epoch,
         fresh,
-        root: field(&event.liabilitiesRoot, "the root hash")?,
-        totals: event
-            .totals
-            .iter()
-            .enumerate()
-            .map(|(a, t)| field(t, &format!("the total of asset {a}")))
-            .collect::<Result<_>>()?,
+        shape,
+        accumulator: event.liabilitiesRoot.to_be_bytes::<32>(),
+        totals: event.totals.clone(),
+        batches,
         assets,
     })
 }
 
-/// A word read from the chain as a field element (below r, never reduced).
-fn field(word: &U256, what: &str) -> Result<Fr> {
-    parse_hex(&format!("{word:#x}"))
-        .with_context(|| format!("{what} on chain is not a field element"))
+/// The attestor's batch shape.
+async fn read_shape<P: Provider>(
+    attestor: &ISolvencyAttestor::ISolvencyAttestorInstance<&P>,
+    at: BlockId,
+) -> Result<SolvencyShape> {
+    let word = |w: U256, what: &str| -> Result<u64> {
+        u64::try_from(w).with_context(|| format!("the attestor's {what} {w} is not a shape"))
+    };
+    let n = word(attestor.ASSET_COUNT().block(at).call().await?, "ASSET_COUNT")?;
+    let b = word(attestor.BALANCE_BITS().block(at).call().await?, "BALANCE_BITS")?;
+    let k = word(attestor.BATCH_DEPTH().block(at).call().await?, "BATCH_DEPTH")?;
+    let shape = SolvencyShape::new(n as usize, b as u32, k as u32);
+    shape.context("the attestor's shape (ASSET_COUNT, BALANCE_BITS, BATCH_DEPTH) is not supported")
+}
+
+/// The epoch's `SolvencyBatchAccepted` events as its chain, checked: `batch_count` batches in
+/// index order, each event's accumulator the chain's after it, ending at `accumulator`, and the
+/// sums adding up to `totals`.
+fn chain_of(
+    logs: &[alloy::rpc::types::Log],
+    batch_count: u32,
+    accumulator: &[u8; 32],
+    totals: &[U256],
+) -> Result<Vec<ChainLink>> {
+    let mut events = logs
+        .iter()
+        .map(|log| {
+            log.log_decode::<ISolvencyAttestor::SolvencyBatchAccepted>()
+                .map(|l| l.inner.data)
+                .context("a SolvencyBatchAccepted event that does not decode")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    events.sort_by_key(|e| e.batchIndex);
+    if events.len() != batch_count as usize
+        || events.iter().enumerate().any(|(i, e)| e.batchIndex as usize != i)
+    {
+        bail!(
+            "the epoch's SolvencyBatchAccepted events are batches {:?}, its attestation counts {batch_count}",
+            events.iter().map(|e| e.batchIndex).collect::<Vec<_>>()
+        );
+    }
+    let mut acc = [0u8; 32];
+    let mut sums = vec![U256::ZERO; totals.len()];
+    let mut links = Vec::with_capacity(events.len());
+    for e in &events {
+        let root = u256_to_fr(&e.batchRoot)
+            .with_context(|| format!("batch {}'s root is not a field element", e.batchIndex))?;
+        acc = accumulate(&acc, &root, &e.sums);
+        if acc != e.accumulator.0 {
+            bail!("batch {}'s event accumulator is not its chain's", e.batchIndex);
+        }
+        if e.sums.len() != totals.len() {
+            bail!("batch {} has {} sums for {} totals", e.batchIndex, e.sums.len(), totals.len());
+        }
+        for (t, s) in sums.iter_mut().zip(&e.sums) {
+            *t = t.saturating_add(*s);
+        }
+        links.push(ChainLink { root, sums: e.sums.clone() });
+    }
+    if acc != *accumulator || sums != totals {
+        bail!("the epoch's batch events do not give its attested accumulator and totals");
+    }
+    Ok(links)
 }
