@@ -36,7 +36,7 @@
 //! ```
 //!
 //! Since every balance is below `2^B`, the packing is injective and each limb is below
-//! `2^253 < r`. (n=8, B=64: three limbs, one permutation; B=128: four limbs, two.) A padding
+//! `2^253 < r`. (n=8, B=64: three limbs, one permutation; B=96: four limbs and B=128: five, two.) A padding
 //! leaf has id 0 and every balance 0 ([`padding_leaf`]).
 //!
 //! # A batch's tree
