@@ -266,16 +266,12 @@ impl DaemonConfig {
     }
 }
 
-/// Refuses a `solvency_nats` this build cannot use: not a `nats://` (or `tls://`) URL, or any
-/// URL while the NATS proving engine is not part of this build.
+/// Refuses a `solvency_nats` that is not a `nats://` (or `tls://`) URL.
 fn check_nats_url(url: &str) -> std::result::Result<(), String> {
-    if !(url.starts_with("nats://") || url.starts_with("tls://")) {
-        return Err(format!("solvency_nats {url:?}: expected a nats:// or tls:// URL"));
+    if url.starts_with("nats://") || url.starts_with("tls://") {
+        return Ok(());
     }
-    Err(format!(
-        "solvency_nats {url:?}: this build proves solvency batches in-process only (the NATS \
-         engine is not part of it yet); remove solvency_nats"
-    ))
+    Err("solvency_nats: expected a nats:// or tls:// URL".into())
 }
 
 impl AgentConfig {
@@ -342,12 +338,12 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
     }
 
     #[test]
-    fn solvency_nats_is_refused_until_the_nats_engine_exists() {
+    fn solvency_nats_must_be_a_nats_url() {
         let with = |url: &str| format!("solvency_nats = \"{url}\"\n{BASE}");
         let e = DaemonConfig::parse(&with("http://x")).expect_err("not nats");
-        assert!(e.contains("nats://"), "{e}");
-        let e = DaemonConfig::parse(&with("nats://127.0.0.1:4222")).expect_err("no engine");
-        assert!(e.contains("in-process only"), "{e}");
+        assert!(e.contains("nats://") && !e.contains("http://x"), "never shown: {e}");
+        let config = DaemonConfig::parse(&with("nats://127.0.0.1:4222")).expect("a nats URL");
+        assert_eq!(config.solvency_nats.as_deref(), Some("nats://127.0.0.1:4222"));
     }
 
     #[test]

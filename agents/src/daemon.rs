@@ -14,6 +14,7 @@ use std::sync::Arc;
 use alloy::primitives::B256;
 use alloy::providers::Provider;
 use proofgate_prover::files;
+use proofgate_prover::pipeline::{Engine, NatsOptions};
 use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -27,7 +28,7 @@ use crate::deploy::DeploymentFile;
 use crate::journal::Journal;
 use crate::market::fr_from_u256;
 use crate::metrics::{self, Metrics};
-use crate::solvency::{Attester, Book, KeyShape, UploadFaults};
+use crate::solvency::{Attester, Book, UploadFaults};
 use crate::{Error, Result};
 
 /// A running daemon.
@@ -73,17 +74,26 @@ pub fn load_solvency_key(
     }
     let bytes = files::read(path).map_err(|e| config_error(path, e))?;
     let keys = SolvencyKeys::decode(&bytes).map_err(|e| config_error(path, e))?;
-    if KeyShape::of(&keys).n_assets != deployment.assets.len() {
+    if keys.shape.n_assets != deployment.assets.len() {
         return Err(config_error(
             path,
             format!(
                 "key for {} assets, the vault has {}",
-                KeyShape::of(&keys).n_assets,
+                keys.shape.n_assets,
                 deployment.assets.len()
             ),
         ));
     }
     Ok(Some(Arc::new(keys)))
+}
+
+/// Where the daemon's solvency batch proofs are made: workers on `solvency_nats` (with the
+/// queue's default options) when the configuration names a server, else this process.
+pub fn solvency_engine(config: &DaemonConfig) -> Engine {
+    match &config.solvency_nats {
+        Some(url) => Engine::Nats { url: url.clone(), options: NatsOptions::default() },
+        None => Engine::InProcess,
+    }
 }
 
 /// An agent's attester: its book, with the daemon's solvency key and the deployment's attestor
@@ -101,20 +111,17 @@ pub fn attester_for(
         )));
     };
     let book = Book::load(&solvency.book)?;
-    if book.depositors.n_assets() != KeyShape::of(&keys).n_assets {
+    if book.depositors.n_assets() != keys.shape.n_assets {
         return Err(config_error(
             &solvency.book,
-            format!(
-                "{} assets, the vault has {}",
-                book.depositors.n_assets(),
-                KeyShape::of(&keys).n_assets
-            ),
+            format!("{} assets, the vault has {}", book.depositors.n_assets(), keys.shape.n_assets),
         ));
     }
     Ok(Some(Attester {
         keys: keys.clone(),
         book: Arc::new(book),
         attestor,
+        engine: Engine::InProcess,
         faults: UploadFaults::default(),
     }))
 }
@@ -245,7 +252,7 @@ pub async fn start_with_signers(
         let mut agent =
             Agent::new(agent_config.clone(), address, provider, model, params, shared.clone());
         if let Some(attester) = attester_for(agent_config, &shared.deployment, &solvency_keys)? {
-            agent = agent.with_attester(attester);
+            agent = agent.with_attester(Attester { engine: solvency_engine(config), ..attester });
         }
         agents.push(agent);
     }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::Address;
 use alloy::providers::Provider;
-use proofgate_prover::solvency::{Depositor, Depositors, DepositorsFile, SolvencyKeys};
+use proofgate_prover::solvency::{
+    Depositor, Depositors, DepositorsFile, SolvencyKeys, SolvencyShape,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tracing::info;
@@ -19,10 +21,12 @@ use crate::feeds::{self, FeedSpec};
 use crate::solvency::{self, BookFile, ReserveFeedPlan, SolvencyPlan, BOOK_VERSION};
 use crate::{Error, Result};
 
-/// Depth of the demo's liabilities trees: 2^4 = 16 depositors per agent (a small development
-/// setup; the default for real funds is 2^10).
-pub const DEMO_DEPTH: u32 = 4;
-/// Depositors per agent in the demo.
+/// Depth of the demo's batches: 2^2 = 4 depositors per batch (a small development setup, so
+/// that the demo's book spans several batches; real funds use about 2^10).
+pub const DEMO_BATCH_DEPTH: u32 = 2;
+/// Bits of a balance in the demo's batch circuit.
+pub const DEMO_BALANCE_BITS: u32 = 64;
+/// Depositors of the demo's vault: three batches.
 pub const DEMO_DEPOSITORS: usize = 12;
 /// The demo's maximum attestation age: six hours of chain time.
 pub const DEMO_MAX_AGE: u64 = 6 * 3_600;
@@ -53,20 +57,26 @@ pub fn demo_plan(assets: &[AssetPlan], reserve_feeds: Vec<ReserveFeedPlan>) -> S
     }
 }
 
-/// A development setup of the solvency circuit for `n_assets` (single party: NOT for
+/// The demo's batch shape for `n_assets`: [`DEMO_BALANCE_BITS`]-bit balances in batches of
+/// depth [`DEMO_BATCH_DEPTH`].
+pub fn demo_shape(n_assets: usize) -> Result<SolvencyShape> {
+    SolvencyShape::new(n_assets, DEMO_BALANCE_BITS, DEMO_BATCH_DEPTH)
+        .map_err(|e| Error::Config(format!("the demo's solvency shape: {e}")))
+}
+
+/// A development setup of the batch circuit of [`demo_shape`] (single party: NOT for
 /// production), on the blocking pool.
 pub async fn setup_keys(n_assets: usize) -> Result<SolvencyKeys> {
-    tokio::task::spawn_blocking(move || {
-        SolvencyKeys::setup(n_assets, DEMO_DEPTH, &mut rand::rngs::OsRng)
-    })
-    .await
-    .map_err(|e| Error::Config(format!("solvency setup task: {e}")))?
-    .map_err(|e| Error::Config(format!("solvency setup: {e}")))
+    let shape = demo_shape(n_assets)?;
+    tokio::task::spawn_blocking(move || SolvencyKeys::setup(shape, &mut rand::rngs::OsRng))
+        .await
+        .map_err(|e| Error::Config(format!("solvency setup task: {e}")))?
+        .map_err(|e| Error::Config(format!("solvency setup: {e}")))
 }
 
 /// Writes `<dir>/<name>.depositors.json` and `<dir>/<name>.book.json`: depositors whose claims
 /// add up to at most a fifth of each opening deposit (each balance below 2^63 token units, the
-/// circuit's bound being 2^64). Returns the book's path.
+/// demo circuit's bound being 2^64). Returns the book's path.
 pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Result<PathBuf> {
     let mut rng = StdRng::seed_from_u64(seed);
     let cap = u128::from(u64::MAX >> 1);
@@ -80,10 +90,7 @@ pub fn write_book(dir: &Path, name: &str, assets: &[AssetPlan], seed: u64) -> Re
     let depositors = (1..=DEMO_DEPOSITORS)
         .map(|k| Depositor {
             id: format!("{name}-depositor-{k:02}"),
-            balances: per_depositor
-                .iter()
-                .map(|&most| u64::try_from(rng.gen_range(0..=most)).unwrap_or(u64::MAX >> 1))
-                .collect(),
+            balances: per_depositor.iter().map(|&most| rng.gen_range(0..=most)).collect(),
         })
         .collect();
     let symbols = assets.iter().map(|a| a.feed.symbol.clone()).collect();
@@ -169,7 +176,7 @@ pub async fn set_up<P: Provider>(
 ) -> Result<DemoSolvency> {
     let started = std::time::Instant::now();
     let keys = setup_keys(plan.assets.len()).await?;
-    info!(target: "proofgate::demo", depth = DEMO_DEPTH, seconds = started.elapsed().as_secs_f64(), "development setup of the solvency circuit (single party: not for production)");
+    info!(target: "proofgate::demo", balance_bits = DEMO_BALANCE_BITS, batch_depth = DEMO_BATCH_DEPTH, seconds = started.elapsed().as_secs_f64(), "development setup of the solvency circuit (single party: not for production)");
     let key_path = dir.join("solvency.pk");
     let bytes = keys.encode().map_err(|e| Error::Config(format!("solvency key: {e}")))?;
     proofgate_prover::files::write_atomic(&key_path, &bytes)

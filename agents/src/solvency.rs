@@ -24,7 +24,7 @@ use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use proofgate_prover::solvency::attestation::public_input_count;
+use proofgate_prover::pipeline::Engine;
 use proofgate_prover::solvency::{Depositors, SolvencyKeys};
 use serde::{Deserialize, Serialize};
 use tracing::info;
@@ -165,6 +165,9 @@ pub struct Attester {
     pub book: Arc<Book>,
     /// The attestor contract.
     pub attestor: Address,
+    /// Where the batch proofs are made: in this process (the default) or by workers on a NATS
+    /// server (the daemon configuration's `solvency_nats`).
+    pub engine: Engine,
     /// Test hooks of the upload (none in production).
     pub faults: UploadFaults,
 }
@@ -210,32 +213,6 @@ pub(crate) async fn check_asset_columns<P: Provider>(
     Ok(())
 }
 
-/// What the attestor's constructor and verifier take from a solvency key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyShape {
-    /// Assets per depositor.
-    pub n_assets: usize,
-    /// Bits of a balance.
-    pub balance_bits: u32,
-    /// Depth of a batch (`2^batch_depth` depositors).
-    pub batch_depth: u32,
-    /// Public inputs of a batch proof.
-    pub input_count: usize,
-}
-
-impl KeyShape {
-    /// The shape of `keys` (interim: the whole-tree key is one batch of its depth, 64-bit
-    /// balances).
-    pub fn of(keys: &SolvencyKeys) -> Self {
-        Self {
-            n_assets: keys.n_assets,
-            balance_bits: 64,
-            batch_depth: keys.depth,
-            input_count: public_input_count(keys.n_assets),
-        }
-    }
-}
-
 /// Deploys the solvency verifier (generated from `keys`) and the attestor (of the key's shape:
 /// assets, balance bits, batch depth), owned by the deployment's timelock, then governs through it in one batch: the vault's margin, maximum
 /// attestation age, haircuts and proof-of-reserve feeds in the attestor, and in the registry the
@@ -256,14 +233,15 @@ pub async fn deploy_attestor<P: Provider>(
             feed.asset
         )));
     }
-    let shape = KeyShape::of(keys);
+    let shape = keys.shape;
     if shape.n_assets != n {
         return Err(Error::Config(format!(
             "the solvency key is for {} assets, the vault has {n}",
             shape.n_assets
         )));
     }
-    let compiled = compile_named_verifier(keys.vk(), "SolvencyVerifier", shape.input_count)?;
+    let compiled =
+        compile_named_verifier(keys.vk(), "SolvencyVerifier", shape.public_input_count())?;
     let verifier = chain::deploy_code(provider, compiled.bytecode, "SolvencyVerifier").await?;
 
     let artifact = Artifact::forge(

@@ -251,8 +251,9 @@ async fn attest(args: AttestArgs) -> Result<()> {
         if args.agent.as_ref().is_some_and(|name| name != &agent.name) || agent.solvency.is_none() {
             continue;
         }
-        let attester = daemon::attester_for(agent, &deployment, &Some(keys.clone()))?
+        let mut attester = daemon::attester_for(agent, &deployment, &Some(keys.clone()))?
             .context("the agent has no solvency section")?;
+        attester.engine = daemon::solvency_engine(&config);
         let signer = agent.signer()?;
         let address = signer.address();
         let provider = chain::connect(config.rpc_url.clone(), signer);
@@ -351,7 +352,7 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
         Some(path) => {
             let keys = SolvencyKeys::decode(&files::read(path)?)
                 .with_context(|| format!("{} is not a valid solvency key", path.display()))?;
-            let shape = solvency::KeyShape::of(&keys);
+            let shape = keys.shape;
             if shape.n_assets != plan.assets.len() {
                 bail!(
                     "the solvency key is for {} assets; the deployment has {}",

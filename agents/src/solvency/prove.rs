@@ -1,23 +1,163 @@
-//! Proving an epoch's batches (interim: the whole tree as one batch, until the batched prover
-//! lands).
+//! Proving an epoch: the book cut into batches of the key's shape ([`EpochTree`]), the
+//! attestor's own coverage check of the epoch's totals and its statement of every batch run
+//! first (at the attestation's block), then every batch job proved through the pipeline.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use proofgate_prover::solvency::attestation::{witness_leaves, SolvencyStatement, SolvencyWitness};
-use proofgate_prover::solvency::{to_u128, SumTree};
-use proofgate_verifier_codegen::calldata::{input_words, proof_words};
+use proofgate_prover::pipeline::{self, json_handler, Engine, Handler, ResultCheck, Run, RunId};
+use proofgate_prover::solvency::{
+    fr_to_u256, BatchJob, BatchProver, BatchResult, BatchStatement, EpochBinding, EpochTree,
+    SolvencyKeys,
+};
+use proofgate_verifier_codegen::calldata::input_words;
+use tracing::info;
 
 use super::attest::{check_coverage, ChainView, ProvedEpoch};
-use super::upload::BatchUpload;
+use super::upload::{accumulator_after, BatchUpload};
 use super::{attestor_error, Attester};
 use crate::bindings::attestor::ISolvencyAttestor::ISolvencyAttestorInstance;
 use crate::deploy::DeploymentFile;
 use crate::error::{Error, Result};
 
-/// Builds the tree, runs the attestor's coverage check and statement at `view`'s block, and
-/// proves.
+/// The epoch tree of the attester's book under its key's shape (built on the blocking pool:
+/// one hash per depositor).
+async fn build_tree(attester: &Attester) -> Result<EpochTree> {
+    let (book, shape) = (attester.book.clone(), attester.keys.shape);
+    tokio::task::spawn_blocking(move || EpochTree::build(&book.depositors, shape))
+        .await
+        .map_err(|e| Error::Config(format!("liabilities tree task: {e}")))?
+        .map_err(|e| Error::Config(format!("liabilities tree: {e}")))
+}
+
+/// The chain's batches as the upload sends them, without proofs yet.
+fn unproved(tree: &EpochTree) -> Vec<BatchUpload> {
+    let links = &tree.chain().batches;
+    links
+        .iter()
+        .zip(0u32..)
+        .map(|(link, batch_index)| BatchUpload {
+            batch_index,
+            root: fr_to_u256(&link.root),
+            sums: link.sums.clone(),
+            proof: [U256::ZERO; 8],
+        })
+        .collect()
+}
+
+/// Checks the attestor's public inputs of every batch (at `view`'s block) against the agent's:
+/// a difference is a layout mismatch between the key and the attestor, named with the batch.
+async fn check_statements<P: Provider>(
+    contract: &ISolvencyAttestorInstance<&P>,
+    keys: &SolvencyKeys,
+    statements: &[BatchStatement],
+    view: &ChainView,
+) -> Result<()> {
+    for st in statements {
+        let ours = st
+            .public_inputs(&keys.shape)
+            .map_err(|e| Error::Config(format!("batch {} statement: {e}", st.batch_index)))?;
+        let on_chain = contract
+            .publicInputs(
+                Address::from(st.agent),
+                Address::from(st.vault),
+                st.epoch,
+                st.deadline,
+                st.batch_index,
+                st.batch_count,
+                fr_to_u256(&st.root),
+                st.sums.clone(),
+            )
+            .block(view.block)
+            .call()
+            .await
+            .map_err(attestor_error(format!(
+                "the attestor's statement of batch {}",
+                st.batch_index
+            )))?;
+        if on_chain != input_words(&ours) {
+            return Err(Error::Config(format!(
+                "the attestor's statement of batch {} differs from the agent's (a layout mismatch: the key is {:?})",
+                st.batch_index, keys.shape
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How long a run of batch jobs may take before the missing batches are named.
+const RUN_TIMEOUT: Duration = Duration::from_secs(6 * 3_600);
+
+/// Accepts a batch's first result only when it is its job's statement and its proof verifies
+/// under the key ([`BatchResult::check`]); a duplicate must prove the same statement.
+struct Checked<'a> {
+    keys: &'a SolvencyKeys,
+    jobs: &'a [BatchJob],
+}
+
+impl Checked<'_> {
+    fn decode(
+        &self,
+        batch: u32,
+        bytes: &[u8],
+    ) -> std::result::Result<(BatchResult, &BatchJob), String> {
+        let job = self.jobs.get(batch as usize).ok_or_else(|| format!("no job {batch}"))?;
+        let result: BatchResult =
+            serde_json::from_slice(bytes).map_err(|e| format!("an undecodable result: {e}"))?;
+        Ok((result, job))
+    }
+}
+
+impl ResultCheck for Checked<'_> {
+    fn accept(&self, batch: u32, bytes: &[u8]) -> std::result::Result<(), String> {
+        let (result, job) = self.decode(batch, bytes)?;
+        result.check(job, self.keys).map_err(|e| e.to_string())
+    }
+
+    fn same(&self, batch: u32, accepted: &[u8], again: &[u8]) -> std::result::Result<(), String> {
+        let (first, _) = self.decode(batch, accepted)?;
+        let (second, _) = self.decode(batch, again)?;
+        let same = (first.batch_index, first.root, &first.sums, &first.inputs)
+            == (second.batch_index, second.root, &second.sums, &second.inputs);
+        same.then_some(())
+            .ok_or_else(|| format!("two results of batch {} disagree", first.batch_index))
+    }
+}
+
+/// Proves `jobs` on `engine` (in this process one after the other, each proof using every
+/// core; or by NATS workers), every result checked against its job before it is accepted.
+async fn prove_jobs(
+    keys: &Arc<SolvencyKeys>,
+    jobs: Vec<BatchJob>,
+    engine: &Engine,
+    run: RunId,
+) -> Result<Vec<BatchResult>> {
+    let failed =
+        |e: pipeline::Error| Error::Config(format!("no attestation: proving the batches: {e}"));
+    let batches = Run::from_json(run, &jobs, RUN_TIMEOUT).map_err(failed)?;
+    let prover = keys.clone();
+    let handler: Arc<dyn Handler> = Arc::new(json_handler(move |job: BatchJob| {
+        prover.prove(&job).map_err(|e| format!("batch {}: {e}", job.statement.batch_index))
+    }));
+    let check = Checked { keys, jobs: &jobs };
+    let results = pipeline::execute(engine, &batches, handler, &check).await.map_err(failed)?;
+    results
+        .iter()
+        .map(|r| {
+            let result: BatchResult = r.json().map_err(|e| {
+                Error::Config(format!("an accepted result of job {} does not decode: {e}", r.batch))
+            })?;
+            info!(target: "proofgate::solvency", batch = result.batch_index, worker = %r.worker, prove_s = result.prove_s, "batch proved");
+            Ok(result)
+        })
+        .collect()
+}
+
+/// Builds the epoch, runs the attestor's coverage check and statements at `view`'s block, and
+/// proves every batch the attestor does not hold yet (all of them unless this agent's
+/// interrupted upload of the same book is continued).
 pub(super) async fn prove_epoch<P: Provider>(
     contract: &ISolvencyAttestorInstance<&P>,
     deployment: &DeploymentFile,
@@ -25,64 +165,48 @@ pub(super) async fn prove_epoch<P: Provider>(
     attester: &Attester,
     view: &ChainView,
 ) -> Result<ProvedEpoch> {
-    let keys = attester.keys.clone();
-    let book = &attester.book;
-    let tree = SumTree::build(&book.depositors, keys.depth)
-        .map_err(|e| Error::Config(format!("liabilities tree: {e}")))?;
-    let root = tree.root();
-    let totals = root
-        .totals
-        .iter()
-        .map(|t| {
-            to_u128(t).ok_or_else(|| Error::Config("a liabilities total exceeds 2^128".into()))
-        })
-        .collect::<Result<Vec<u128>>>()?;
-    let totals_words: Vec<U256> = totals.iter().map(|&t| U256::from(t)).collect();
+    let keys = &attester.keys;
+    let tree = build_tree(attester).await?;
+    let published = tree.published();
     let vault = deployment.vault;
-    check_coverage(contract, vault, &totals_words, view.block).await?;
-    let (epoch, deadline, _) = view.choose_epoch(agent, 1, |_| alloy::primitives::B256::ZERO);
-    let statement = SolvencyStatement {
+    check_coverage(contract, vault, &published.totals, view.block).await?;
+    let mut batches = unproved(&tree);
+    let count = u32::try_from(batches.len())
+        .map_err(|_| Error::Config(format!("{} batches", batches.len())))?;
+    let prefix = |received: u32| accumulator_after(&batches, received as usize);
+    let (epoch, deadline, received) = view.choose_epoch(agent, count, prefix);
+    let binding = EpochBinding {
         agent: agent.into_array(),
         attestor: attester.attestor.into_array(),
         vault: vault.into_array(),
         chain_id: deployment.chain_id,
         epoch,
         deadline,
-        root: root.hash,
-        totals,
     };
-    let witness = SolvencyWitness { leaves: witness_leaves(&book.depositors, keys.depth) };
-    let inputs = statement.public_inputs().map_err(|e| Error::Config(format!("statement: {e}")))?;
-    let words = input_words(&inputs);
-    let on_chain = contract
-        .publicInputs(agent, vault, epoch, deadline, 0, 1, words[1], totals_words.clone())
-        .block(view.block)
-        .call()
-        .await
-        .map_err(attestor_error("the attestor's statement"))?;
-    if on_chain != words {
-        return Err(Error::Config(
-            "the attestor's statement differs from the agent's (a layout mismatch)".into(),
-        ));
-    }
+    let statements = (0..batches.len())
+        .map(|i| tree.batch_statement(i, &binding))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Config(format!("batch statements: {e}")))?;
+    check_statements(contract, keys, &statements, view).await?;
+    let run = RunId::fresh(&format!("e{epoch}"));
+    let vk_hash = keys.vk_hash().map_err(|e| Error::Config(format!("solvency key: {e}")))?;
+    let jobs = statements
+        .into_iter()
+        .skip(received as usize)
+        .map(|st| {
+            let witness = tree.batch_witness(st.batch_index as usize)?;
+            Ok(BatchJob::new(run.to_string(), keys.shape, vk_hash.clone(), st, witness))
+        })
+        .collect::<std::result::Result<Vec<_>, proofgate_prover::Error>>()
+        .map_err(|e| Error::Config(format!("batch jobs: {e}")))?;
     let started = Instant::now();
-    let proved = tokio::task::spawn_blocking(move || {
-        keys.prove(&statement, &witness, &mut rand::rngs::OsRng)
-    })
-    .await
-    .map_err(|e| Error::Config(format!("solvency prover task: {e}")))?;
-    let (proof, _) = proved.map_err(|e| Error::Config(format!("no attestation: {e}")))?;
-    let batch = BatchUpload {
-        batch_index: 0,
-        root: words[1],
-        sums: totals_words.clone(),
-        proof: proof_words(&proof),
-    };
-    Ok(ProvedEpoch {
-        epoch,
-        deadline,
-        batches: vec![batch],
-        totals: totals_words,
-        prove_s: started.elapsed().as_secs_f64(),
-    })
+    for result in prove_jobs(keys, jobs, &attester.engine, run).await? {
+        let slot = batches.get_mut(result.batch_index as usize).ok_or_else(|| {
+            Error::Config(format!("a result for batch {} of {count}", result.batch_index))
+        })?;
+        slot.proof = result.proof;
+    }
+    let prove_s = started.elapsed().as_secs_f64();
+    info!(target: "proofgate::solvency", epoch, count, proved = count - received, prove_s, accumulator = %B256::from(published.accumulator), "epoch proved");
+    Ok(ProvedEpoch { epoch, deadline, batches, totals: published.totals, prove_s })
 }

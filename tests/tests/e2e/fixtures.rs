@@ -17,11 +17,12 @@ use proofgate_e2e::fixtures::{
 };
 use proofgate_e2e::scenario::Scenario;
 use proofgate_e2e::solvency::{
-    deadline, SolvencyCase, SolvencyFile, SOLVENCY_DEPTH, SOLVENCY_PATH,
+    self, deadline, SolvencyBatch, SolvencyCase, SolvencyFile, BALANCE_BITS, BATCH_DEPTH,
+    SOLVENCY_PATH,
 };
 use proofgate_prover::serde_fr::parse_decimal;
 use proofgate_prover::snark;
-use proofgate_prover::solvency::attestation::{public_input_count, SolvencyStatement};
+use proofgate_prover::solvency::{accumulate, BatchStatement, SolvencyShape};
 use proofgate_verifier_codegen::calldata::{inputs_from_words, proof_from_words};
 
 /// The fixtures regenerated in memory from the committed scenario.
@@ -115,57 +116,99 @@ fn honest_proofs_verify_and_invalid_ones_only_for_their_own_statement() {
     }
 }
 
-/// Whether a solvency case's proof verifies for `inputs` under the solvency key.
-fn solvency_verifies(case: &SolvencyCase, inputs: &[String]) -> bool {
-    let proof: [U256; 8] = words(&case.proof).try_into().expect("8 proof words");
+/// Whether a solvency batch's proof verifies for `inputs` under the solvency key.
+fn solvency_verifies(batch: &SolvencyBatch, inputs: &[String]) -> bool {
+    let proof: [U256; 8] = words(&batch.proof).try_into().expect("8 proof words");
     let proof = proof_from_words(&proof).expect("proof points on the curve");
     let inputs = inputs_from_words(&words(inputs)).expect("inputs below r");
     let pvk = snark::prepare(&regenerated().solvency.vk);
     snark::verify(&pvk, &inputs, &proof).expect("input count")
 }
 
+/// The statement of `batch` of `case` in `file`, bound as given.
+fn batch_statement(
+    file: &SolvencyFile,
+    case: &SolvencyCase,
+    batch: &SolvencyBatch,
+    bind: (u64, [u8; 20], u64, u32),
+) -> BatchStatement {
+    let (epoch, attestor, deadline, batch_index) = bind;
+    BatchStatement {
+        agent: file.agent,
+        attestor,
+        vault: file.vault,
+        chain_id: file.chain_id,
+        epoch,
+        deadline,
+        batch_index,
+        batch_count: case.batch_count,
+        root: parse_decimal(&batch.root).expect("root"),
+        sums: batch.sums.iter().map(|t| t.parse().expect("a sum")).collect(),
+    }
+}
+
+/// Each batch's proof verifies for its own statement (the attestor's inputs) and for no other
+/// epoch, attestor, deadline or batch index; the batches chain into the case's accumulator
+/// and totals.
+fn check_solvency_case(file: &SolvencyFile, shape: &SolvencyShape, case: &SolvencyCase) {
+    assert_eq!(case.deadline, file.deadline, "{}", case.name);
+    assert_eq!(case.batches.len(), case.batch_count as usize, "{}", case.name);
+    let (mut acc, mut totals) = ([0u8; 32], vec![U256::ZERO; shape.n_assets]);
+    for (i, batch) in case.batches.iter().enumerate() {
+        assert_eq!(batch.index as usize, i, "{}: in index order", case.name);
+        let inputs = |bind| -> Vec<String> {
+            let st = batch_statement(file, case, batch, bind);
+            let inputs = st.public_inputs(shape).expect("in range");
+            inputs.iter().map(proofgate_prover::serde_fr::to_decimal).collect()
+        };
+        let own = (case.epoch, file.attestor, case.deadline, batch.index);
+        assert_eq!(batch.public_inputs.len(), shape.public_input_count(), "{}", case.name);
+        assert_eq!(batch.public_inputs, inputs(own), "{} batch {i}: the inputs", case.name);
+        assert!(solvency_verifies(batch, &batch.public_inputs), "{} batch {i}", case.name);
+        let mut other_attestor = file.attestor;
+        other_attestor[19] ^= 1;
+        for (what, bind) in [
+            ("next epoch", (case.epoch + 1, file.attestor, case.deadline, batch.index)),
+            ("another attestor", (case.epoch, other_attestor, case.deadline, batch.index)),
+            ("another deadline", (case.epoch, file.attestor, case.deadline + 1, batch.index)),
+        ] {
+            assert!(!solvency_verifies(batch, &inputs(bind)), "{} batch {i}: {what}", case.name);
+        }
+        if case.batch_count > 1 {
+            let other = (batch.index + 1) % case.batch_count;
+            let bind = (case.epoch, file.attestor, case.deadline, other);
+            assert!(!solvency_verifies(batch, &inputs(bind)), "{} batch {i}: index", case.name);
+        }
+        let st = batch_statement(file, case, batch, own);
+        acc = accumulate(&acc, &st.root, &st.sums);
+        totals.iter_mut().zip(&st.sums).for_each(|(t, s)| *t += *s);
+    }
+    assert_eq!(format!("0x{}", hex::encode(acc)), case.accumulator, "{}", case.name);
+    let listed: Vec<U256> = case.totals.iter().map(|t| t.parse().expect("a total")).collect();
+    assert_eq!(listed, totals, "{}: the totals are the batches' sums", case.name);
+}
+
 #[test]
-fn solvency_proofs_verify_for_their_own_epoch_vault_agent_attestor_and_deadline_only() {
+fn solvency_proofs_verify_for_their_own_epoch_vault_agent_attestor_deadline_and_batch_only() {
     let committed = std::fs::read(repo_root().join(SOLVENCY_PATH)).expect("solvency.json");
     let file: SolvencyFile = serde_json::from_slice(&committed).expect("solvency.json parses");
     let scenario = Scenario::read(&repo_root().join(SCENARIO_PATH)).expect("scenario");
+    let shape = solvency::shape(scenario.assets.len()).expect("the fixtures' shape");
     assert_eq!(
-        (file.chain_id, file.vault, file.agent, file.n_assets, file.depth),
-        (scenario.chain_id, scenario.vault, scenario.agent, scenario.assets.len(), SOLVENCY_DEPTH)
+        (file.chain_id, file.vault, file.agent),
+        (scenario.chain_id, scenario.vault, scenario.agent)
+    );
+    assert_eq!(
+        (file.shape.n_assets, file.shape.balance_bits, file.shape.batch_depth),
+        (shape.n_assets, BALANCE_BITS, BATCH_DEPTH)
     );
     assert_eq!(file.attestor, scenario.solvency_attestor);
     assert_eq!(file.deadline, deadline(&scenario).expect("deadline"));
     assert_eq!(file.deadline, 1_781_536_000, "the scenario's timestamp plus 365 days");
     let names: Vec<&str> = file.cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["book_epoch_1", "book_epoch_2", "book_epoch_3", "empty_epoch_1"]);
+    assert_eq!(names, ["book_epoch_1", "book_epoch_2", "small_epoch_3", "empty_epoch_1"]);
     for case in &file.cases {
-        assert_eq!(case.deadline, file.deadline, "{}", case.name);
-        let bound = |epoch: u64, attestor: [u8; 20], deadline: u64| SolvencyStatement {
-            agent: file.agent,
-            attestor,
-            vault: file.vault,
-            chain_id: file.chain_id,
-            epoch,
-            deadline,
-            root: parse_decimal(&case.root).expect("root"),
-            totals: case.totals.iter().map(|t| t.parse().expect("a total")).collect(),
-        };
-        let inputs_for = |epoch: u64, attestor: [u8; 20], deadline: u64| -> Vec<String> {
-            let inputs = bound(epoch, attestor, deadline).public_inputs().expect("in range");
-            inputs.iter().map(proofgate_prover::serde_fr::to_decimal).collect()
-        };
-        let inputs = |epoch: u64| inputs_for(epoch, file.attestor, case.deadline);
-        assert_eq!(case.totals.len(), file.n_assets, "{}", case.name);
-        assert_eq!(case.public_inputs.len(), public_input_count(file.n_assets), "{}", case.name);
-        assert_eq!(case.public_inputs, inputs(case.epoch), "{}: the attestor's inputs", case.name);
-        assert!(solvency_verifies(case, &case.public_inputs), "{}: own statement", case.name);
-        assert!(!solvency_verifies(case, &inputs(case.epoch + 1)), "{}: next epoch", case.name);
-        let mut other_attestor = file.attestor;
-        other_attestor[19] ^= 1;
-        let elsewhere = inputs_for(case.epoch, other_attestor, case.deadline);
-        assert!(!solvency_verifies(case, &elsewhere), "{}: another attestor", case.name);
-        let later = inputs_for(case.epoch, file.attestor, case.deadline + 1);
-        assert!(!solvency_verifies(case, &later), "{}: another deadline", case.name);
+        check_solvency_case(&file, &shape, case);
         if case.name.starts_with("empty") {
             assert!(case.totals.iter().all(|t| t == "0"), "{}", case.name);
         } else {

@@ -13,19 +13,21 @@ use std::sync::Arc;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolEvent};
 use proofgate_agents::agent::{EventKind, Faults};
 use proofgate_agents::bindings::attestor::ISolvencyAttestor::{self, ISolvencyAttestorErrors};
 use proofgate_agents::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors};
 use proofgate_agents::chain::{self, Artifact, LocalAnvil};
 use proofgate_agents::daemon;
-use proofgate_agents::demo_solvency::{DEMO_CUSTODIED_TOKENS, DEMO_DEPTH, DEMO_MAX_AGE};
+use proofgate_agents::demo_solvency::{
+    DEMO_BALANCE_BITS, DEMO_BATCH_DEPTH, DEMO_CUSTODIED_TOKENS, DEMO_MAX_AGE,
+};
 use proofgate_agents::deploy::govern;
 use proofgate_agents::feeds::PricePath;
-use proofgate_agents::solvency::{self, Attester, Book};
+use proofgate_agents::solvency::{self, AttestationOutcome, Attester, Book, UploadFaults};
 use proofgate_agents::strategy::StrategyConfig;
 use proofgate_agents::system_demo::{self, DemoOptions, Endpoint, Prepared};
-use proofgate_prover::solvency::{to_u128, Depositor, Depositors, SumTree};
+use proofgate_prover::solvency::{fr_to_u256, Depositor, Depositors, EpochTree};
 use proofgate_toolchain::{repo_root, Toolchain};
 
 use super::agents::wait_for;
@@ -83,17 +85,120 @@ impl AttestingAgent {
         endpoint: &Endpoint,
         prepared: &Prepared,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::nth(anvil, endpoint, prepared, 0)
+    }
+
+    /// The deployment's agent `index` (both attest from the vault's book).
+    fn nth(
+        anvil: &LocalAnvil,
+        endpoint: &Endpoint,
+        prepared: &Prepared,
+        index: usize,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let deployment = &prepared.deployment;
         let config = &prepared.daemon_config;
         let keys = daemon::load_solvency_key(config, deployment)?;
         Ok(Self {
-            attester: daemon::attester_for(&config.agents[0], deployment, &keys)?
+            attester: daemon::attester_for(&config.agents[index], deployment, &keys)?
                 .ok_or("a book")?,
-            agent: endpoint.agents[0].address(),
-            provider: chain::connect(anvil.endpoint_url(), endpoint.agents[0].clone()),
+            agent: endpoint.agents[index].address(),
+            provider: chain::connect(anvil.endpoint_url(), endpoint.agents[index].clone()),
             attestor: deployment.attestor.ok_or("the demo deploys an attestor")?,
         })
     }
+
+    /// The native reference of the attester's book: its epoch tree under the key's shape.
+    fn tree(&self) -> Result<EpochTree, Box<dyn std::error::Error>> {
+        Ok(EpochTree::build(&self.attester.book.depositors, self.attester.keys.shape)?)
+    }
+}
+
+/// The attestor's `SolvencyBatchAccepted` events of `vault`'s `epoch`, in log order.
+async fn batch_events<P: Provider>(
+    provider: &P,
+    attestor: Address,
+    vault: Address,
+    epoch: u64,
+) -> Result<Vec<ISolvencyAttestor::SolvencyBatchAccepted>, Box<dyn std::error::Error>> {
+    let filter = alloy::rpc::types::Filter::new()
+        .address(attestor)
+        .event_signature(ISolvencyAttestor::SolvencyBatchAccepted::SIGNATURE_HASH)
+        .topic1(vault.into_word())
+        .topic2(U256::from(epoch))
+        .from_block(0);
+    let logs = provider.get_logs(&filter).await?;
+    Ok(logs
+        .iter()
+        .map(|log| {
+            log.log_decode::<ISolvencyAttestor::SolvencyBatchAccepted>().map(|l| l.inner.data)
+        })
+        .collect::<Result<_, _>>()?)
+}
+
+/// The attestor's `SolvencyAttested` event of `vault`'s `epoch`.
+async fn attested_event<P: Provider>(
+    provider: &P,
+    attestor: Address,
+    vault: Address,
+    epoch: u64,
+) -> Result<ISolvencyAttestor::SolvencyAttested, Box<dyn std::error::Error>> {
+    let filter = alloy::rpc::types::Filter::new()
+        .address(attestor)
+        .event_signature(ISolvencyAttestor::SolvencyAttested::SIGNATURE_HASH)
+        .topic2(vault.into_word())
+        .topic3(U256::from(epoch))
+        .from_block(0);
+    let logs = provider.get_logs(&filter).await?;
+    let log = logs.first().ok_or("no SolvencyAttested event")?;
+    Ok(log.log_decode::<ISolvencyAttestor::SolvencyAttested>()?.inner.data)
+}
+
+/// Checks what `outcome` sealed on chain against the native reference `tree`: one
+/// `SolvencyBatchAccepted` event per batch, in order, with the tree's roots, sums and running
+/// accumulator; the sealed `liabilitiesRoot` is the tree's accumulator and the attested totals
+/// its totals, which are the book's column sums.
+async fn assert_sealed_as_the_reference<P: Provider>(
+    provider: &P,
+    attestor: Address,
+    vault: Address,
+    outcome: &AttestationOutcome,
+    tree: &EpochTree,
+) -> TestResult {
+    let published = tree.published();
+    let chain = tree.chain();
+    assert_eq!(outcome.batch_count as usize, tree.batch_count());
+    let events = batch_events(provider, attestor, vault, outcome.epoch).await?;
+    assert_eq!(events.len(), chain.batches.len(), "one event per batch");
+    let mut acc = [0u8; 32];
+    for (i, (event, link)) in events.iter().zip(&chain.batches).enumerate() {
+        acc = proofgate_prover::solvency::accumulate(&acc, &link.root, &link.sums);
+        assert_eq!(event.batchIndex as usize, i, "in index order");
+        assert_eq!(event.batchRoot, fr_to_u256(&link.root), "batch {i}'s root");
+        assert_eq!(event.sums, link.sums, "batch {i}'s sums");
+        assert_eq!(event.accumulator.0, acc, "the accumulator after batch {i}");
+    }
+    let root = U256::from_be_bytes(published.accumulator);
+    assert_eq!(outcome.root, root, "the outcome's root is the native accumulator");
+    let stored = ISolvencyAttestor::new(attestor, provider).attestation(vault).call().await?;
+    assert_eq!(stored.liabilitiesRoot, root, "the sealed liabilitiesRoot");
+    let attested = attested_event(provider, attestor, vault, outcome.epoch).await?;
+    assert_eq!(attested.totals, published.totals, "the sealed totals are the reference's");
+    assert_eq!(attested.batchCount, outcome.batch_count);
+    let book = tree.depositors();
+    let column = |a: usize| book.depositors().iter().map(|d| U256::from(d.balances[a])).sum();
+    let sums: Vec<U256> = (0..book.n_assets()).map(column).collect();
+    assert_eq!(attested.totals, sums, "the totals are the book's column sums");
+    Ok(())
+}
+
+/// Prints the gas of each step of `outcome`'s upload (the issue asks for them).
+fn report_gas(what: &str, outcome: &AttestationOutcome) {
+    let gas = &outcome.gas;
+    let batches: Vec<u64> = gas.batches.iter().map(|b| b.gas).collect();
+    eprintln!(
+        "{what}: epoch {}, {} batches, proved in {:.2} s; gas: begin {}, batches {batches:?}, seal {}, total {}",
+        outcome.epoch, outcome.batch_count, outcome.prove_s, gas.begin, gas.seal, gas.total()
+    );
 }
 
 /// A risk-increasing trade in the demo's vault: it sells USDC (a reserve asset) for WETH.
@@ -137,9 +242,13 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     assert!(not_solvent(&gate(&vault, agent, &risky).await?, 0), "missing attestation");
     assert!(gate(&vault, agent, &derisk).await?.is_ok(), "into a reserve asset");
 
-    // A real attestation (the statement checked against the attestor's before sending).
+    // A real attestation of the demo's book in several batches (every statement checked
+    // against the attestor's before anything is sent).
     let first = solvency::attest(&as_agent, deployment, agent, &attester).await?;
+    report_gas("the demo's book", &first);
     assert_eq!(first.epoch, 1);
+    assert!(first.batch_count >= 2, "the demo's book spans several batches");
+    assert_eq!((first.resumed_at, first.gas.batches.len()), (0, first.batch_count as usize));
     assert!(
         contract.isSolvent(deployment.vault).call().await?,
         "solvent after a valid attestation"
@@ -186,8 +295,8 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
     // A book the vault does not cover (owing more WBTC than the vault holds): the attestor's own
     // coverage check refuses it before any proof is made, and nothing is sent.
     let wbtc_held = vault.asset(U256::from(1)).call().await?.holding;
-    let owed = u64::try_from(wbtc_held)? + 1;
-    let mut balances = vec![0u64; deployment.assets.len()];
+    let owed = u128::try_from(wbtc_held)? + 1;
+    let mut balances = vec![0u128; deployment.assets.len()];
     balances[1] = owed;
     let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
     let uncovered = Attester {
@@ -303,14 +412,8 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
     let vault = IProofGateVault::new(deployment.vault, &as_agent);
 
     // The custodied WETH counts through the reserve feed, and only through it.
-    let tree = SumTree::build(&attester.book.depositors, DEMO_DEPTH)?;
-    let book = tree
-        .root()
-        .totals
-        .iter()
-        .map(|t| to_u128(t).map(U256::from).ok_or("a total below 2^128"))
-        .collect::<Result<Vec<U256>, _>>()?;
-    let report = contract.coverage(deployment.vault, book).call().await?;
+    let tree = EpochTree::build(&attester.book.depositors, attester.keys.shape)?;
+    let report = contract.coverage(deployment.vault, tree.published().totals).call().await?;
     let weth = &report.assets[0];
     assert_eq!(
         weth.reserve,
@@ -321,23 +424,29 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
 
     let first = solvency::attest(&as_agent, deployment, agent, &attester).await?;
     assert_eq!(first.epoch, 1);
+    assert_sealed_as_the_reference(&as_agent, attestor, deployment.vault, &first, &tree).await?;
 
-    // The operator builds every depositor's inclusion proof; depositor 3 checks against the chain.
+    // The operator builds every depositor's inclusion proof; depositor 5 (in batch 1) checks
+    // against the chain: through its batch's root and the chain of SolvencyBatchAccepted events.
     let build = dir.path().join("build");
     let depositors = dir.path().join("vault.depositors.json");
-    let depth = DEMO_DEPTH.to_string();
+    let (bits, depth) = (DEMO_BALANCE_BITS.to_string(), DEMO_BATCH_DEPTH.to_string());
     let built = proofgate(&[
         "solvency",
         "build",
         "--depositors",
         &depositors.display().to_string(),
-        "--depth",
+        "--balance-bits",
+        &bits,
+        "--batch-depth",
         &depth,
         "--out",
         &build.display().to_string(),
     ])?;
     assert!(built.status.success(), "{}", text(&built));
-    let proof = build.join("inclusion").join("3.json");
+    let proof = build.join("inclusion").join("5.json");
+    let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&proof)?)?;
+    assert_eq!(parsed["batch_index"], 1, "depositor 5 is in batch 1: {parsed}");
     let included = check_on_chain(&anvil, attestor, deployment.vault, &proof, None)?;
     assert_eq!(included.status.code(), Some(0), "{}", text(&included));
     assert!(text(&included).contains("INCLUDED"), "{}", text(&included));
@@ -353,7 +462,7 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
     let refused = check_on_chain(&anvil, attestor, deployment.vault, &tampered_path, None)?;
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(text(&refused).contains("NOT INCLUDED"), "{}", text(&refused));
-    assert!(text(&refused).contains("above the total"), "the reason: {}", text(&refused));
+    assert!(text(&refused).contains("the path leads to batch root"), "why: {}", text(&refused));
 
     // Governance lowers a haircut: the fresh attestation ends at once, and the gate closes.
     let haircut = ISolvencyAttestor::setHaircutCall {
@@ -397,6 +506,136 @@ async fn depositors_check_inclusion_on_chain_and_governance_ends_an_attestation(
         .ok_or("a vault whose debt exceeds its holding does not attest")?
         .to_string();
     assert!(refused.contains("AssetNotCovered"), "{refused}");
+    anvil.stop();
+    Ok(())
+}
+
+/// An agent that stops between `submitBatch` transactions (a crash) leaves its upload open:
+/// the other agent cannot begin an epoch and is told when the upload expires; the next
+/// attestation of the same agent continues the upload from the attestor's `received` count
+/// (no `beginEpoch`, only the missing batches) and seals it, with the previous attestation's
+/// epoch unchanged until then. An upload of ours of another epoch is abandoned first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_interrupted_between_batches_is_continued_by_the_next_attestation() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
+    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
+    let deployment = &prepared.deployment;
+    let first = AttestingAgent::of(&anvil, &endpoint, &prepared)?;
+    let tree = first.tree()?;
+    let contract = ISolvencyAttestor::new(first.attestor, &first.provider);
+    let vault = deployment.vault;
+
+    // A crash after the first batch is on chain.
+    let crashing =
+        Attester { faults: UploadFaults { halt_after_batches: Some(1) }, ..first.attester.clone() };
+    let halted = solvency::attest(&first.provider, deployment, first.agent, &crashing).await;
+    assert!(matches!(halted, Err(proofgate_agents::Error::Halted)), "{halted:?}");
+    let open = contract.upload(vault).call().await?;
+    assert_eq!(open.state, ISolvencyAttestor::UploadState::Open);
+    assert_eq!((open.agent, open.epoch, open.received), (first.agent, 1, 1));
+    assert_eq!(
+        contract.attestation(vault).call().await?.epoch,
+        0,
+        "nothing counts before the seal"
+    );
+
+    // The other agent may not begin an epoch meanwhile; it is told when the upload expires.
+    let second = AttestingAgent::nth(&anvil, &endpoint, &prepared, 1)?;
+    let refused = solvency::attest(&second.provider, deployment, second.agent, &second.attester)
+        .await
+        .err()
+        .ok_or("another agent's open upload must refuse")?;
+    assert!(
+        matches!(refused, proofgate_agents::Error::UploadInProgress { epoch: 1, expires_at, .. } if expires_at == open.expiresAt),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains(&open.expiresAt.to_string()), "{refused}");
+
+    // The same agent attests again: the upload continues at batch 1 and is sealed.
+    let resumed =
+        solvency::attest(&first.provider, deployment, first.agent, &first.attester).await?;
+    report_gas("continued upload", &resumed);
+    assert_eq!((resumed.epoch, resumed.resumed_at, resumed.gas.begin), (1, 1, 0));
+    assert_eq!(resumed.gas.batches.len(), tree.batch_count() - 1, "only the missing batches");
+    assert_sealed_as_the_reference(&first.provider, first.attestor, vault, &resumed, &tree).await?;
+    assert!(contract.isSolvent(vault).call().await?);
+
+    // A crash in epoch 2 with an upload of ours left open; a book change makes the next
+    // attestation a new epoch (batch 0 differs): the stale upload is abandoned first (its
+    // epoch stays burnt).
+    let halted = solvency::attest(&first.provider, deployment, first.agent, &crashing).await;
+    assert!(matches!(halted, Err(proofgate_agents::Error::Halted)), "{halted:?}");
+    let mut depositors = first.attester.book.depositors.depositors().to_vec();
+    depositors.remove(0);
+    let symbols = first.attester.book.depositors.assets().to_vec();
+    let smaller = Attester {
+        book: Arc::new(Book { depositors: Depositors::new(symbols, depositors)? }),
+        ..first.attester.clone()
+    };
+    let third = solvency::attest(&first.provider, deployment, first.agent, &smaller).await?;
+    assert_eq!(third.epoch, 3, "epoch 2 was abandoned, not reused");
+    assert!(third.gas.abandon > 0 && third.gas.begin > 0, "{:?}", third.gas);
+    let last = contract.upload(vault).call().await?;
+    assert_eq!((last.state, last.epoch), (ISolvencyAttestor::UploadState::Sealed, 3));
+    anvil.stop();
+    Ok(())
+}
+
+/// Depositors `depositor-000..` with seeded balances below 2^40 token units of each asset
+/// (small against the demo vault's holdings, so the vault covers them).
+fn seeded_depositors(
+    symbols: Vec<String>,
+    count: usize,
+    seed: u64,
+) -> Result<Depositors, Box<dyn std::error::Error>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let n = symbols.len();
+    let list = (0..count)
+        .map(|k| Depositor {
+            id: format!("depositor-{k:03}"),
+            balances: (0..n).map(|_| rng.gen_range(0..1u128 << 40)).collect(),
+        })
+        .collect();
+    Ok(Depositors::new(symbols, list)?)
+}
+
+/// The scale pipeline at a small depth, every step on anvil: 40 depositors in batches of 2^2
+/// leaves are 10 batch proofs (in process), uploaded in 10 `submitBatch` transactions between
+/// `beginEpoch` and `sealEpoch`; the sealed accumulator and totals equal the native reference's
+/// and the book's column sums. Prints the gas of each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_depositors_in_ten_batches_are_attested_end_to_end() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
+    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
+    let deployment = &prepared.deployment;
+    let agent = AttestingAgent::of(&anvil, &endpoint, &prepared)?;
+    assert_eq!(agent.attester.keys.shape.batch_depth, 2);
+    let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
+    let book = Arc::new(Book { depositors: seeded_depositors(symbols, 40, 15)? });
+    let attester = Attester { book, ..agent.attester.clone() };
+    let tree = EpochTree::build(&attester.book.depositors, attester.keys.shape)?;
+    assert_eq!(tree.batch_count(), 10);
+
+    let started = std::time::Instant::now();
+    let outcome = solvency::attest(&agent.provider, deployment, agent.agent, &attester).await?;
+    report_gas("40 depositors", &outcome);
+    eprintln!("40 depositors: attested end to end in {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!((outcome.batch_count, outcome.gas.batches.len()), (10, 10));
+    assert!(outcome.gas.begin > 0 && outcome.gas.seal > 0);
+    assert_sealed_as_the_reference(
+        &agent.provider,
+        agent.attestor,
+        deployment.vault,
+        &outcome,
+        &tree,
+    )
+    .await?;
+    let contract = ISolvencyAttestor::new(agent.attestor, &agent.provider);
+    assert!(contract.isSolvent(deployment.vault).call().await?);
     anvil.stop();
     Ok(())
 }
