@@ -583,20 +583,25 @@ async fn an_upload_interrupted_between_batches_is_continued_by_the_next_attestat
     Ok(())
 }
 
-/// Depositors `depositor-000..` with seeded balances below 2^40 token units of each asset
-/// (small against the demo vault's holdings, so the vault covers them).
-fn seeded_depositors(
+/// `count` depositors `depositor-000..` with seeded balances of each asset below a fifth of
+/// the vault's holding of it split `count` ways (so the vault covers them).
+async fn seeded_depositors<P: Provider>(
+    vault: &IProofGateVault::IProofGateVaultInstance<P>,
     symbols: Vec<String>,
     count: usize,
     seed: u64,
 ) -> Result<Depositors, Box<dyn std::error::Error>> {
     use rand::{Rng, SeedableRng};
+    let mut caps = Vec::new();
+    for index in 0..symbols.len() {
+        let holding = u128::try_from(vault.asset(U256::from(index)).call().await?.holding)?;
+        caps.push((holding / (5 * count as u128)).min(u128::from(u64::MAX)));
+    }
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let n = symbols.len();
     let list = (0..count)
         .map(|k| Depositor {
             id: format!("depositor-{k:03}"),
-            balances: (0..n).map(|_| rng.gen_range(0..1u128 << 40)).collect(),
+            balances: caps.iter().map(|&cap| rng.gen_range(0..=cap)).collect(),
         })
         .collect();
     Ok(Depositors::new(symbols, list)?)
@@ -615,7 +620,8 @@ async fn forty_depositors_in_ten_batches_are_attested_end_to_end() -> TestResult
     let agent = AttestingAgent::of(&anvil, &endpoint, &prepared)?;
     assert_eq!(agent.attester.keys.shape.batch_depth, 2);
     let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
-    let book = Arc::new(Book { depositors: seeded_depositors(symbols, 40, 15)? });
+    let vault = IProofGateVault::new(deployment.vault, &agent.provider);
+    let book = Arc::new(Book { depositors: seeded_depositors(&vault, symbols, 40, 15).await? });
     let attester = Attester { book, ..agent.attester.clone() };
     let tree = EpochTree::build(&attester.book.depositors, attester.keys.shape)?;
     assert_eq!(tree.batch_count(), 10);
