@@ -88,6 +88,9 @@ pub enum Error {
     /// Constraint synthesis or proving failed.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(String),
+    /// The work queue failed a run (a batch refused, undelivered or rejected; a server error).
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

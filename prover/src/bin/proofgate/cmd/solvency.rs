@@ -24,6 +24,8 @@ use crate::ui;
 mod solvency_chain;
 #[path = "solvency_check.rs"]
 mod solvency_check;
+#[path = "solvency_prove.rs"]
+mod solvency_prove;
 pub use solvency_check::{CheckInclusionArgs, CHECK_EXIT_STATUS, REVEALS};
 
 /// The summary's file name in a build's directory.
@@ -45,6 +47,11 @@ pub enum SolvencyCommand {
     /// explicit accumulator and totals, or the operator's build output (--summary).
     #[command(after_help = format!("{REVEALS}\n\n{CHECK_EXIT_STATUS}"))]
     CheckInclusion(CheckInclusionArgs),
+    /// Prove an epoch's batches, in this process or on workers of a NATS server (--nats), and
+    /// write the epoch file (every batch's proof, the accumulator and totals).
+    Prove(solvency_prove::ProveArgs),
+    /// Prove batches for `solvency prove --nats` runs until SIGTERM or Ctrl-C.
+    Worker(solvency_prove::WorkerArgs),
 }
 
 impl SolvencyCommand {
@@ -54,6 +61,8 @@ impl SolvencyCommand {
             SolvencyCommand::Setup(args) => args.run(),
             SolvencyCommand::Build(args) => args.run(),
             SolvencyCommand::CheckInclusion(args) => args.run(),
+            SolvencyCommand::Prove(args) => args.run(),
+            SolvencyCommand::Worker(args) => args.run(),
         }
     }
 }
