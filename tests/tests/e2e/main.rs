@@ -10,4 +10,5 @@ mod feeds;
 mod fixtures;
 mod hostile;
 mod solvency;
+mod solvency_scale;
 mod verifier;

@@ -32,10 +32,10 @@ use proofgate_toolchain::{repo_root, Toolchain};
 
 use super::agents::wait_for;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub(super) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The system deployed as the demo deploys it, with the solvency attestor.
-async fn prepare_with_solvency(
+pub(super) async fn prepare_with_solvency(
     anvil: &LocalAnvil,
     dir: &std::path::Path,
 ) -> Result<(Endpoint, Prepared), Box<dyn std::error::Error>> {
@@ -72,15 +72,15 @@ async fn gate<P: Provider>(
 
 /// The first agent's side of a deployment with the solvency attestor: its attester (the vault's
 /// book), address and provider, and the attestor.
-struct AttestingAgent {
-    attester: Attester,
-    agent: Address,
-    provider: chain::ChainProvider,
-    attestor: Address,
+pub(super) struct AttestingAgent {
+    pub(super) attester: Attester,
+    pub(super) agent: Address,
+    pub(super) provider: chain::ChainProvider,
+    pub(super) attestor: Address,
 }
 
 impl AttestingAgent {
-    fn of(
+    pub(super) fn of(
         anvil: &LocalAnvil,
         endpoint: &Endpoint,
         prepared: &Prepared,
@@ -157,7 +157,7 @@ async fn attested_event<P: Provider>(
 /// `SolvencyBatchAccepted` event per batch, in order, with the tree's roots, sums and running
 /// accumulator; the sealed `liabilitiesRoot` is the tree's accumulator and the attested totals
 /// its totals, which are the book's column sums.
-async fn assert_sealed_as_the_reference<P: Provider>(
+pub(super) async fn assert_sealed_as_the_reference<P: Provider>(
     provider: &P,
     attestor: Address,
     vault: Address,
@@ -192,7 +192,7 @@ async fn assert_sealed_as_the_reference<P: Provider>(
 }
 
 /// Prints the gas of each step of `outcome`'s upload (the issue asks for them).
-fn report_gas(what: &str, outcome: &AttestationOutcome) {
+pub(super) fn report_gas(what: &str, outcome: &AttestationOutcome) {
     let gas = &outcome.gas;
     let batches: Vec<u64> = gas.batches.iter().map(|b| b.gas).collect();
     eprintln!(
@@ -340,7 +340,7 @@ async fn a_stale_attestation_pauses_risk_increasing_trades_and_a_fresh_one_resum
 
 /// The `proofgate` binary of this build (`target/<profile>/proofgate`), built first when a
 /// narrower `cargo test` has not built it.
-fn proofgate_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
+pub(super) fn proofgate_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
     let exe = std::env::current_exe()?;
     let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
     let binary = profile_dir.join("proofgate");
@@ -585,7 +585,7 @@ async fn an_upload_interrupted_between_batches_is_continued_by_the_next_attestat
 
 /// `count` depositors `depositor-000..` with seeded balances of each asset below a fifth of
 /// the vault's holding of it split `count` ways (so the vault covers them).
-async fn seeded_depositors<P: Provider>(
+pub(super) async fn seeded_depositors<P: Provider>(
     vault: &IProofGateVault::IProofGateVaultInstance<P>,
     symbols: Vec<String>,
     count: usize,

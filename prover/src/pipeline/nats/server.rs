@@ -70,6 +70,8 @@ impl LocalServer {
             return Err(ServerError::Missing(binary.to_path_buf()));
         }
         let spawn_err = |source| ServerError::Spawn { binary: binary.to_path_buf(), source };
+        // The store directory also holds the configuration file; it may not exist yet.
+        std::fs::create_dir_all(store_dir).map_err(spawn_err)?;
         let config = store_dir.join("nats-server.conf");
         std::fs::write(&config, format!("max_payload: {}\n", Self::MAX_PAYLOAD))
             .map_err(spawn_err)?;
