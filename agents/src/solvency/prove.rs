@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use proofgate_prover::pipeline::{self, json_handler, Engine, Handler, ResultCheck, Run, RunId};
+use proofgate_prover::pipeline::{Engine, RunId};
 use proofgate_prover::solvency::{
-    fr_to_u256, BatchJob, BatchProver, BatchResult, BatchStatement, EpochBinding, EpochTree,
+    fr_to_u256, prove_epoch_with, BatchJob, BatchResult, BatchStatement, EpochBinding, EpochTree,
     SolvencyKeys,
 };
 use proofgate_verifier_codegen::calldata::input_words;
@@ -90,69 +90,20 @@ async fn check_statements<P: Provider>(
 /// How long a run of batch jobs may take before the missing batches are named.
 const RUN_TIMEOUT: Duration = Duration::from_secs(6 * 3_600);
 
-/// Accepts a batch's first result only when it is its job's statement and its proof verifies
-/// under the key ([`BatchResult::check`]); a duplicate must prove the same statement.
-struct Checked<'a> {
-    keys: &'a SolvencyKeys,
-    jobs: &'a [BatchJob],
-}
-
-impl Checked<'_> {
-    fn decode(
-        &self,
-        batch: u32,
-        bytes: &[u8],
-    ) -> std::result::Result<(BatchResult, &BatchJob), String> {
-        let job = self.jobs.get(batch as usize).ok_or_else(|| format!("no job {batch}"))?;
-        let result: BatchResult =
-            serde_json::from_slice(bytes).map_err(|e| format!("an undecodable result: {e}"))?;
-        Ok((result, job))
-    }
-}
-
-impl ResultCheck for Checked<'_> {
-    fn accept(&self, batch: u32, bytes: &[u8]) -> std::result::Result<(), String> {
-        let (result, job) = self.decode(batch, bytes)?;
-        result.check(job, self.keys).map_err(|e| e.to_string())
-    }
-
-    fn same(&self, batch: u32, accepted: &[u8], again: &[u8]) -> std::result::Result<(), String> {
-        let (first, _) = self.decode(batch, accepted)?;
-        let (second, _) = self.decode(batch, again)?;
-        let same = (first.batch_index, first.root, &first.sums, &first.inputs)
-            == (second.batch_index, second.root, &second.sums, &second.inputs);
-        same.then_some(())
-            .ok_or_else(|| format!("two results of batch {} disagree", first.batch_index))
-    }
-}
-
 /// Proves `jobs` on `engine` (in this process one after the other, each proof using every
-/// core; or by NATS workers), every result checked against its job before it is accepted.
+/// core; or by NATS workers), every result checked against its job before it is accepted
+/// ([`prove_epoch_with`]: its statement, and its proof verified).
 async fn prove_jobs(
     keys: &Arc<SolvencyKeys>,
     jobs: Vec<BatchJob>,
     engine: &Engine,
-    run: RunId,
 ) -> Result<Vec<BatchResult>> {
-    let failed =
-        |e: pipeline::Error| Error::Config(format!("no attestation: proving the batches: {e}"));
-    let batches = Run::from_json(run, &jobs, RUN_TIMEOUT).map_err(failed)?;
-    let prover = keys.clone();
-    let handler: Arc<dyn Handler> = Arc::new(json_handler(move |job: BatchJob| {
-        prover.prove(&job).map_err(|e| format!("batch {}: {e}", job.statement.batch_index))
-    }));
-    let check = Checked { keys, jobs: &jobs };
-    let results = pipeline::execute(engine, &batches, handler, &check).await.map_err(failed)?;
-    results
-        .iter()
-        .map(|r| {
-            let result: BatchResult = r.json().map_err(|e| {
-                Error::Config(format!("an accepted result of job {} does not decode: {e}", r.batch))
-            })?;
-            info!(target: "proofgate::solvency", batch = result.batch_index, worker = %r.worker, prove_s = result.prove_s, "batch proved");
-            Ok(result)
-        })
-        .collect()
+    let log = |result: &BatchResult| {
+        info!(target: "proofgate::solvency", batch = result.batch_index, worker = %result.worker, prove_s = result.prove_s, "batch proved");
+    };
+    prove_epoch_with(keys.clone(), jobs, engine, RUN_TIMEOUT, &log)
+        .await
+        .map_err(|e| Error::Config(format!("no attestation: proving the batches: {e}")))
 }
 
 /// Builds the epoch, runs the attestor's coverage check and statements at `view`'s block, and
@@ -200,7 +151,7 @@ pub(super) async fn prove_epoch<P: Provider>(
         .collect::<std::result::Result<Vec<_>, proofgate_prover::Error>>()
         .map_err(|e| Error::Config(format!("batch jobs: {e}")))?;
     let started = Instant::now();
-    for result in prove_jobs(keys, jobs, &attester.engine, run).await? {
+    for result in prove_jobs(keys, jobs, &attester.engine).await? {
         let slot = batches.get_mut(result.batch_index as usize).ok_or_else(|| {
             Error::Config(format!("a result for batch {} of {count}", result.batch_index))
         })?;

@@ -162,8 +162,8 @@ pub struct BatchCheck<'a> {
 }
 
 impl<'a> BatchCheck<'a> {
-    /// Checks results of `jobs` (job `i` is batch `i`) against `keys`; `on_accept` sees each
-    /// accepted result (progress).
+    /// Checks results of `jobs` (the run's job `i` is `jobs[i]`) against `keys`; `on_accept`
+    /// sees each accepted result (progress).
     pub fn new(
         keys: &'a SolvencyKeys,
         jobs: &'a [BatchJob],
@@ -182,10 +182,14 @@ impl ResultCheck for BatchCheck<'_> {
         let job = self
             .jobs
             .get(batch as usize)
-            .ok_or_else(|| format!("a result for batch {batch}, beyond the run's jobs"))?;
+            .ok_or_else(|| format!("a result for job {batch}, beyond the run's jobs"))?;
         let result = decode(batch, bytes)?;
-        if result.batch_index != batch {
-            return Err(format!("a result for batch {} came as batch {batch}", result.batch_index));
+        let expected = job.statement.batch_index;
+        if result.batch_index != expected {
+            return Err(format!(
+                "a result for batch {} came for batch {expected}",
+                result.batch_index
+            ));
         }
         result.check(job, self.keys).map_err(|e| e.to_string())?;
         (self.on_accept)(&result);
@@ -215,19 +219,27 @@ impl ResultCheck for BatchCheck<'_> {
     }
 }
 
-/// Checks that `jobs` are one run's batches `0..m` of `keys`' shape and verifying key.
+/// Checks that `jobs` are one run's consecutive batches `s..m` of an `m`-batch epoch (all of
+/// them, or the rest of an upload that holds `0..s` already), of `keys`' shape and verifying
+/// key.
 fn check_jobs(keys: &SolvencyKeys, jobs: &[BatchJob]) -> Result<RunId, Error> {
     let first =
         jobs.first().ok_or_else(|| Error::ValueOutOfRange("an epoch of no batch".into()))?;
     let id = RunId::new(first.run.clone())?;
-    let count = u32::try_from(jobs.len())
-        .map_err(|_| Error::ValueOutOfRange(format!("{} batches", jobs.len())))?;
+    let (start, count) = (first.statement.batch_index, first.statement.batch_count);
+    let expected_len = count.checked_sub(start).map(|rest| rest as usize);
+    if expected_len != Some(jobs.len()) {
+        return Err(Error::StatementMismatch(format!(
+            "{} jobs from batch {start} of {count}: an epoch's batches from one on, to its last",
+            jobs.len()
+        )));
+    }
     let vk_hash = keys.vk_hash()?;
-    for (i, job) in (0u32..).zip(jobs) {
+    for (i, job) in (start..).zip(jobs) {
         let st = &job.statement;
         if job.run != first.run || st.batch_index != i || st.batch_count != count {
             return Err(Error::StatementMismatch(format!(
-                "job {i} is batch {} of {} of run {:?}, not batch {i} of {count} of run {:?}",
+                "batch {} of {} of run {:?} where batch {i} of {count} of run {:?} belongs",
                 st.batch_index, st.batch_count, job.run, first.run
             )));
         }
@@ -241,8 +253,8 @@ fn check_jobs(keys: &SolvencyKeys, jobs: &[BatchJob]) -> Result<RunId, Error> {
     Ok(id)
 }
 
-/// Proves every job of an epoch on `engine` and returns the results in batch order, each
-/// checked ([`BatchCheck`]). Fails naming the batch (a worker's refusal, exhausted
+/// Proves every job of an epoch (all its batches, or the consecutive rest of an interrupted
+/// upload) on `engine` and returns the results in batch order, each checked ([`BatchCheck`]). Fails naming the batch (a worker's refusal, exhausted
 /// deliveries, a refused result) or the missing batches (`timeout`).
 pub async fn prove_epoch(
     keys: Arc<SolvencyKeys>,
@@ -495,6 +507,22 @@ mod tests {
         assert!(swapped.verify(&keys).is_err(), "batches out of order");
     }
 
+    #[tokio::test]
+    async fn the_rest_of_an_interrupted_upload_proves_alone_and_gaps_are_refused() {
+        let (keys, tree) = setup();
+        let run = EpochRun::new(&tree, &BINDING, &keys).expect("jobs");
+        let prove = |jobs: Vec<BatchJob>| {
+            prove_epoch(Arc::clone(&keys), jobs, &Engine::InProcess, Duration::from_secs(60))
+        };
+        let rest = prove(run.jobs[1..].to_vec()).await.expect("batches 1 and 2 of 3");
+        let indices: Vec<u32> = rest.iter().map(|r| r.batch_index).collect();
+        assert_eq!(indices, vec![1, 2]);
+        for gap in [vec![run.jobs[0].clone(), run.jobs[2].clone()], run.jobs[..2].to_vec()] {
+            let err = prove(gap).await.expect_err("not the consecutive rest of the epoch");
+            assert!(matches!(err, Error::StatementMismatch(_)), "{err}");
+        }
+    }
+
     #[test]
     fn results_are_checked_and_duplicates_compared_without_their_proofs() {
         let (keys, tree) = setup();
@@ -510,7 +538,7 @@ mod tests {
         check.accept(1, &first).expect("a good result");
         check.same(1, &first, &again).expect("the same statement");
         let err = check.accept(0, &first).expect_err("batch 1's result as batch 0");
-        assert!(err.contains("came as batch 0"), "{err}");
+        assert!(err.contains("came for batch 0"), "{err}");
 
         let mut other: BatchResult = serde_json::from_slice(&again).expect("decode");
         other.sums[1] += U256::from(1u8);
