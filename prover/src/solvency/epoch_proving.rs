@@ -22,59 +22,10 @@ use super::files::{dec_u256s, hex32};
 use super::tree::{EpochBinding, EpochTree};
 use super::{BatchStatement, SolvencyKeys, SolvencyShape};
 use crate::pipeline::{self, json_handler, Engine, Handler, ResultCheck, Run, RunId};
-use crate::serde_fr::address;
 use crate::Error;
 
 /// Format version of the epoch file ([`EpochProofs`]).
 pub const EPOCH_PROOFS_VERSION: u64 = 1;
-
-/// What every batch statement of an epoch binds besides the batch, as the epoch file writes it
-/// (addresses `0x` hex): [`EpochBinding`] with serde.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EpochContext {
-    /// The agent attesting.
-    #[serde(with = "address")]
-    pub agent: [u8; 20],
-    /// The attestor contract.
-    #[serde(with = "address")]
-    pub attestor: [u8; 20],
-    /// The vault.
-    #[serde(with = "address")]
-    pub vault: [u8; 20],
-    /// The chain.
-    pub chain_id: u64,
-    /// The epoch.
-    pub epoch: u64,
-    /// The last timestamp the attestor accepts the proofs at.
-    pub deadline: u64,
-}
-
-impl From<EpochBinding> for EpochContext {
-    fn from(b: EpochBinding) -> Self {
-        Self {
-            agent: b.agent,
-            attestor: b.attestor,
-            vault: b.vault,
-            chain_id: b.chain_id,
-            epoch: b.epoch,
-            deadline: b.deadline,
-        }
-    }
-}
-
-impl From<EpochContext> for EpochBinding {
-    fn from(c: EpochContext) -> Self {
-        Self {
-            agent: c.agent,
-            attestor: c.attestor,
-            vault: c.vault,
-            chain_id: c.chain_id,
-            epoch: c.epoch,
-            deadline: c.deadline,
-        }
-    }
-}
 
 /// One run of an epoch: its id (unique per run, so an epoch proved twice is two runs) and one
 /// job per batch, job `i` for batch `i`.
@@ -310,7 +261,7 @@ pub struct EpochProofs {
     /// The number of depositors.
     pub depositors: usize,
     /// What every batch statement binds besides the batch.
-    pub context: EpochContext,
+    pub context: EpochBinding,
     /// The run that proved them.
     pub run: String,
     /// The number of batches.
@@ -354,7 +305,7 @@ impl EpochProofs {
             vk_hash,
             assets: tree.depositors().assets().to_vec(),
             depositors: tree.depositors().len(),
-            context: (*binding).into(),
+            context: *binding,
             run: run.to_string(),
             batch_count: count,
             batches: results,

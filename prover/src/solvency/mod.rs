@@ -92,7 +92,7 @@ pub use attestation::{check, BatchStatement, BatchWitness, Leaf, SolvencyViolati
 pub use batch_job::{BatchJob, BatchProver, BatchResult, BATCH_JOB_VERSION};
 pub use chain::{accumulate, ChainLink, Published, PublishedChain};
 pub use depositors::{Depositor, DepositorEntry, Depositors, DepositorsFile};
-pub use epoch_proving::{prove_epoch, prove_epoch_with, EpochContext, EpochProofs, EpochRun};
+pub use epoch_proving::{prove_epoch, prove_epoch_with, EpochProofs, EpochRun};
 pub use files::{hex_fr, parse_hex, parse_hex32, parse_u256, EpochSummary, SUMMARY_VERSION};
 pub use hash::{
     fr_to_u256, id_element, leaf_hash, leaf_limbs, node_hash, padding_leaf, to_u128, u256_to_fr,

@@ -19,14 +19,18 @@ use super::{Depositors, SolvencyShape};
 use crate::Error;
 
 /// What a batch statement binds besides the batch: the agent, the attestor, the vault, the
-/// chain, the epoch and the deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// chain, the epoch and the deadline (the epoch file's `context`, addresses `0x` hex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EpochBinding {
     /// The agent attesting.
+    #[serde(with = "crate::serde_fr::address")]
     pub agent: [u8; 20],
     /// The attestor contract.
+    #[serde(with = "crate::serde_fr::address")]
     pub attestor: [u8; 20],
     /// The vault.
+    #[serde(with = "crate::serde_fr::address")]
     pub vault: [u8; 20],
     /// The chain.
     pub chain_id: u64,
