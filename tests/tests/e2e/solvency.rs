@@ -607,45 +607,6 @@ pub(super) async fn seeded_depositors<P: Provider>(
     Ok(Depositors::new(symbols, list)?)
 }
 
-/// The scale pipeline at a small depth, every step on anvil: 40 depositors in batches of 2^2
-/// leaves are 10 batch proofs (in process), uploaded in 10 `submitBatch` transactions between
-/// `beginEpoch` and `sealEpoch`; the sealed accumulator and totals equal the native reference's
-/// and the book's column sums. Prints the gas of each step.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forty_depositors_in_ten_batches_are_attested_end_to_end() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let anvil = LocalAnvil::spawn(&Toolchain::discover()?)?;
-    let (endpoint, prepared) = prepare_with_solvency(&anvil, dir.path()).await?;
-    let deployment = &prepared.deployment;
-    let agent = AttestingAgent::of(&anvil, &endpoint, &prepared)?;
-    assert_eq!(agent.attester.keys.shape.batch_depth, 2);
-    let symbols = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
-    let vault = IProofGateVault::new(deployment.vault, &agent.provider);
-    let book = Arc::new(Book { depositors: seeded_depositors(&vault, symbols, 40, 15).await? });
-    let attester = Attester { book, ..agent.attester.clone() };
-    let tree = EpochTree::build(&attester.book.depositors, attester.keys.shape)?;
-    assert_eq!(tree.batch_count(), 10);
-
-    let started = std::time::Instant::now();
-    let outcome = solvency::attest(&agent.provider, deployment, agent.agent, &attester).await?;
-    report_gas("40 depositors", &outcome);
-    eprintln!("40 depositors: attested end to end in {:.1} s", started.elapsed().as_secs_f64());
-    assert_eq!((outcome.batch_count, outcome.gas.batches.len()), (10, 10));
-    assert!(outcome.gas.begin > 0 && outcome.gas.seal > 0);
-    assert_sealed_as_the_reference(
-        &agent.provider,
-        agent.attestor,
-        deployment.vault,
-        &outcome,
-        &tree,
-    )
-    .await?;
-    let contract = ISolvencyAttestor::new(agent.attestor, &agent.provider);
-    assert!(contract.isSolvent(deployment.vault).call().await?);
-    anvil.stop();
-    Ok(())
-}
-
 /// Starts the daemon with `config`'s agents, signing with `signers`.
 async fn start_daemon(
     config: &proofgate_agents::config::DaemonConfig,

@@ -3,7 +3,7 @@
 //! uploaded over `beginEpoch`, one `submitBatch` per batch and `sealEpoch`, and the sealed
 //! accumulator and totals checked against the native reference.
 //!
-//! CI runs it at a small depth with the demo's key ([`a_small_epoch_runs_the_scale_pipeline`]);
+//! CI runs it at a small depth with the demo's key ([`forty_depositors_in_ten_batches_are_attested_end_to_end`]);
 //! `scripts/solvency-scale` runs it at `2^16` depositors (tens of minutes here) through the
 //! ignored [`an_epoch_at_scale_is_attested_end_to_end`], with its parameters in the environment:
 //!
@@ -146,12 +146,14 @@ async fn attest_at_scale(
     Ok(report(depositors, &outcome, wall_s))
 }
 
-/// The scale pipeline at CI's depth: 24 depositors in batches of the demo's 2^2 (six batch
-/// proofs), every step on anvil, the sealed accumulator and totals equal to the reference's.
+/// The scale pipeline at CI's depth: 40 depositors in batches of the demo's 2^2 are ten batch
+/// proofs (in process), uploaded in ten `submitBatch` transactions between `beginEpoch` and
+/// `sealEpoch`; the sealed accumulator and totals equal the native reference's and the book's
+/// column sums.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_small_epoch_runs_the_scale_pipeline() -> TestResult {
-    let report = attest_at_scale(24, None, Engine::InProcess).await?;
-    assert_eq!(report["batches"], 6);
+async fn forty_depositors_in_ten_batches_are_attested_end_to_end() -> TestResult {
+    let report = attest_at_scale(40, None, Engine::InProcess).await?;
+    assert_eq!(report["batches"], 10);
     assert!(report["gas"]["seal"].as_u64().is_some_and(|g| g > 0));
     Ok(())
 }
