@@ -170,6 +170,7 @@ pub mod attestor {
             error AgentNotAuthorized(address vault, address agent);
             error DeadlinePassed(uint64 deadline, uint256 timestamp);
             error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
+            error EpochTooFarAhead(uint64 epoch, uint64 lastEpoch, uint64 maxStep);
             error TotalsLengthMismatch(uint256 given, uint256 expected);
             error RootNotInField(uint256 root);
             error ValueOutOfRange(uint8 field, uint256 asset, uint256 value, uint256 bits);

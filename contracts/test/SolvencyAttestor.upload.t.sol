@@ -376,6 +376,28 @@ contract SolvencyAttestorUploadTest is SolvencyAttestorBase {
         _attest(4);
     }
 
+    /// A begin needs no proof: a hostile agent of the vault must not be able to burn every epoch number at once.
+    function test_RevertBegin_WhenTheEpochJumpsMoreThanTheMaxStep_SoNoAgentCanBurnEveryEpoch() public {
+        _attest(5);
+        uint64 step = attestor.MAX_EPOCH_STEP();
+        vm.expectRevert(
+            abi.encodeWithSelector(ISolvencyAttestorErrors.EpochTooFarAhead.selector, type(uint64).max, 5, step)
+        );
+        _begin(type(uint64).max);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISolvencyAttestorErrors.EpochTooFarAhead.selector, 5 + step + 1, 5, step)
+        );
+        _begin(5 + step + 1);
+        verifier.accept(_proof(5 + step + 1), _expected(agent, 5 + step + 1, ROOT, _totals()));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISolvencyAttestorErrors.EpochTooFarAhead.selector, 5 + step + 1, 5, step)
+        );
+        vm.prank(agent);
+        attestor.attestSolvency(address(vault), 5 + step + 1, DEADLINE, ROOT, _totals(), _proof(5 + step + 1));
+        _begin(5 + step);
+        assertEq(uint256(attestor.upload(address(vault)).epoch), 5 + step, "a step of MAX_EPOCH_STEP is allowed");
+    }
+
     function test_RevertBegin_WhenEpochBatchCountAgentOrVaultRefused() public {
         _attest(5);
         vm.expectRevert(abi.encodeWithSelector(ISolvencyAttestorErrors.EpochNotIncreasing.selector, 5, 5));

@@ -77,7 +77,7 @@ impl ChainView {
         }
         let allowance = DEADLINE_PER_BATCH_S * u64::from(batch_count);
         let deadline = self.timestamp + ATTESTATION_DEADLINE_S + allowance;
-        (self.last.epoch.max(r.epoch) + 1, deadline, 0)
+        (self.last.epoch.max(r.epoch).saturating_add(1), deadline, 0)
     }
 }
 

@@ -151,7 +151,11 @@ pub(super) async fn prove_epoch<P: Provider>(
         .collect::<std::result::Result<Vec<_>, proofgate_prover::Error>>()
         .map_err(|e| Error::Config(format!("batch jobs: {e}")))?;
     let started = Instant::now();
-    for result in prove_jobs(keys, jobs, &attester.engine).await? {
+    // An upload with every batch on chain but not sealed (a crash or a refused seal) needs no
+    // proof: only the seal.
+    let results =
+        if jobs.is_empty() { Vec::new() } else { prove_jobs(keys, jobs, &attester.engine).await? };
+    for result in results {
         let slot = batches.get_mut(result.batch_index as usize).ok_or_else(|| {
             Error::Config(format!("a result for batch {} of {count}", result.batch_index))
         })?;

@@ -48,7 +48,8 @@ pub struct EpochUpload<'a> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UploadFaults {
     /// Stop with [`Error::Halted`] once this many batches are on chain, before the next
-    /// transaction (the in-process equivalent of a crash between `submitBatch` transactions).
+    /// transaction (the in-process equivalent of a crash between `submitBatch` transactions,
+    /// or, with every batch on chain, before `sealEpoch`).
     pub halt_after_batches: Option<u32>,
 }
 
@@ -160,8 +161,13 @@ impl EpochUpload<'_> {
                 expires_at: record.expiresAt,
             });
         }
-        if record.epoch != self.epoch {
+        // Only an older upload of ours is stale; a newer one is another instance's with this
+        // key (issue 16's single writer), which must not be abandoned under it.
+        if record.epoch < self.epoch {
             return Ok(Start::AbandonThenBegin { epoch: record.epoch });
+        }
+        if record.epoch > self.epoch {
+            return Err(Error::AttestationRaced);
         }
         let count = self.batch_count()?;
         if record.deadline != self.deadline || record.batchCount != count {
@@ -224,6 +230,10 @@ pub async fn upload<P: Provider>(
         }
         let used = submit(&contract, epoch, batch).await?;
         gas.batches.push(BatchGas { batch_index: batch.batch_index, gas: used });
+    }
+    if faults.halt_after_batches.is_some_and(|n| n >= count) {
+        warn!(target: "proofgate::solvency", epoch = epoch.epoch, "fault injection: halting the upload before the seal");
+        return Err(Error::Halted);
     }
     let pending = contract
         .sealEpoch(epoch.vault, epoch.epoch)

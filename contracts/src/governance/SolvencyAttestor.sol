@@ -138,6 +138,8 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
     uint256 public constant LEADING_INPUTS = 2;
     /// @notice The largest maximum attestation age governance may set: a year (keeps `validUntil` far inside uint64).
     uint64 public constant MAX_ATTESTATION_AGE_LIMIT = 365 days;
+    /// @notice The most a new epoch may be above the vault's last attested or begun one (agents count up by one).
+    uint64 public constant MAX_EPOCH_STEP = 1000;
     /// @notice A vault's upload window until governance sets one.
     uint64 public constant DEFAULT_UPLOAD_WINDOW = 1 hours;
     /// @notice The shortest upload window governance may set.
@@ -609,6 +611,9 @@ contract SolvencyAttestor is ISolvencyAttestor, Ownable2Step, Pausable {
         uint64 last = _attestations[vault].epoch;
         if (begun > last) last = begun;
         if (epoch <= last) revert EpochNotIncreasing(epoch, last);
+        // Beginning an epoch needs no proof: without a bound, one begin at type(uint64).max would burn every epoch
+        // number and end the vault's attestations for good.
+        if (epoch - last > MAX_EPOCH_STEP) revert EpochTooFarAhead(epoch, last, MAX_EPOCH_STEP);
         _checkBatchCount(batchCount);
     }
 

@@ -147,6 +147,13 @@ interface ISolvencyAttestorErrors {
     /// @param lastEpoch The larger of the two (0 before the first attestation or upload).
     error EpochNotIncreasing(uint64 epoch, uint64 lastEpoch);
 
+    /// @notice The epoch is more than `maxStep` above the vault's last attested or begun epoch (a begin needs no
+    ///         proof, so an unbounded jump could burn every epoch number).
+    /// @param epoch The refused epoch.
+    /// @param lastEpoch The larger of the last attested and the last begun epoch.
+    /// @param maxStep The largest step, `MAX_EPOCH_STEP`.
+    error EpochTooFarAhead(uint64 epoch, uint64 lastEpoch, uint64 maxStep);
+
     /// @notice The number of totals is not the attestor's asset count.
     /// @param given Totals given.
     /// @param expected The asset count.
@@ -435,7 +442,8 @@ interface ISolvencyAttestor is ISolvencyAttestorErrors, ISolvencyAttestorEvents 
     ///         vault's previous attestation stands as it is until the seal.
     /// @dev Reverts when paused; {DeadlinePassed}; {AgentNotAuthorized}; {VaultAssetCountMismatch};
     ///      {VaultNotConfigured}; {UploadInProgress} while the vault's last upload is open; {EpochNotIncreasing}
-    ///      unless `epoch` is above both the last attested and the last begun epoch; {InvalidBatchCount}. The upload
+    ///      unless `epoch` is above both the last attested and the last begun epoch, {EpochTooFarAhead} when it is
+    ///      more than `MAX_EPOCH_STEP` above them; {InvalidBatchCount}. The upload
     ///      expires at `block.timestamp + uploadWindow(vault)`.
     /// @param vault The vault.
     /// @param epoch The epoch.

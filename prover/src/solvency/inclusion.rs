@@ -232,9 +232,20 @@ pub fn check_assets(proof: &InclusionProof, symbols: &[String]) -> Result<(), No
 /// that its sums add up every leaf under its root, each balance range-checked; the accumulator
 /// binds the chain of those links; so the depositor's balances are counted in the totals.
 ///
+/// The proof must be of `shape`, the attestation's (read from the attestor): the leaf packing
+/// and the sums' ranges follow the shape, so a proof claiming another one could re-read one
+/// asset's balance as another's.
+///
 /// A failed check is [`Error::NotIncluded`]; an unsupported shape is [`Error::InvalidConfig`].
-pub fn check_inclusion(proof: &InclusionProof, expected: &Published) -> Result<(), Error> {
-    proof.shape.check()?;
+pub fn check_inclusion(
+    proof: &InclusionProof,
+    shape: &SolvencyShape,
+    expected: &Published,
+) -> Result<(), Error> {
+    shape.check()?;
+    if proof.shape != *shape {
+        return Err(NotIncluded::WrongShape { proof: proof.shape, expected: *shape }.into());
+    }
     Ok(check_proof(proof, expected)?)
 }
 

@@ -114,7 +114,8 @@ fn every_depositors_proof_checks() {
         for j in 0..count {
             let proof = tree.inclusion_proof(j).expect("a depositor");
             assert_eq!(proof.path.len(), shape(3, k).arities().len());
-            check_inclusion(&proof, &published).unwrap_or_else(|e| panic!("k {k}, #{j}: {e}"));
+            check_inclusion(&proof, &proof.shape, &published)
+                .unwrap_or_else(|e| panic!("k {k}, #{j}: {e}"));
         }
         assert!(tree.inclusion_proof(count).is_err(), "no proof for a padding leaf");
     }
@@ -152,10 +153,13 @@ fn tampered_proofs_are_refused() {
     let refused = |change: &dyn Fn(&mut InclusionProof)| {
         let mut tampered = proof.clone();
         change(&mut tampered);
-        not_included(check_inclusion(&tampered, &published))
+        not_included(check_inclusion(&tampered, &tree.shape(), &published))
     };
     let reason = refused(&|p| p.balances[0] += 1);
     assert!(matches!(reason, NotIncluded::WrongRoot { batch: 1, .. }), "{reason}");
+    // Another balance width re-reads the packed limbs: refused before any hashing.
+    let reason = refused(&|p| p.shape.balance_bits = 32);
+    assert!(matches!(reason, NotIncluded::WrongShape { .. }), "{reason}");
     let reason = refused(&|p| p.path[0][1] += Fr::from(1u64));
     assert!(matches!(reason, NotIncluded::WrongRoot { .. }), "{reason}");
     let reason = refused(&|p| p.id = "mallory".into());
@@ -188,6 +192,11 @@ fn tampered_proofs_are_refused() {
     let reason = refused(&|p| p.totals[1] += U256::from(1u8));
     assert!(matches!(reason, NotIncluded::OtherClaim { .. }), "{reason}");
     let reason = refused(&|p| p.shape.batch_depth = 3);
+    assert!(matches!(reason, NotIncluded::WrongShape { .. }), "{reason}");
+    // A path of the wrong depth for the attestation's shape.
+    let reason = refused(&|p| {
+        p.path.pop();
+    });
     assert!(matches!(reason, NotIncluded::WrongDepth { .. }), "{reason}");
 }
 
@@ -198,7 +207,7 @@ fn a_wrong_accumulator_or_totals_is_refused() {
     let against = |change: &dyn Fn(&mut Published)| {
         let mut expected = tree.published();
         change(&mut expected);
-        not_included(check_inclusion(&proof, &expected))
+        not_included(check_inclusion(&proof, &proof.shape, &expected))
     };
     assert!(matches!(against(&|p| p.accumulator[0] ^= 1), NotIncluded::WrongAccumulator { .. }));
     let reason = against(&|p| p.totals[1] += U256::from(1u8));

@@ -579,6 +579,21 @@ async fn an_upload_interrupted_between_batches_is_continued_by_the_next_attestat
     assert!(third.gas.abandon > 0 && third.gas.begin > 0, "{:?}", third.gas);
     let last = contract.upload(vault).call().await?;
     assert_eq!((last.state, last.epoch), (ISolvencyAttestor::UploadState::Sealed, 3));
+
+    // A crash with every batch on chain but before the seal: the next attestation proves
+    // nothing and only seals.
+    let count = u32::try_from(
+        EpochTree::build(&smaller.book.depositors, smaller.keys.shape)?.batch_count(),
+    )?;
+    let unsealed =
+        Attester { faults: UploadFaults { halt_after_batches: Some(count) }, ..smaller.clone() };
+    let halted = solvency::attest(&first.provider, deployment, first.agent, &unsealed).await;
+    assert!(matches!(halted, Err(proofgate_agents::Error::Halted)), "{halted:?}");
+    assert_eq!(contract.upload(vault).call().await?.received, count);
+    let sealed = solvency::attest(&first.provider, deployment, first.agent, &smaller).await?;
+    assert_eq!((sealed.epoch, sealed.resumed_at, sealed.gas.begin), (4, count, 0));
+    assert!(sealed.gas.batches.is_empty() && sealed.gas.seal > 0, "{:?}", sealed.gas);
+    assert_eq!(contract.attestation(vault).call().await?.epoch, 4);
     anvil.stop();
     Ok(())
 }

@@ -40,6 +40,9 @@ pub async fn run_worker(
     run_worker_until(url, options, handler, shutdown_signal()).await
 }
 
+/// The longest interval between progress acks while a job runs.
+const MAX_PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Runs a worker until `shutdown` completes. The stop is graceful: the pull request in flight
 /// (at most `options.poll`) and a job it brings or one already running are finished, the
 /// result published and the job acked, before the worker returns.
@@ -61,7 +64,10 @@ pub async fn run_worker_until(
     let queue = Queue::open(url, options).await?;
     let name = options.process_name();
     let ack_wait = queue.ack_wait().await;
-    let progress_every = (ack_wait / 3).max(Duration::from_millis(100));
+    // Every process that opens the queue sets the shared consumer's ack wait, so another one
+    // (a collector with other options) may shorten it while this worker runs: progress is sent
+    // at least every few seconds, whatever the ack wait read at start.
+    let progress_every = (ack_wait / 3).clamp(Duration::from_millis(100), MAX_PROGRESS_INTERVAL);
     info!(target: "proofgate::pipeline", worker = %name, url = %queue.url,
         ack_wait_s = ack_wait.as_secs_f64(), "worker started");
     let mut stats = WorkerStats::default();

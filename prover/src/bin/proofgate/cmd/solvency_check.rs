@@ -150,13 +150,14 @@ impl CheckInclusionArgs {
         against: &Against,
     ) -> Result<(), Error> {
         if proof.shape != shape {
+            // Before the asset columns: a proof of another shape may not even have n columns.
             return Err(NotIncluded::WrongShape { proof: proof.shape, expected: shape }.into());
         }
         if let Against::Chain(chain) = against {
             let symbols: Vec<String> = chain.assets.iter().map(|a| a.symbol.clone()).collect();
             check_assets(proof, &symbols)?;
         }
-        check_inclusion(proof, expected)?;
+        check_inclusion(proof, &shape, expected)?;
         if let Against::Chain(chain) = against {
             // Implied by the accumulator (keccak), checked outright against the events.
             if proof.chain != chain.batches {
