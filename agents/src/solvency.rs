@@ -80,8 +80,9 @@ pub struct SolvencyPlan {
 /// The attestor's default upload window: one hour.
 pub const DEFAULT_UPLOAD_WINDOW_S: u64 = 3_600;
 
-/// The agent's book file (`book.json`): where the vault's depositors are. Never leaves the
-/// agent's machine; only the liabilities tree's root hash and totals go on chain.
+/// The agent's book file (`book.json`): where the vault's depositors are. Only the batches'
+/// roots and sums go on chain; the depositors stay on the agent's machine unless it proves on
+/// NATS workers (`solvency_nats`), which receive each batch's witness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookFile {
