@@ -334,6 +334,13 @@ mod tests {
         }
         let stale = record(UploadState::Open, ours, 4, 1);
         assert_eq!(start(&stale).ok(), Some(Start::AbandonThenBegin { epoch: 4 }));
+        // A newer open upload of this key is another instance's: never abandoned under it.
+        let newer = start(&record(UploadState::Open, ours, 6, 1)).expect_err("a newer upload");
+        assert!(matches!(newer, Error::AttestationRaced), "{newer}");
+        // Every batch on chain, not sealed: continue at the end (only the seal is left).
+        let mut complete = record(UploadState::Open, ours, 5, 3);
+        complete.accumulator = accumulator_after(&batches, 3);
+        assert_eq!(start(&complete).ok(), Some(Start::Continue { received: 3 }));
         let mut open = record(UploadState::Open, ours, 5, 2);
         let e = start(&open).expect_err("another book").to_string();
         assert!(e.contains("another book"), "{e}");

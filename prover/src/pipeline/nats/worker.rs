@@ -43,6 +43,13 @@ pub async fn run_worker(
 /// The longest interval between progress acks while a job runs.
 const MAX_PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often a running job is acknowledged as in progress: a third of the consumer's ack wait
+/// read at start, at most [`MAX_PROGRESS_INTERVAL`] (another process may shorten the shared ack
+/// wait later) and at least 100 ms.
+fn progress_interval(ack_wait: Duration) -> Duration {
+    (ack_wait / 3).clamp(Duration::from_millis(100), MAX_PROGRESS_INTERVAL)
+}
+
 /// Runs a worker until `shutdown` completes. The stop is graceful: the pull request in flight
 /// (at most `options.poll`) and a job it brings or one already running are finished, the
 /// result published and the job acked, before the worker returns.
@@ -67,7 +74,7 @@ pub async fn run_worker_until(
     // Every process that opens the queue sets the shared consumer's ack wait, so another one
     // (a collector with other options) may shorten it while this worker runs: progress is sent
     // at least every few seconds, whatever the ack wait read at start.
-    let progress_every = (ack_wait / 3).clamp(Duration::from_millis(100), MAX_PROGRESS_INTERVAL);
+    let progress_every = progress_interval(ack_wait);
     info!(target: "proofgate::pipeline", worker = %name, url = %queue.url,
         ack_wait_s = ack_wait.as_secs_f64(), "worker started");
     let mut stats = WorkerStats::default();
@@ -237,4 +244,16 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
     info!(target: "proofgate::pipeline", "stop requested; finishing the current job");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_comes_at_least_every_five_seconds_whatever_the_ack_wait() {
+        assert_eq!(progress_interval(Duration::from_secs(600)), Duration::from_secs(5));
+        assert_eq!(progress_interval(Duration::from_secs(3)), Duration::from_secs(1));
+        assert_eq!(progress_interval(Duration::from_millis(30)), Duration::from_millis(100));
+    }
 }
