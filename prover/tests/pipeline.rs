@@ -11,27 +11,15 @@ use proofgate_prover::pipeline::{
     execute, json_handler, AcceptAll, Engine, Error, Handler, NatsOptions, Outcome, ResultCheck,
     Run, RunId, WorkResult,
 };
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A JetStream server on a free port, killed (and its store removed) on drop.
-struct Server {
-    server: LocalServer,
-    _store: TempDir,
-}
+mod common;
+use common::Server;
 
-impl Server {
-    fn start() -> Self {
-        let store = tempfile::tempdir().expect("temporary directory");
-        let server = LocalServer::start(&LocalServer::repo_binary(), store.path())
-            .unwrap_or_else(|e| panic!("{e}"));
-        Server { server, _store: store }
-    }
-
-    fn url(&self) -> String {
-        self.server.url()
-    }
+/// The server's URL.
+fn url(server: &Server) -> String {
+    server.server.url()
 }
 
 /// Short timings so redelivery happens within the test.
@@ -59,7 +47,7 @@ fn run_of(jobs: &[&str], timeout_s: u64) -> Run {
 }
 
 fn nats(server: &Server, options: &NatsOptions) -> Engine {
-    Engine::Nats { url: server.url(), options: options.clone() }
+    Engine::Nats { url: url(server), options: options.clone() }
 }
 
 struct Worker {
@@ -99,8 +87,8 @@ fn assert_echoed(results: &[WorkResult], jobs: &[&str]) {
 async fn two_workers_do_every_batch_once() {
     let server = Server::start();
     let options = options(30, 3);
-    let a = spawn_worker(&server.url(), &options, "a", Arc::new(echo));
-    let b = spawn_worker(&server.url(), &options, "b", Arc::new(echo));
+    let a = spawn_worker(&url(&server), &options, "a", Arc::new(echo));
+    let b = spawn_worker(&url(&server), &options, "b", Arc::new(echo));
     let jobs = ["0", "1", "2", "3", "4", "5"];
     let results = execute(&nats(&server, &options), &run_of(&jobs, 30), Arc::new(echo), &AcceptAll)
         .await
@@ -125,7 +113,7 @@ async fn a_worker_dying_mid_job_loses_nothing() {
         }
         echo(job)
     };
-    let doomed = spawn_worker(&server.url(), &options, "doomed", Arc::new(doomed_handler));
+    let doomed = spawn_worker(&url(&server), &options, "doomed", Arc::new(doomed_handler));
     let jobs = ["0", "1", "2"];
     let run = run_of(&jobs, 60);
     let engine = nats(&server, &options);
@@ -138,7 +126,7 @@ async fn a_worker_dying_mid_job_loses_nothing() {
     // The worker dies mid-job: no result, no ack, no more progress.
     doomed.task.abort();
     let died = Instant::now();
-    let survivor = spawn_worker(&server.url(), &options, "survivor", Arc::new(echo));
+    let survivor = spawn_worker(&url(&server), &options, "survivor", Arc::new(echo));
     let results = collecting.await.expect("collector task").expect("run completes");
     release.store(true, Ordering::SeqCst);
     assert_echoed(&results, &jobs);
@@ -171,7 +159,7 @@ impl ResultCheck for SamePayload {
 
 /// Publishes results for `batch` of `run` from a ghost worker, before any real worker.
 async fn ghost_results(server: &Server, options: &NatsOptions, run: &Run, payloads: &[&[u8]]) {
-    let queue = Queue::open(&server.url(), options).await.expect("queue");
+    let queue = Queue::open(&url(server), options).await.expect("queue");
     for (i, payload) in payloads.iter().enumerate() {
         let outcome = Outcome::Done(payload.to_vec());
         let attempt = format!("ghost-{i}");
@@ -193,7 +181,7 @@ async fn a_duplicated_result_is_dropped() {
     let run = run_of(&jobs, 30);
     let same = expected("1");
     ghost_results(&server, &options, &run, &[&same, &same]).await;
-    let worker = spawn_worker(&server.url(), &options, "w", Arc::new(echo));
+    let worker = spawn_worker(&url(&server), &options, "w", Arc::new(echo));
     let check = SamePayload::default();
     let results = execute(&nats(&server, &options), &run, Arc::new(echo), &check)
         .await
@@ -233,8 +221,8 @@ async fn progress_acks_keep_a_long_job_from_redelivery() {
         echo(job)
     };
     let slow: Arc<dyn Handler> = Arc::new(slow);
-    let a = spawn_worker(&server.url(), &options, "a", Arc::clone(&slow));
-    let b = spawn_worker(&server.url(), &options, "b", Arc::clone(&slow));
+    let a = spawn_worker(&url(&server), &options, "a", Arc::clone(&slow));
+    let b = spawn_worker(&url(&server), &options, "b", Arc::clone(&slow));
     let started = Instant::now();
     let results = execute(&nats(&server, &options), &run_of(&["0"], 30), slow, &AcceptAll)
         .await
@@ -251,7 +239,7 @@ async fn exhausted_deliveries_fail_the_run_naming_the_batch() {
     let server = Server::start();
     let options = options(1, 2);
     // A worker that takes jobs and dies with each: never acks, never reports.
-    let queue = Queue::open(&server.url(), &options).await.expect("queue");
+    let queue = Queue::open(&url(&server), &options).await.expect("queue");
     let black_hole = tokio::spawn(async move {
         loop {
             let fetched = queue
@@ -290,7 +278,7 @@ async fn a_job_the_worker_refuses_fails_the_run() {
             echo(job)
         }
     };
-    let worker = spawn_worker(&server.url(), &options, "picky", Arc::new(picky));
+    let worker = spawn_worker(&url(&server), &options, "picky", Arc::new(picky));
     let err = execute(
         &nats(&server, &options),
         &run_of(&["0", "1", "2"], 30),
@@ -414,7 +402,7 @@ async fn large_jobs_pass_and_a_job_above_the_payload_limit_names_its_batch() {
     let server = Server::start();
     let options = options(30, 3);
     let size = |job: &[u8]| Ok(job.len().to_string().into_bytes());
-    let worker = spawn_worker(&server.url(), &options, "w", Arc::new(size));
+    let worker = spawn_worker(&url(&server), &options, "w", Arc::new(size));
     let two_mib = vec![7u8; 2 << 20];
     let run = Run::new(RunId::fresh("big"), vec![two_mib], Duration::from_secs(30)).expect("run");
     let results = execute(&nats(&server, &options), &run, Arc::new(size), &AcceptAll)
@@ -443,7 +431,7 @@ async fn a_stopped_worker_finishes_its_job_first() {
         std::thread::sleep(Duration::from_secs(1));
         echo(job)
     };
-    let worker = spawn_worker(&server.url(), &options, "w", Arc::new(slow));
+    let worker = spawn_worker(&url(&server), &options, "w", Arc::new(slow));
     let engine = nats(&server, &options);
     let collecting = tokio::spawn(async move {
         execute(&engine, &run_of(&["0"], 30), Arc::new(echo), &AcceptAll).await

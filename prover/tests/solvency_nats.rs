@@ -18,7 +18,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proofgate_prover::pipeline::nats::LocalServer;
 use proofgate_prover::solvency::{EpochProofs, SolvencyKeys};
 use tempfile::TempDir;
 
@@ -28,25 +27,13 @@ const DELAY_VAR: &str = "PROOFGATE_TEST_PROVE_DELAY_MS";
 /// Depositors of the test epoch: 4 batches of 2^2 (the last one padded).
 const DEPOSITORS: usize = 14;
 
-/// A JetStream server on a free port, killed (and its store removed) on drop.
-struct Server {
-    server: LocalServer,
-    _store: TempDir,
-}
+mod common;
+use common::Server;
 
-impl Server {
-    fn start() -> Self {
-        let store = tempfile::tempdir().expect("temporary directory");
-        let server = LocalServer::start(&LocalServer::repo_binary(), store.path())
-            .unwrap_or_else(|e| panic!("{e}"));
-        Server { server, _store: store }
-    }
-
-    /// The URL with credentials (the server has no authorization and ignores them): no output
-    /// of the binary may show them.
-    fn url(&self) -> String {
-        format!("nats://alice:s3cret@127.0.0.1:{}", self.server.port())
-    }
+/// The URL of `server` with credentials (it has no authorization and ignores them): no
+/// output of the binary may show them.
+fn url(server: &Server) -> String {
+    format!("nats://alice:s3cret@127.0.0.1:{}", server.server.port())
 }
 
 /// A key for 2 assets, 64-bit balances and batches of 2^k, and a depositors file, in a
@@ -282,7 +269,7 @@ fn two_worker_processes_prove_the_epoch_the_in_process_engine_proves() {
     assert_eq!(reference.workers().get("in-process"), Some(&4));
 
     let server = Server::start();
-    let url = server.url();
+    let url = url(&server);
     // A short delay per batch, so that both workers take some while the other proves.
     let slow = [(DELAY_VAR, "300")];
     let w1 = Proc::worker(&url, &fixture.keys, "w1", &[], &slow);
@@ -327,7 +314,7 @@ fn a_worker_killed_mid_batch_loses_nothing() {
     let fixture = Fixture::new();
     let reference = fixture.in_process();
     let server = Server::start();
-    let url = server.url();
+    let url = url(&server);
     let queue = ["--ack-wait", "3"];
 
     // Worker A takes the first batch and sits on it (the fault hook) until it is killed.
@@ -365,7 +352,7 @@ fn a_worker_killed_mid_batch_loses_nothing() {
 fn a_batch_that_exhausts_its_deliveries_fails_the_run_naming_it() {
     let fixture = Fixture::new();
     let server = Server::start();
-    let url = server.url();
+    let url = url(&server);
     let queue = ["--ack-wait", "2", "--max-deliver", "1"];
     let a = Proc::worker(&url, &fixture.keys, "a", &queue, &[(DELAY_VAR, "120000")]);
     let out = fixture.path("nats.json");
@@ -393,7 +380,7 @@ fn a_worker_with_a_key_of_another_shape_refuses_and_the_run_fails_with_its_reaso
     let fixture = Fixture::new();
     let other = setup_key(fixture.dir.path(), 1);
     let server = Server::start();
-    let url = server.url();
+    let url = url(&server);
     let w = Proc::worker(&url, &other, "odd", &[], &[]);
     let out = fixture.path("nats.json");
     let mut command = fixture.prove(&out, &["--nats", &url, "--json"]);
