@@ -12,9 +12,24 @@
 //! poll_interval_ms = 200
 //!
 //! [gas]
-//! max_fee_gwei = 50            # optional caps; the node's estimate is used when absent
+//! max_fee_gwei = 50            # the most any transaction (or replacement) may pay per gas
 //! priority_fee_gwei = 1
 //! gas_limit = 900000
+//!
+//! [rpc]                        # optional; defaults suit hosted RPC endpoints
+//! connect_timeout_ms = 5000
+//! request_timeout_ms = 20000
+//! log_chunk_blocks = 500       # getLogs spans at most this many blocks per request
+//!
+//! [tx]                         # optional: the transaction lifecycle
+//! confirmations = 12           # depth at which an executed trade is final
+//! replace_after_blocks = 3     # a transaction not mined after this many blocks is re-priced
+//! fee_bump_percent = 15        # a replacement raises both fees by at least this (geth: 10)
+//!
+//! [supervision]                # optional
+//! max_restarts = 5             # a panicking agent task is restarted this often per window,
+//! restart_window_s = 600       # then the daemon stops with a non-zero exit
+//! drain_timeout_s = 30         # SIGTERM/SIGINT: longest wait for agents to finish their step
 //!
 //! [[agents]]
 //! name = "rebalancer"
@@ -77,6 +92,15 @@ pub struct DaemonConfig {
     /// Gas policy.
     #[serde(default)]
     pub gas: GasPolicy,
+    /// Timeouts and limits of requests to the node.
+    #[serde(default)]
+    pub rpc: RpcPolicy,
+    /// How transactions are followed, replaced and confirmed.
+    #[serde(default)]
+    pub tx: TxPolicy,
+    /// How failed agent tasks are restarted, and how the daemon drains on a signal.
+    #[serde(default)]
+    pub supervision: SupervisionPolicy,
     /// The agents this daemon runs.
     pub agents: Vec<AgentConfig>,
 }
@@ -85,12 +109,76 @@ pub struct DaemonConfig {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GasPolicy {
-    /// Largest max fee per gas, in gwei.
+    /// Largest max fee per gas, in gwei: no transaction or replacement pays more (default
+    /// [`DEFAULT_MAX_FEE_GWEI`]).
     pub max_fee_gwei: Option<u64>,
     /// Priority fee per gas, in gwei.
     pub priority_fee_gwei: Option<u64>,
     /// Gas limit of a gated trade (estimated when absent).
     pub gas_limit: Option<u64>,
+}
+
+/// The default cap on the max fee per gas, in gwei.
+pub const DEFAULT_MAX_FEE_GWEI: u64 = 300;
+
+/// Timeouts and limits of JSON-RPC requests.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcPolicy {
+    /// Longest wait for a TCP (and TLS) connection to the node, milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Longest wait for a whole request's answer, milliseconds.
+    pub request_timeout_ms: u64,
+    /// Most blocks one `eth_getLogs` request spans (hosted providers refuse wide ranges).
+    pub log_chunk_blocks: u64,
+}
+
+impl Default for RpcPolicy {
+    fn default() -> Self {
+        Self { connect_timeout_ms: 5_000, request_timeout_ms: 20_000, log_chunk_blocks: 500 }
+    }
+}
+
+/// The transaction lifecycle's settings.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TxPolicy {
+    /// Blocks on top of a trade's block (its own included) before it counts as final; until
+    /// then it is re-checked, and a reorg that removes it is reconciled.
+    pub confirmations: u64,
+    /// A transaction not mined after this many new blocks is re-priced (replaced with bumped
+    /// fees, within `gas.max_fee_gwei`).
+    pub replace_after_blocks: u64,
+    /// By how much a replacement raises both the max fee and the priority fee, percent (nodes
+    /// refuse a replacement below their price bump: geth's is 10).
+    pub fee_bump_percent: u64,
+}
+
+impl Default for TxPolicy {
+    fn default() -> Self {
+        Self { confirmations: 12, replace_after_blocks: 3, fee_bump_percent: 15 }
+    }
+}
+
+/// Supervision of agent tasks and draining on a signal.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupervisionPolicy {
+    /// Restarts of a panicking agent task allowed within `restart_window_s`; one more stops
+    /// the daemon with a non-zero exit.
+    pub max_restarts: u32,
+    /// The window restarts are counted in, seconds.
+    pub restart_window_s: u64,
+    /// On SIGTERM or SIGINT, the longest wait for agents to finish their current step,
+    /// seconds; then the daemon exits anyway (the journal stays consistent: every step is
+    /// committed before the next).
+    pub drain_timeout_s: u64,
+}
+
+impl Default for SupervisionPolicy {
+    fn default() -> Self {
+        Self { max_restarts: 5, restart_window_s: 600, drain_timeout_s: 30 }
+    }
 }
 
 /// One agent.
@@ -212,6 +300,7 @@ impl DaemonConfig {
         if let Some(url) = &config.solvency_nats {
             check_nats_url(url)?;
         }
+        config.check_policies()?;
         let mut names = std::collections::BTreeSet::new();
         for agent in &config.agents {
             let name = &agent.name;
@@ -234,6 +323,34 @@ impl DaemonConfig {
             }
         }
         Ok(config)
+    }
+
+    /// Refuses timeouts, depths and bumps that cannot work.
+    fn check_policies(&self) -> std::result::Result<(), String> {
+        let (rpc, tx) = (&self.rpc, &self.tx);
+        if rpc.connect_timeout_ms == 0 || rpc.request_timeout_ms == 0 {
+            return Err("rpc: timeouts must be positive".into());
+        }
+        if rpc.log_chunk_blocks == 0 {
+            return Err("rpc.log_chunk_blocks must be at least 1".into());
+        }
+        if tx.confirmations == 0 || tx.replace_after_blocks == 0 {
+            return Err("tx: confirmations and replace_after_blocks must be at least 1".into());
+        }
+        if !(10..=1_000).contains(&tx.fee_bump_percent) {
+            return Err(
+                "tx.fee_bump_percent must be 10 to 1000 (nodes refuse smaller bumps)".into()
+            );
+        }
+        if self.gas.max_fee_gwei == Some(0) {
+            return Err("gas.max_fee_gwei must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The cap on the max fee per gas, in wei.
+    pub fn max_fee_cap_wei(&self) -> u128 {
+        u128::from(self.gas.max_fee_gwei.unwrap_or(DEFAULT_MAX_FEE_GWEI)) * 1_000_000_000
     }
 
     /// The configuration as TOML (what [`DaemonConfig::load`] reads).

@@ -35,6 +35,22 @@ pub struct AgentCounters {
     pub attestation_failures: u64,
     /// Proposals held back by the solvency gate (stale or missing attestation).
     pub solvency_paused: u64,
+    /// Gauge: seconds since the node's latest block was produced (its timestamp to now).
+    pub head_age_s: f64,
+    /// Gauge: journal entries proving, proved, submitted, or executed but not yet final.
+    pub pending_entries: u64,
+    /// Gauge: the agent account's balance, in ether.
+    pub balance_eth: f64,
+    /// Gauge: unix time of the last executed trade (0: none yet).
+    pub last_executed_at: u64,
+    /// Times the agent's task was restarted after a panic.
+    pub restarts: u64,
+    /// Transactions replaced with bumped fees.
+    pub tx_replacements: u64,
+    /// Journaled transactions broadcast again (after a restart or a drop).
+    pub tx_rebroadcasts: u64,
+    /// Executed trades a reorg removed.
+    pub reorgs: u64,
 }
 
 /// Counters of every agent, shared between the agents and the endpoint.

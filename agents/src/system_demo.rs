@@ -25,7 +25,10 @@ use tracing::info;
 use crate::agent::{AgentEvent, EventKind, Faults};
 use crate::bindings::vault::IProofGateVault;
 use crate::chain;
-use crate::config::{AgentConfig, DaemonConfig, GasPolicy, SolvencyConfig, CONFIG_VERSION};
+use crate::config::{
+    AgentConfig, DaemonConfig, GasPolicy, RpcPolicy, SolvencyConfig, SupervisionPolicy, TxPolicy,
+    CONFIG_VERSION,
+};
 use crate::daemon;
 use crate::demo_keeper;
 use crate::demo_solvency;
@@ -347,6 +350,11 @@ pub async fn prepare(endpoint: &Endpoint, options: &DemoOptions) -> Result<Prepa
         max_concurrent_proofs: 1,
         poll_interval_ms: 50,
         gas: GasPolicy::default(),
+        rpc: RpcPolicy::default(),
+        // anvil mines only on transactions: a shallow depth lets the demo's trades become
+        // final within its run (price updates mine the blocks on top).
+        tx: TxPolicy { confirmations: 2, ..TxPolicy::default() },
+        supervision: SupervisionPolicy::default(),
         agents: vec![
             agent(
                 "rebalancer",
