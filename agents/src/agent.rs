@@ -28,7 +28,7 @@ use crate::bindings::venue::IQuotingVenue::IQuotingVenueErrors;
 use crate::chain::ChainProvider;
 use crate::config::{AgentConfig, GasPolicy};
 use crate::deploy::DeploymentFile;
-use crate::journal::{Entry, Journal, NewDecision, ProvedTrade, Settlement, Status};
+use crate::journal::{Entry, Execution, Journal, NewDecision, ProvedTrade, Settlement, Status};
 use crate::market::{self, MarketState};
 use crate::metrics::Metrics;
 use crate::solvency::{self, Attester, SolvencyGate};
@@ -292,10 +292,16 @@ impl Agent {
                             journal
                                 .mark_executed(
                                     entry.id,
-                                    receipt.transaction_hash,
-                                    receipt.gas_used,
-                                    block,
-                                    settlement(&receipt, self.shared.deployment.vault),
+                                    &Execution {
+                                        tx_hash: receipt.transaction_hash,
+                                        gas_used: receipt.gas_used,
+                                        block,
+                                        block_hash: receipt.block_hash.unwrap_or_default(),
+                                        settlement: settlement(
+                                            &receipt,
+                                            self.shared.deployment.vault,
+                                        ),
+                                    },
                                 )
                                 .map_err(journal_error)?;
                             info!(target: "proofgate::agent", agent = %name, entry = entry.id, nonce, tx = %receipt.transaction_hash, "recovery: the trade had executed");
@@ -410,8 +416,10 @@ impl Agent {
         let name = self.config.name.clone();
         let (agent, strategy, block) =
             (self.address, self.strategy.name().to_string(), state.block);
+        let vault = self.shared.deployment.vault;
         let decision = move |trade: &TradeAmounts, reason: String| NewDecision {
             agent,
+            vault,
             strategy: strategy.clone(),
             block,
             sell_asset: trade.sell_asset,
@@ -566,6 +574,7 @@ impl Agent {
         );
         let decision = NewDecision {
             agent: self.address,
+            vault: self.shared.deployment.vault,
             strategy: self.strategy.name().to_string(),
             block,
             sell_asset: proposal.sell_asset,
@@ -762,10 +771,13 @@ impl Agent {
                 .journal
                 .mark_executed(
                     id,
-                    tx_hash,
-                    receipt.gas_used,
-                    block,
-                    settlement(&receipt, self.shared.deployment.vault),
+                    &Execution {
+                        tx_hash,
+                        gas_used: receipt.gas_used,
+                        block,
+                        block_hash: receipt.block_hash.unwrap_or_default(),
+                        settlement: settlement(&receipt, self.shared.deployment.vault),
+                    },
                 )
                 .map_err(journal_error)?;
             self.shared.metrics.update(&name, |c| {

@@ -4,16 +4,19 @@ use std::sync::Arc;
 
 use alloy::primitives::address;
 
+use super::history::{short, utc};
 use super::*;
 
-type TestResult = Result<(), JournalError>;
+pub(super) type TestResult = Result<(), JournalError>;
 
-const AGENT: Address = address!("0x52908400098527886E0F7030069857D2E4169EE7");
-const OTHER: Address = address!("0x8617E340B3D01FA5F11F306F4090FD50E238070D");
+pub(super) const AGENT: Address = address!("0x52908400098527886E0F7030069857D2E4169EE7");
+pub(super) const OTHER: Address = address!("0x8617E340B3D01FA5F11F306F4090FD50E238070D");
+pub(super) const VAULT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
-fn decision(agent: Address, block: u64) -> NewDecision {
+pub(super) fn decision(agent: Address, block: u64) -> NewDecision {
     NewDecision {
         agent,
+        vault: VAULT,
         strategy: "momentum".to_owned(),
         block,
         sell_asset: 0,
@@ -25,7 +28,7 @@ fn decision(agent: Address, block: u64) -> NewDecision {
     }
 }
 
-fn proved(nonce: u64) -> ProvedTrade {
+pub(super) fn proved(nonce: u64) -> ProvedTrade {
     ProvedTrade {
         nonce,
         deadline: 1_700_000_600,
@@ -35,8 +38,24 @@ fn proved(nonce: u64) -> ProvedTrade {
     }
 }
 
-fn hash(byte: u8) -> TxHash {
+pub(super) fn hash(byte: u8) -> TxHash {
     TxHash::repeat_byte(byte)
+}
+
+/// An execution of `tx_hash` in `block` (block hash derived from the number), no settlement.
+pub(super) fn execution(tx_hash: TxHash, gas_used: u64, block: u64) -> Execution {
+    Execution {
+        tx_hash,
+        gas_used,
+        block,
+        block_hash: B256::from(U256::from(block) | (U256::from(0xb10cu64) << 240)),
+        settlement: None,
+    }
+}
+
+/// The nonce `apply` proves entry `id` with: its id, so that no two executed entries share one.
+pub(super) fn nonce_of(id: i64) -> u64 {
+    u64::try_from(id).expect("ids are positive")
 }
 
 /// The transitions the brief allows, written out independently of `Status::allowed_from`.
@@ -51,11 +70,11 @@ fn legal(from: Status, to: Status) -> bool {
 }
 
 /// Applies the `mark_*` call that leads to `to`.
-fn apply(journal: &Journal, id: i64, to: Status) -> TestResult {
+pub(super) fn apply(journal: &Journal, id: i64, to: Status) -> TestResult {
     match to {
-        Status::Proved => journal.mark_proved(id, &proved(5)),
+        Status::Proved => journal.mark_proved(id, &proved(nonce_of(id))),
         Status::Submitted => journal.mark_submitted(id, hash(9)),
-        Status::Executed => journal.mark_executed(id, hash(9), 90_000, 101, None),
+        Status::Executed => journal.mark_executed(id, &execution(hash(9), 90_000, 101)),
         Status::Reverted => journal.mark_reverted(id, Some(hash(9)), Some(30_000), "NonceUsed"),
         Status::Expired => journal.mark_expired(id),
         Status::Abandoned => journal.mark_abandoned(id, "shutdown"),
@@ -66,7 +85,7 @@ fn apply(journal: &Journal, id: i64, to: Status) -> TestResult {
 }
 
 /// Records an entry and walks it to `status`.
-fn entry_in(journal: &Journal, status: Status) -> Result<i64, JournalError> {
+pub(super) fn entry_in(journal: &Journal, status: Status) -> Result<i64, JournalError> {
     let initial = match status {
         Status::Skipped | Status::Refused => status,
         _ => Status::Proving,
@@ -141,10 +160,14 @@ fn full_lifecycle() -> TestResult {
 
     let settled =
         Settlement { amount_received: U256::from(123_456_999u64), shortfall: U256::from(42u8) };
-    journal.mark_executed(id, hash(2), 151_000, 107, Some(settled))?;
+    let mut mined = execution(hash(2), 151_000, 107);
+    mined.settlement = Some(settled);
+    journal.mark_executed(id, &mined)?;
     let entry = journal.get(id)?;
     assert_eq!(entry.status, Status::Executed);
     assert_eq!(entry.settlement, Some(settled));
+    assert_eq!((entry.vault, entry.finalized), (Some(VAULT), false));
+    assert_eq!(entry.mined_block_hash, Some(mined.block_hash));
     assert!(entry.status.is_final());
     assert_eq!(
         (entry.tx_hash, entry.gas_used, entry.mined_block),
@@ -267,7 +290,7 @@ fn numbers_beyond_sqlite_integers_are_refused() -> TestResult {
 fn pending_entries_survive_a_restart() -> TestResult {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state").join("agent").join("journal.sqlite");
-    let (proving, proved_id, submitted) = {
+    let (proving, proved_id, submitted, executed) = {
         let journal = Journal::open(&path)?;
         assert_eq!(journal.path(), Some(path.as_path()));
         let (mode, sync): (String, i64) = {
@@ -279,34 +302,34 @@ fn pending_entries_survive_a_restart() -> TestResult {
         let proving = entry_in(&journal, Status::Proving)?;
         let proved_id = entry_in(&journal, Status::Proved)?;
         let submitted = entry_in(&journal, Status::Submitted)?;
-        entry_in(&journal, Status::Executed)?;
+        let executed = entry_in(&journal, Status::Executed)?;
         entry_in(&journal, Status::Skipped)?;
         journal.record(&decision(OTHER, 1), Status::Proving)?;
-        (proving, proved_id, submitted)
+        (proving, proved_id, submitted, executed)
     }; // dropped: the "crash"
 
     let journal = Journal::open(&path)?;
     let pending = journal.pending(AGENT)?;
     let ids: Vec<i64> = pending.iter().map(|e| e.id).collect();
     assert_eq!(ids, vec![proving, proved_id, submitted]);
-    assert_eq!(pending[1].proof, Some(proved(5).proof));
+    assert_eq!(pending[1].proof, Some(proved(nonce_of(proved_id)).proof));
     assert_eq!(pending[1].public_inputs, Some(proved(5).public_inputs));
     assert_eq!(pending[2].tx_hash, Some(hash(9)));
     assert_eq!(journal.pending(OTHER)?.len(), 1);
     // Recovery goes on from there.
-    journal.mark_executed(submitted, hash(9), 80_000, 200, None)?;
+    journal.mark_executed(submitted, &execution(hash(9), 80_000, 200))?;
     journal.mark_abandoned(proving, "restart")?;
     drop(journal);
     let journal = Journal::open(&path)?;
     let ids: Vec<i64> = journal.pending(AGENT)?.iter().map(|e| e.id).collect();
     assert_eq!(ids, vec![proved_id]);
-    assert_eq!(journal.executed_nonces(AGENT)?, vec![5, 5]);
+    assert_eq!(journal.executed_nonces(AGENT)?, vec![nonce_of(submitted), nonce_of(executed)]);
     Ok(())
 }
 
 #[test]
 fn corrupt_values_are_reported_with_their_row_and_column() -> TestResult {
-    let cases: [(&str, rusqlite::types::Value); 10] = [
+    let cases: [(&str, rusqlite::types::Value); 13] = [
         ("amount_in", "12abc".to_owned().into()),
         ("amount_out", "".to_owned().into()),
         ("status", "exploded".to_owned().into()),
@@ -317,6 +340,9 @@ fn corrupt_values_are_reported_with_their_row_and_column() -> TestResult {
         ("block", (-1i64).into()),
         ("sell_asset", 256i64.into()),
         ("forced", 2i64.into()),
+        ("vault", "0x5fbdb".to_owned().into()),
+        ("finalized", 7i64.into()),
+        ("mined_block_hash", "0xabc".to_owned().into()),
     ];
     for (column, value) in cases {
         let journal = Journal::open_in_memory()?;
@@ -343,7 +369,7 @@ fn corrupt_values_are_reported_with_their_row_and_column() -> TestResult {
         .conn()
         .execute("UPDATE entries SET status = 'lost' WHERE id = ?1", [id])
         .expect("corrupt");
-    let result = journal.mark_executed(id, hash(1), 1, 1, None);
+    let result = journal.mark_executed(id, &execution(hash(1), 1, 1));
     assert!(matches!(result, Err(JournalError::Corrupt { column: "status", .. })), "{result:?}");
     assert!(matches!(journal.counts(None), Err(JournalError::Corrupt { column: "status", .. })));
     Ok(())
@@ -360,9 +386,9 @@ fn other_schema_versions_and_foreign_files_are_refused() -> TestResult {
     };
     set_version(JOURNAL_SCHEMA_VERSION + 1);
     let err = Journal::open(&path).expect_err("newer schema");
-    assert!(matches!(err, JournalError::SchemaTooNew { found: 3, supported: 2, .. }), "{err:?}");
+    assert!(matches!(err, JournalError::SchemaTooNew { found: 4, supported: 3, .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("schema version 3") && message.contains("newer one"), "{message}");
+    assert!(message.contains("schema version 4") && message.contains("newer one"), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
     set_version(-1);
     let err = Journal::open(&path).expect_err("unknown schema");
@@ -383,31 +409,6 @@ fn other_schema_versions_and_foreign_files_are_refused() -> TestResult {
     let err = Journal::open(&garbage).expect_err("not a database");
     assert!(matches!(err, JournalError::Sqlite { .. }), "{err:?}");
     assert!(err.to_string().contains("garbage.sqlite"), "{err}");
-    Ok(())
-}
-
-#[test]
-fn a_version_1_journal_is_upgraded_and_keeps_its_entries() -> TestResult {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("journal.sqlite");
-    {
-        // A journal as version 1 wrote it: no settlement columns.
-        let conn = Connection::open(&path).expect("raw open");
-        let v1 = SCHEMA.replace(",\n    amount_received TEXT,\n    shortfall     TEXT", "");
-        assert_ne!(v1, SCHEMA, "the version-1 schema differs");
-        conn.execute_batch(&v1).expect("v1 schema");
-        conn.pragma_update(None, "user_version", 1).expect("set version");
-    }
-    {
-        let journal = Journal::open(&path)?;
-        let id = journal.record(&decision(AGENT, 1), Status::Proving)?;
-        journal.mark_proved(id, &proved(0))?;
-        journal.mark_executed(id, hash(1), 1, 2, None)?;
-        assert_eq!(journal.get(id)?.settlement, None);
-    }
-    let conn = Connection::open(&path).expect("raw open");
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("v");
-    assert_eq!(version, JOURNAL_SCHEMA_VERSION);
     Ok(())
 }
 
@@ -463,7 +464,7 @@ fn threads_share_one_journal() -> TestResult {
                     let id = journal.record(&decision(agent, i), Status::Proving)?;
                     journal.mark_proved(id, &proved(i))?;
                     journal.mark_submitted(id, hash(t))?;
-                    journal.mark_executed(id, hash(t), 21_000, i, None)?;
+                    journal.mark_executed(id, &execution(hash(t), 21_000, i))?;
                     ids.push(id);
                 }
                 Ok(ids)
@@ -500,7 +501,8 @@ fn format_history_shows_the_key_fields() -> TestResult {
     entries[2].created_at = 1_700_000_000;
     let table = format_history(&entries);
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 4, "{table}");
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(lines[4].starts_with("* executed, not final yet"), "{table}");
     for field in
         ["ID", "TIME (UTC)", "AGENT", "STATUS", "AMOUNT IN", "NONCE", "TX", "GAS", "REASON"]
     {
@@ -511,7 +513,7 @@ fn format_history_shows_the_key_fields() -> TestResult {
     for field in [
         "2023-11-14T22:13:20Z",
         "0x5290…9EE7",
-        "executed",
+        "executed*",
         "0->1",
         "100000000000000000000",
         "123456789",
