@@ -13,6 +13,7 @@ use alloy::network::{ReceiptResponse, TransactionBuilder};
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, Bytes, TxHash};
 use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider, ProviderBuilder};
+use alloy::rpc::client::RpcClient;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolConstructor;
@@ -20,6 +21,7 @@ use alloy::transports::http::reqwest::Url;
 use proofgate_toolchain::Toolchain;
 use tracing::{debug, info};
 
+use crate::config::RpcPolicy;
 use crate::{Error, Result};
 
 /// The environment variable that holds the private key used with `--rpc-url`.
@@ -93,6 +95,47 @@ impl LocalAnvil {
 /// How often receipts are polled on a local node. alloy's default for local nodes (250 ms) would
 /// dominate the demo's run time: anvil mines each transaction within milliseconds.
 pub const LOCAL_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// An HTTP JSON-RPC client for `url` whose connections and requests time out per `policy` (a
+/// node that accepts a connection and never answers fails the request, it does not hang it).
+pub fn rpc_client(url: Url, policy: &RpcPolicy) -> Result<RpcClient> {
+    let http = alloy::transports::http::reqwest::Client::builder()
+        .connect_timeout(Duration::from_millis(policy.connect_timeout_ms))
+        .timeout(Duration::from_millis(policy.request_timeout_ms))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+    let client = RpcClient::new_http_with_client(http, url);
+    if client.is_local() {
+        client.set_poll_interval(LOCAL_POLL_INTERVAL);
+    }
+    Ok(client)
+}
+
+/// A provider for the node at `url` with `policy`'s timeouts and no fillers: it reads, calls and
+/// sends raw transactions that [`crate::tx::TxSender`] signed.
+pub fn connect_reader(url: Url, policy: &RpcPolicy) -> Result<ChainProvider> {
+    let client = rpc_client(url, policy)?;
+    Ok(ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased())
+}
+
+/// A provider for the node at `url`, with `policy`'s timeouts, that signs with `signer` and
+/// reads the account's nonce from the node's pending count for every transaction (no cached
+/// nonce that one refused or dropped transaction would strand).
+pub fn connect_signing(
+    url: Url,
+    signer: PrivateKeySigner,
+    policy: &RpcPolicy,
+) -> Result<ChainProvider> {
+    let client = rpc_client(url, policy)?;
+    Ok(ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(signer)
+        .connect_client(client)
+        .erased())
+}
 
 /// A provider for the node at `url` that signs every transaction with `signer`.
 ///
@@ -258,12 +301,16 @@ pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes, name: &str) -> 
         .ok_or(Error::NoContractAddress { what, tx_hash: receipt.transaction_hash })
 }
 
-/// Waits for a sent transaction's receipt and turns a revert into [`Error::Reverted`].
+/// How long [`confirm`] waits for a receipt.
+pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Waits (at most [`CONFIRM_TIMEOUT`]) for a sent transaction's receipt and turns a revert into
+/// [`Error::Reverted`].
 pub async fn confirm(
     pending: PendingTransactionBuilder<alloy::network::Ethereum>,
     what: &str,
 ) -> Result<TransactionReceipt> {
-    let receipt = pending.get_receipt().await?;
+    let receipt = pending.with_timeout(Some(CONFIRM_TIMEOUT)).get_receipt().await?;
     if !receipt.status() {
         return Err(Error::Reverted { what: what.to_string(), tx_hash: receipt.transaction_hash });
     }

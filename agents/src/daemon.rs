@@ -196,6 +196,12 @@ pub async fn start_with_signers(
         metrics: metrics.clone(),
         proof_slots: Arc::new(Semaphore::new(config.max_concurrent_proofs)),
         gas: config.gas.clone(),
+        fee_cap: config.max_fee_cap_wei(),
+        rpc_url: config.rpc_url.clone(),
+        chain_id: config.chain_id,
+        rpc: config.rpc.clone(),
+        tx: config.tx.clone(),
+        vault_turn: Arc::new(tokio::sync::Mutex::new(())),
         poll: std::time::Duration::from_millis(config.poll_interval_ms.max(10)),
         events,
         faults,
@@ -210,7 +216,6 @@ pub async fn start_with_signers(
     }
     let mut agents = Vec::new();
     for (agent_config, signer) in config.agents.iter().zip(signers) {
-        let address = signer.address();
         let model: Model = files::read_json(&agent_config.model)
             .map_err(|e| config_error(&agent_config.model, e))?;
         model.check_against(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
@@ -239,7 +244,7 @@ pub async fn start_with_signers(
             .strategy
             .validate(circuit.n_assets)
             .map_err(|e| Error::Config(format!("agent {:?}: {e}", agent_config.name)))?;
-        let provider = chain::connect(config.rpc_url.clone(), signer);
+        let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc)?;
         let chain_id = provider.get_chain_id().await.map_err(|e| {
             Error::Config(format!("cannot reach the node at {}: {e}", config.rpc_url))
         })?;
@@ -249,8 +254,7 @@ pub async fn start_with_signers(
                 config.rpc_url, config.chain_id
             )));
         }
-        let mut agent =
-            Agent::new(agent_config.clone(), address, provider, model, params, shared.clone());
+        let mut agent = Agent::new(agent_config.clone(), signer, model, params, shared.clone())?;
         if let Some(attester) = attester_for(agent_config, &shared.deployment, &solvency_keys)? {
             agent = agent.with_attester(Attester { engine: solvency_engine(config), ..attester });
         }

@@ -27,5 +27,6 @@ pub mod metrics;
 pub mod solvency;
 pub mod strategy;
 pub mod system_demo;
+pub mod tx;
 
 pub use error::{Error, Result};

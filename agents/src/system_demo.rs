@@ -128,6 +128,9 @@ pub struct DemoReport {
     pub journal_matches_chain: bool,
     /// Steps whose agents did not settle in time.
     pub unsettled_steps: u32,
+    /// Journal entries, and those abandoned because the vault's state moved while proving (a
+    /// wasted proof).
+    pub stale_of_entries: (u64, u64),
     /// Where the journal is.
     pub journal_path: PathBuf,
     /// What happened to solvency attestations, in order (attested, went stale, paused, resumed).
@@ -582,6 +585,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     handle.join().await;
 
     let journal_matches_chain = journal_matches_chain(provider, deployment, plan, &journal).await?;
+    let stale_of_entries = stale_proofs(&journal)?;
     let mut agents = BTreeMap::new();
     for ((name, address), config) in agent_addresses.iter().zip(&daemon_config.agents) {
         let statuses = journal.counts(Some(*address)).map_err(prover("journal"))?;
@@ -611,9 +615,21 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
         latency_s,
         journal_matches_chain,
         unsettled_steps,
+        stale_of_entries,
         journal_path: prepared.journal_path.clone(),
         solvency_log,
     })
+}
+
+/// How many journal entries were abandoned because the vault's state moved while proving, and
+/// how many entries there are.
+fn stale_proofs(journal: &Journal) -> Result<(u64, u64)> {
+    let entries = journal.history(None, usize::MAX).map_err(prover("journal"))?;
+    let stale = entries
+        .iter()
+        .filter(|e| e.status == Status::Abandoned && e.reason.contains("state moved"))
+        .count();
+    Ok((stale as u64, entries.len() as u64))
 }
 
 /// How many of `agent`'s journaled refusals name `violation`.
@@ -805,6 +821,12 @@ impl fmt::Display for DemoReport {
             f,
             "  vault holdings match the journal: {}",
             if self.journal_matches_chain { "yes" } else { "NO" }
+        )?;
+        let (stale, entries) = self.stale_of_entries;
+        writeln!(
+            f,
+            "  proofs abandoned because the vault's state moved while proving: {stale} of {entries} journal entries ({:.1} %)",
+            if entries == 0 { 0.0 } else { 100.0 * stale as f64 / entries as f64 }
         )?;
         if self.unsettled_steps > 0 {
             writeln!(f, "  {} price steps ended before the agents settled", self.unsettled_steps)?;

@@ -1,39 +1,50 @@
-//! One agent's loop: on each new block, read the vault and its feeds, let the strategy propose,
-//! check the proposal with the native risk reference (halving it until it passes, or refusing
-//! it), quote it on the venue, prove it on the blocking pool, submit `executeTrade` with a
-//! deadline and record the outcome. Every step is journaled before the next one starts.
+//! One agent's loop: at each step, follow what is in flight ([`settle`]); with nothing in flight
+//! and a new block, take the vault's turn, read the vault and its feeds, let the strategy
+//! propose, check the proposal with the native risk reference (halving it until it passes, or
+//! refusing it), quote it on the venue, prove it on the blocking pool, and send `executeTrade`
+//! with a deadline ([`send`]). Every step is journaled before the next one starts.
 //!
 //! Exactly-once: a proof is bound to the agent's nonce in the vault, which the vault consumes
-//! when it executes. After a crash, [`Agent::recover`] reconciles each unfinished journal entry
-//! with the chain: executed (the nonce moved and a `TradeExecuted` event for it exists), still
-//! valid (resubmitted: the nonce guarantees at most one execution), or expired / abandoned.
+//! when it executes; the signed transaction is journaled before it is broadcast, so after a
+//! crash the same bytes are sent again, never a second transaction for a new nonce. Agents of
+//! one daemon take turns on their vault (one decision in flight at a time), so that a proof is
+//! not made on a state another agent's trade is about to move.
 
+mod revert;
+mod send;
+mod settle;
+
+pub use revert::{decode_revert, decode_revert_data};
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::eips::BlockId;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{Filter, TransactionReceipt};
-use alloy::sol_types::SolEvent;
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
 use proofgate_prover::snark::{self, ProverKey};
 use proofgate_prover::valuation::TradeAmounts;
 use proofgate_prover::{evaluate, CircuitConfig, Model, RiskParams, Statement};
 use proofgate_verifier_codegen::calldata::proof_words;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, Mutex, OwnedMutexGuard, Semaphore};
 use tracing::{debug, info, warn};
 
-use crate::bindings::vault::IProofGateVault::{self, IProofGateVaultErrors, TradeExecuted};
-use crate::bindings::venue::IQuotingVenue::IQuotingVenueErrors;
-use crate::chain::ChainProvider;
-use crate::config::{AgentConfig, GasPolicy};
+use crate::bindings::vault::IProofGateVault::{self, TradeExecuted};
+use crate::chain::{self, ChainProvider};
+use crate::config::{AgentConfig, GasPolicy, RpcPolicy, TxPolicy};
 use crate::deploy::DeploymentFile;
-use crate::journal::{Entry, Execution, Journal, NewDecision, ProvedTrade, Settlement, Status};
+use crate::journal::{Journal, NewDecision, ProvedTrade, Settlement, Status};
 use crate::market::{self, MarketState};
 use crate::metrics::Metrics;
 use crate::solvency::{self, Attester, SolvencyGate};
 use crate::strategy::{MarketView, Proposal, Strategy};
+use crate::tx::TxSender;
 use crate::{Error, Result};
+use send::{Sent, TradeCall};
+use settle::Head;
 
 /// Gas limit of a gated trade when the policy sets none (a gated trade uses about 470k).
 pub const DEFAULT_TRADE_GAS: u64 = 900_000;
@@ -145,6 +156,20 @@ pub struct Shared {
     pub proof_slots: Arc<Semaphore>,
     /// Gas policy.
     pub gas: GasPolicy,
+    /// The cap on any transaction's max fee per gas, wei.
+    pub fee_cap: u128,
+    /// The node.
+    pub rpc_url: Url,
+    /// Its chain id.
+    pub chain_id: u64,
+    /// Timeouts and log ranges.
+    pub rpc: RpcPolicy,
+    /// Confirmation depth and replacement.
+    pub tx: TxPolicy,
+    /// The vault's turn: held by the agent whose decision is in flight (from reading the state
+    /// to its trade's outcome), so that agents sharing the vault do not prove on a state about
+    /// to move.
+    pub vault_turn: Arc<Mutex<()>>,
     /// How often the chain is polled for a new block.
     pub poll: Duration,
     /// Where events go (optional).
@@ -170,20 +195,37 @@ pub struct Agent {
     /// When a failed scheduled attestation may be retried (wall clock: a failure such as a
     /// stale feed clears with the next block, not with chain time).
     attest_retry_at: Option<Instant>,
+    /// Signs and broadcasts; owns the account's nonce.
+    sender: TxSender,
+    /// When the block behind each in-flight entry was seen (for latency).
+    observed: HashMap<i64, Instant>,
+    /// The head when each transaction was broadcast (for replacement after N blocks).
+    sent_at: HashMap<TxHash, u64>,
+    /// Entries whose "cannot replace" or "gone" was already logged.
+    fee_warned: HashSet<i64>,
+    /// The vault's turn, while this agent's decision is in flight.
+    turn: Option<OwnedMutexGuard<()>>,
+    /// Moving average of proving seconds (the deadline's budget).
+    prove_avg_s: Option<f64>,
+    /// When the gauges were last refreshed.
+    gauges_at: Option<Instant>,
 }
 
 impl Agent {
-    /// An agent signing with `provider`'s wallet at `address`.
+    /// An agent signing with `signer`, on the node of `shared` (with its timeouts).
     pub fn new(
         config: AgentConfig,
-        address: Address,
-        provider: ChainProvider,
+        signer: PrivateKeySigner,
         model: Model,
         params: RiskParams,
         shared: Shared,
-    ) -> Self {
+    ) -> Result<Self> {
         let strategy = config.strategy.build();
-        Self {
+        let address = signer.address();
+        let reader = chain::connect_reader(shared.rpc_url.clone(), &shared.rpc)?;
+        let provider = chain::connect_signing(shared.rpc_url.clone(), signer.clone(), &shared.rpc)?;
+        let sender = TxSender::new(reader, signer, shared.chain_id);
+        Ok(Self {
             config,
             address,
             provider,
@@ -196,7 +238,18 @@ impl Agent {
             current_block: 0,
             attester: None,
             attest_retry_at: None,
-        }
+            sender,
+            observed: HashMap::new(),
+            sent_at: HashMap::new(),
+            fee_warned: HashSet::new(),
+            turn: None,
+            prove_avg_s: None,
+            gauges_at: None,
+        })
+    }
+
+    fn journal(&self) -> &Journal {
+        &self.shared.journal
     }
 
     /// The agent attests its solvency with `attester` (on the schedule of its configuration's
@@ -211,33 +264,19 @@ impl Agent {
         self.address
     }
 
-    /// Runs until `shutdown` turns true: recovers unfinished work, then decides on every new
-    /// block. RPC errors are logged and retried with exponential backoff (0.25 s to 15 s).
+    /// Runs until `shutdown` turns true: at each step, follows what is in flight, then decides
+    /// on a new block. RPC errors are logged and retried with exponential backoff (0.25 s to
+    /// 15 s); the account's nonce is then read from the node again.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let name = self.config.name.clone();
         let poll = self.shared.poll;
         let mut backoff = Duration::from_millis(250);
-        let mut recovered = false;
         let mut last_block = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let step = async {
-                if !recovered {
-                    self.recover().await?;
-                    recovered = true;
-                }
-                let block = self.provider.get_block_number().await?;
-                if last_block != Some(block) {
-                    let observed = Instant::now();
-                    let again = self.decide(block, observed, &shutdown).await?;
-                    // A stale proof is decided afresh at once, not at the next block.
-                    last_block = (!again).then_some(block);
-                }
-                Ok::<_, Error>(())
-            };
-            match step.await {
+            match self.step(&mut last_block, &shutdown).await {
                 Ok(()) => {
                     backoff = Duration::from_millis(250);
                     tokio::select! {
@@ -250,9 +289,9 @@ impl Agent {
                     return;
                 }
                 Err(e) => {
-                    // Work left half-done by the failed step (a proof journaled but not sent, a
-                    // transaction without its receipt) is reconciled before the next decision.
-                    recovered = false;
+                    // Work left half-done by the failed step is followed from the journal at the
+                    // next one; the nonce is read from the node again.
+                    self.sender.resync();
                     self.shared.metrics.update(&name, |c| c.rpc_errors += 1);
                     warn!(target: "proofgate::agent", agent = %name, error = %chain_of(&e), retry_in_ms = backoff.as_millis() as u64, "step failed; retrying");
                     tokio::select! {
@@ -266,112 +305,63 @@ impl Agent {
         info!(target: "proofgate::agent", agent = %name, "stopped");
     }
 
-    /// Reconciles the journal's unfinished entries with the chain (see the module's docs).
-    pub async fn recover(&mut self) -> Result<()> {
-        let journal = self.shared.journal.clone();
-        let pending = journal.pending(self.address).map_err(journal_error)?;
-        if pending.is_empty() {
+    /// One step: re-check unconfirmed trades, follow those in flight, and with none in flight
+    /// and a new block (or a stale proof to redo), take the vault's turn and decide.
+    async fn step(
+        &mut self,
+        last_block: &mut Option<u64>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<()> {
+        let head = self.head().await?;
+        self.refresh_gauges(head).await?;
+        self.check_unconfirmed(head).await?;
+        let (in_flight, stale) = self.settle_pending(head).await?;
+        if in_flight {
             return Ok(());
         }
-        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
-        let chain_nonce = to_u64(vault.nonces(self.address).call().await?);
-        let now = crate::deploy::latest_timestamp(&self.provider).await?;
-        for entry in pending {
-            let name = &self.config.name;
-            match (entry.status, entry.nonce, entry.deadline) {
-                (Status::Proving, ..) | (_, None, _) | (_, _, None) => {
-                    journal
-                        .mark_abandoned(entry.id, "interrupted before the proof was recorded")
-                        .map_err(journal_error)?;
-                    info!(target: "proofgate::agent", agent = %name, entry = entry.id, "recovery: abandoned an interrupted proof");
-                }
-                (_, Some(nonce), Some(_)) if chain_nonce > nonce => {
-                    match self.find_execution(nonce).await? {
-                        Some(receipt) => {
-                            let block = receipt.block_number.unwrap_or_default();
-                            journal
-                                .mark_executed(
-                                    entry.id,
-                                    &Execution {
-                                        tx_hash: receipt.transaction_hash,
-                                        gas_used: receipt.gas_used,
-                                        block,
-                                        block_hash: receipt.block_hash.unwrap_or_default(),
-                                        settlement: settlement(
-                                            &receipt,
-                                            self.shared.deployment.vault,
-                                        ),
-                                    },
-                                )
-                                .map_err(journal_error)?;
-                            info!(target: "proofgate::agent", agent = %name, entry = entry.id, nonce, tx = %receipt.transaction_hash, "recovery: the trade had executed");
-                        }
-                        None => {
-                            journal
-                                .mark_abandoned(entry.id, "the nonce was consumed by another trade")
-                                .map_err(journal_error)?;
-                        }
-                    }
-                }
-                (_, Some(_), Some(deadline)) if deadline <= now => {
-                    journal.mark_expired(entry.id).map_err(journal_error)?;
-                    info!(target: "proofgate::agent", agent = %name, entry = entry.id, "recovery: the proof's deadline passed");
-                }
-                (_, Some(_), Some(deadline)) => {
-                    info!(target: "proofgate::agent", agent = %name, entry = entry.id, "recovery: resubmitting the journaled proof");
-                    self.resubmit(&entry, deadline, Instant::now()).await?;
-                }
-            }
+        self.turn = None;
+        if stale {
+            *last_block = None;
         }
+        if *last_block == Some(head.number) || *shutdown.borrow() {
+            return Ok(());
+        }
+        let Ok(turn) = self.shared.vault_turn.clone().try_lock_owned() else {
+            // Another agent's decision on this vault is in flight: decide after it.
+            return Ok(());
+        };
+        self.turn = Some(turn);
+        let again = self.decide(head.number, Instant::now(), shutdown).await?;
+        // A stale proof is decided afresh at once, not at the next block.
+        *last_block = (!again).then_some(head.number);
         Ok(())
     }
 
-    /// The receipt of the `TradeExecuted` of this agent at `nonce`, if any.
-    async fn find_execution(&self, nonce: u64) -> Result<Option<TransactionReceipt>> {
-        let filter = Filter::new()
-            .address(self.shared.deployment.vault)
-            .event_signature(TradeExecuted::SIGNATURE_HASH)
-            .topic1(self.address.into_word())
-            .topic2(U256::from(nonce))
-            .from_block(self.shared.deployment.block);
-        let logs = self.provider.get_logs(&filter).await?;
-        match logs.first().and_then(|log| log.transaction_hash) {
-            Some(hash) => Ok(self.provider.get_transaction_receipt(hash).await?),
-            None => Ok(None),
-        }
+    /// The latest block's number and timestamp.
+    async fn head(&self) -> Result<Head> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .ok_or_else(|| Error::Config("the node has no latest block".into()))?;
+        Ok(Head { number: block.header.number, timestamp: block.header.timestamp })
     }
 
-    /// Resubmits a journaled proof if the vault would still accept it; abandons it otherwise.
-    async fn resubmit(&mut self, entry: &Entry, deadline: u64, observed: Instant) -> Result<()> {
-        let (Some(proof), Some(prove_s)) = (entry.proof, entry.prove_s) else {
-            self.shared
-                .journal
-                .mark_abandoned(entry.id, "no proof journaled")
-                .map_err(journal_error)?;
-            return Ok(());
-        };
-        let trade = IProofGateVault::Trade {
-            sellAsset: entry.sell_asset,
-            buyAsset: entry.buy_asset,
-            amountIn: entry.amount_in,
-            amountOut: entry.amount_out,
-        };
-        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
-        let valid = vault
-            .checkTrade(self.address, trade.clone(), U256::from(deadline), proof)
-            .call()
-            .await?;
-        if !valid {
-            self.shared
-                .journal
-                .mark_abandoned(
-                    entry.id,
-                    "the vault's state changed since proving; the proof no longer holds",
-                )
-                .map_err(journal_error)?;
+    /// Refreshes the gauges (head age, open entries, balance) every few seconds.
+    async fn refresh_gauges(&mut self, head: Head) -> Result<()> {
+        if self.gauges_at.is_some_and(|at| at.elapsed() < Duration::from_secs(5)) {
             return Ok(());
         }
-        self.submit(entry.id, trade, deadline, proof, prove_s, entry.forced, observed).await?;
+        self.gauges_at = Some(Instant::now());
+        let balance = self.provider.get_balance(self.address).await?;
+        let open = self.journal().open_entries(self.address).map_err(journal_error)?;
+        let age = now_unix().saturating_sub(head.timestamp) as f64;
+        let eth = f64::from(balance) / 1e18;
+        self.shared.metrics.update(&self.config.name, |c| {
+            c.head_age_s = age;
+            c.pending_entries = open;
+            c.balance_eth = eth;
+        });
         Ok(())
     }
 
@@ -411,15 +401,15 @@ impl Agent {
             every => every,
         };
         let forced = every > 0 && self.decisions.is_multiple_of(every);
-        let deadline = state.timestamp + self.config.deadline_s;
+        let deadline = state.timestamp + self.deadline_budget_s();
         let sized = self.size(&state, &proposal, deadline).await?;
         let name = self.config.name.clone();
         let (agent, strategy, block) =
             (self.address, self.strategy.name().to_string(), state.block);
-        let vault = self.shared.deployment.vault;
+        let vault = deployment.vault;
         let decision = move |trade: &TradeAmounts, reason: String| NewDecision {
-            agent,
             vault,
+            agent,
             strategy: strategy.clone(),
             block,
             sell_asset: trade.sell_asset,
@@ -512,8 +502,17 @@ impl Agent {
                 .map_err(journal_error)?;
             return Ok(false);
         }
-        let trade = to_call(&trade);
-        self.submit(id, trade, deadline, proof, prove_s, false, observed).await
+        let call = TradeCall { trade: to_call(&trade), deadline, proof };
+        let _ = prove_s;
+        again(self.send_proved(id, &call, false, observed).await?)
+    }
+
+    /// Seconds from the decision's block to the trade's deadline: the configured `deadline_s`
+    /// for inclusion, plus 1.5 times the measured average proving time (a slow prover would
+    /// otherwise spend the inclusion budget before sending).
+    fn deadline_budget_s(&self) -> u64 {
+        let proving = self.prove_avg_s.unwrap_or(0.0) * 1.5;
+        self.config.deadline_s + proving.ceil() as u64
     }
 
     /// Whether a scheduled attestation is due now (and not waiting out a failed one's retry).
@@ -573,8 +572,8 @@ impl Agent {
             proposal.reason
         );
         let decision = NewDecision {
-            agent: self.address,
             vault: self.shared.deployment.vault,
+            agent: self.address,
             strategy: self.strategy.name().to_string(),
             block,
             sell_asset: proposal.sell_asset,
@@ -654,7 +653,7 @@ impl Agent {
     }
 
     /// Proves on the blocking pool, holding one of the daemon's proof slots.
-    async fn prove(&self, statement: Statement) -> Result<([U256; 8], f64)> {
+    async fn prove(&mut self, statement: Statement) -> Result<([U256; 8], f64)> {
         let _permit = self
             .shared
             .proof_slots
@@ -672,6 +671,10 @@ impl Agent {
         .map_err(|e| Error::Config(format!("the proving task failed: {e}")))?
         .map_err(|e| Error::Config(format!("proving: {e}")))?;
         let prove_s = started.elapsed().as_secs_f64();
+        self.prove_avg_s = Some(match self.prove_avg_s {
+            Some(avg) => 0.7 * avg + 0.3 * prove_s,
+            None => prove_s,
+        });
         self.shared.metrics.update(&self.config.name, |c| {
             c.proofs += 1;
             c.proving_seconds += prove_s;
@@ -683,7 +686,7 @@ impl Agent {
     /// Proves `statement` and journals the proof under entry `id` (durably, before anything is
     /// sent).
     async fn prove_and_journal(
-        &self,
+        &mut self,
         id: i64,
         statement: &Statement,
         deadline: u64,
@@ -698,131 +701,6 @@ impl Agent {
         };
         self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
         Ok((proof, prove_s))
-    }
-
-    /// Sends `executeTrade`, journals the hash, waits for the receipt and records the outcome.
-    #[allow(clippy::too_many_arguments)]
-    async fn submit(
-        &mut self,
-        id: i64,
-        trade: IProofGateVault::Trade,
-        deadline: u64,
-        proof: [U256; 8],
-        prove_s: f64,
-        forced: bool,
-        observed: Instant,
-    ) -> Result<bool> {
-        let name = self.config.name.clone();
-        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
-        let call = vault.executeTrade(trade.clone(), U256::from(deadline), proof);
-        // The pre-flight call decodes a revert's reason; a forced trade is sent anyway, so that
-        // the revert happens on chain.
-        let preflight = call.call().await;
-        let reason = match &preflight {
-            Ok(_) => None,
-            Err(e) => Some(decode_revert(e)),
-        };
-        if let (Some(reason), false) = (&reason, forced) {
-            if reason.starts_with("InvalidProof")
-                && self.moved_since_proving(id, &trade, deadline).await?
-            {
-                self.shared
-                    .journal
-                    .mark_abandoned(
-                        id,
-                        "the vault's state moved since proving (another trade or a price update)",
-                    )
-                    .map_err(journal_error)?;
-                info!(target: "proofgate::agent", agent = %name, entry = id, "proof went stale before submission; deciding afresh");
-                self.emit(Some(id), EventKind::Stale, observed);
-                return Ok(true);
-            }
-            if !reason.starts_with("rpc:") {
-                self.shared.journal.mark_reverted(id, None, None, reason).map_err(journal_error)?;
-                self.shared.metrics.update(&name, |c| c.reverted += 1);
-                warn!(target: "proofgate::agent", agent = %name, entry = id, %reason, "the vault would refuse the trade; not sent");
-                self.emit(
-                    Some(id),
-                    EventKind::Reverted { reason: reason.clone(), forced },
-                    observed,
-                );
-                return Ok(false);
-            }
-        }
-        let gas = &self.shared.gas;
-        let mut call = call.gas(gas.gas_limit.unwrap_or(DEFAULT_TRADE_GAS));
-        if let Some(max_fee) = gas.max_fee_gwei {
-            call = call.max_fee_per_gas(u128::from(max_fee) * 1_000_000_000);
-            call = call.max_priority_fee_per_gas(
-                u128::from(gas.priority_fee_gwei.unwrap_or(1)) * 1_000_000_000,
-            );
-        }
-        let pending = call.send().await?;
-        let tx_hash = *pending.tx_hash();
-        self.shared.journal.mark_submitted(id, tx_hash).map_err(journal_error)?;
-        if self.shared.faults.crash == Crash::HaltAfterSubmit {
-            warn!(target: "proofgate::agent", agent = %name, entry = id, %tx_hash, "fault injection: halting before the receipt");
-            return Err(Error::Halted);
-        }
-        let receipt = pending.with_timeout(Some(Duration::from_secs(120))).get_receipt().await?;
-        let block = receipt.block_number.unwrap_or_default();
-        if receipt.status() {
-            self.shared
-                .journal
-                .mark_executed(
-                    id,
-                    &Execution {
-                        tx_hash,
-                        gas_used: receipt.gas_used,
-                        block,
-                        block_hash: receipt.block_hash.unwrap_or_default(),
-                        settlement: settlement(&receipt, self.shared.deployment.vault),
-                    },
-                )
-                .map_err(journal_error)?;
-            self.shared.metrics.update(&name, |c| {
-                c.executed += 1;
-                c.gas_used += receipt.gas_used;
-            });
-            info!(target: "proofgate::agent", agent = %name, entry = id, tx = %tx_hash, gas = receipt.gas_used, block, latency_ms = observed.elapsed().as_millis() as u64, "gated trade executed");
-            self.emit(
-                Some(id),
-                EventKind::Executed { gas_used: receipt.gas_used, prove_s },
-                observed,
-            );
-        } else {
-            // Passed the pre-flight but reverted when mined: something moved in between (a
-            // price, a pool). Replayed on the state the block left, the call names it.
-            let reason = match reason {
-                Some(reason) => reason,
-                None => match call.block(BlockId::number(block)).call().await {
-                    Err(e) => format!("{} (replayed at block {block})", decode_revert(&e)),
-                    Ok(_) => "reverted on chain (passes when replayed after its block)".into(),
-                },
-            };
-            self.shared
-                .journal
-                .mark_reverted(id, Some(tx_hash), Some(receipt.gas_used), &reason)
-                .map_err(journal_error)?;
-            self.shared.metrics.update(&name, |c| c.reverted += 1);
-            warn!(target: "proofgate::agent", agent = %name, entry = id, tx = %tx_hash, %reason, forced, "gated trade reverted on chain");
-            self.emit(Some(id), EventKind::Reverted { reason, forced }, observed);
-        }
-        Ok(false)
-    }
-
-    /// Whether the vault's public inputs for `trade` now differ from those journaled at proving.
-    async fn moved_since_proving(
-        &self,
-        id: i64,
-        trade: &IProofGateVault::Trade,
-        deadline: u64,
-    ) -> Result<bool> {
-        let entry = self.shared.journal.get(id).map_err(journal_error)?;
-        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
-        let now =
-            vault.publicInputs(self.address, trade.clone(), U256::from(deadline)).call().await?;
-        Ok(entry.public_inputs.is_some_and(|proved| proved != now))
     }
 
     /// A forced submission: claims `claimed` with the honest proof of `proved`.
@@ -844,8 +722,9 @@ impl Agent {
             .journal
             .record(&decision(&claimed, reason), Status::Proving)
             .map_err(journal_error)?;
-        let (proof, prove_s) = self.prove_and_journal(id, &statement, deadline).await?;
-        self.submit(id, to_call(&claimed), deadline, proof, prove_s, true, observed).await
+        let (proof, _) = self.prove_and_journal(id, &statement, deadline).await?;
+        let call = TradeCall { trade: to_call(&claimed), deadline, proof };
+        again(self.send_proved(id, &call, true, observed).await?)
     }
 
     /// A forced submission of a trade no size of which passes: a zero proof.
@@ -883,7 +762,8 @@ impl Agent {
         let proved =
             ProvedTrade { nonce, deadline, proof, public_inputs: Vec::new(), prove_s: 0.0 };
         self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
-        self.submit(id, to_call(&claimed), deadline, proof, 0.0, true, observed).await
+        let call = TradeCall { trade: to_call(&claimed), deadline, proof };
+        again(self.send_proved(id, &call, true, observed).await?)
     }
 
     fn remember_prices(&mut self, state: &MarketState) {
@@ -935,24 +815,17 @@ fn journal_error(e: crate::journal::JournalError) -> Error {
     Error::Config(format!("journal: {e}"))
 }
 
-/// A revert's reason: the vault's (or its venue's, bubbled up) custom error by name and
-/// arguments when it decodes, the RPC failure otherwise (prefixed `rpc:`).
-pub fn decode_revert(error: &alloy::contract::Error) -> String {
-    // `Variant(Variant { field: value, .. })`: the inner error is the readable part.
-    let readable = |text: String| match text.split_once('(') {
-        Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).to_string(),
-        None => text,
-    };
-    if let Some(decoded) = error.as_decoded_interface_error::<IProofGateVaultErrors>() {
-        return readable(format!("{decoded:?}"));
-    }
-    if let Some(decoded) = error.as_decoded_interface_error::<IQuotingVenueErrors>() {
-        return readable(format!("{decoded:?}"));
-    }
-    match error.as_revert_data() {
-        Some(data) => format!("reverted with undecoded data {data}"),
-        None => format!("rpc: {error}"),
-    }
+/// Whether to decide again at once after a send (its proof went stale).
+fn again(sent: Sent) -> Result<bool> {
+    Ok(matches!(sent, Sent::Final { again: true }))
+}
+
+/// The current time in unix seconds (0 before 1970).
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// An error and its causes on one line.
