@@ -209,6 +209,8 @@ pub struct Agent {
     prove_avg_s: Option<f64>,
     /// When the gauges were last refreshed.
     gauges_at: Option<Instant>,
+    /// The head at which unfinished entries were last followed.
+    settled_at: Option<u64>,
 }
 
 impl Agent {
@@ -245,6 +247,7 @@ impl Agent {
             turn: None,
             prove_avg_s: None,
             gauges_at: None,
+            settled_at: None,
         })
     }
 
@@ -314,9 +317,19 @@ impl Agent {
     ) -> Result<()> {
         let head = self.head().await?;
         self.refresh_gauges(head).await?;
+        if self.settled_at == Some(head.number) && self.turn.is_some() {
+            // In flight, and no new block since it was last followed: nothing can have changed
+            // that the chain would show (hosted endpoints bill every request).
+            return Ok(());
+        }
         self.check_unconfirmed(head).await?;
         let (in_flight, stale) = self.settle_pending(head).await?;
+        self.settled_at = Some(head.number);
         if in_flight {
+            // Also after a restart: the vault's turn is held while this agent's trade is out.
+            if self.turn.is_none() {
+                self.turn = self.shared.vault_turn.clone().try_lock_owned().ok();
+            }
             return Ok(());
         }
         self.turn = None;
@@ -334,6 +347,10 @@ impl Agent {
         let again = self.decide(head.number, Instant::now(), shutdown).await?;
         // A stale proof is decided afresh at once, not at the next block.
         *last_block = (!again).then_some(head.number);
+        if self.journal().pending(self.address).map_err(journal_error)?.is_empty() {
+            // Nothing in flight: the next agent may decide on this very block.
+            self.turn = None;
+        }
         Ok(())
     }
 
