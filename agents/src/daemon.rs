@@ -1,11 +1,15 @@
 //! The daemon: loads and checks everything a configuration names (deployment, proving key,
-//! models, parameters, keys, the node), then runs one task per agent, the metrics endpoint, and
-//! stops them all on request.
+//! models, parameters, keys, the node), then runs one task per agent, each under a supervisor
+//! (`daemon/supervise.rs`: a panicking agent is restarted with backoff, or stops the daemon), the
+//! metrics endpoint, and stops them all on request.
 //!
-//! Checks at start, each with an error that names the file or field: the node answers and is on
-//! the configured chain; the deployment is for that chain; the proving key's circuit matches the
-//! vault's asset count and its verifying key is the one the deployed verifier embeds; each model
-//! and parameter file fits the circuit and commits to what the deployment certified.
+//! Checks at start, each with an error that names the file or field: no other daemon holds the
+//! journal ([`JournalLock`], taken before the journal is opened, held until the handle is
+//! dropped); no two agents sign with one account; the node answers and is on the configured
+//! chain; the deployment is for that chain; the proving key's circuit matches the vault's asset
+//! count and its verifying key is the one the deployed verifier embeds; each model and parameter
+//! file fits the circuit and commits to what the deployment certified. The RPC URL's secrets
+//! are registered for redaction ([`crate::redact`]) before anything can log them.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -91,6 +95,7 @@ impl DaemonHandle {
             let Some(done) = self.tasks.join_next().await else { break };
             let (agent, outcome) = match done {
                 Ok(done) => done,
+                Err(e) if e.is_cancelled() => continue,
                 Err(e) => ("(supervisor)".to_string(), Err(supervisor_failed(e))),
             };
             if let Err(e) = outcome {
@@ -109,6 +114,7 @@ impl DaemonHandle {
                 error!(target: "proofgate::daemon", agents = ?left, "agents did not stop in time; aborted");
             }
             self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
         }
         match self.failure.take() {
             Some(e) => Err(e),

@@ -19,7 +19,7 @@ use proofgate_agents::config::DaemonConfig;
 use proofgate_agents::daemon::{self, Drain};
 use proofgate_agents::deploy::{self, Certification, DeploymentFile, LossBudget, SystemPlan};
 use proofgate_agents::journal::{format_history, Journal};
-use proofgate_agents::redact::redact;
+use proofgate_agents::redact::{self, redact};
 use proofgate_agents::solvency::{self, ReserveFeedPlan, SolvencyPlan};
 use proofgate_agents::Error;
 use proofgate_prover::files::{self, VerifyingKeyFile};
@@ -310,6 +310,7 @@ fn interrupted(signal: &str) -> Outcome {
 
 async fn attest(args: AttestArgs) -> Result<()> {
     let config = DaemonConfig::load(&args.config)?;
+    redact::register_url(&config.rpc_url);
     let deployment = DeploymentFile::read(&config.deployment)?;
     let keys = daemon::load_solvency_key(&config, &deployment)?
         .context("the configuration names no solvency_key")?;
@@ -364,6 +365,7 @@ fn history(args: HistoryArgs) -> Result<()> {
 }
 
 async fn deploy_system(args: DeployArgs) -> Result<()> {
+    redact::register_url(&args.rpc_url);
     let signer = chain::signer_from_env(PRIVATE_KEY_VAR)?;
     let deployer = signer.address();
     let vk_file: VerifyingKeyFile = files::read_json(&args.vk).context("the verifying key")?;
@@ -391,10 +393,9 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
     }
     let verifier = deploy::compile_verifier(&vk, &circuit)?;
     let provider = chain::connect(args.rpc_url.clone(), signer);
-    let chain_id = provider
-        .get_chain_id()
-        .await
-        .with_context(|| format!("cannot reach the node at {}", args.rpc_url))?;
+    let chain_id = provider.get_chain_id().await.with_context(|| {
+        format!("cannot reach the node at {}", redact::redact_url(&args.rpc_url))
+    })?;
     let plan = SystemPlan {
         assets,
         pair_liquidity_usd: args.liquidity_usd,
