@@ -283,18 +283,7 @@ pub async fn start_with_signers(
         None => None,
     };
     let agents = specs.iter().map(|s| (s.config.name.clone(), s.address)).collect();
-    let running = Running::default();
-    let mut tasks = JoinSet::new();
-    for spec in specs {
-        info!(target: "proofgate::daemon", agent = %spec.config.name, address = %spec.address, strategy = ?spec.config.strategy, "agent starting");
-        tasks.spawn(supervise::supervise(Supervised {
-            spec,
-            shared: shared.clone(),
-            policy: config.supervision.clone(),
-            shutdown: shutdown_rx.clone(),
-            running: running.clone(),
-        }));
-    }
+    let (tasks, running) = spawn_supervised(specs, &shared, config, &shutdown_rx);
     Ok(DaemonHandle {
         shutdown,
         tasks,
@@ -307,6 +296,28 @@ pub async fn start_with_signers(
         metrics_addr,
         agents,
     })
+}
+
+/// Starts each agent under its supervisor.
+fn spawn_supervised(
+    specs: Vec<AgentSpec>,
+    shared: &Shared,
+    config: &DaemonConfig,
+    shutdown: &watch::Receiver<bool>,
+) -> (JoinSet<(String, Result<()>)>, Running) {
+    let running = Running::default();
+    let mut tasks = JoinSet::new();
+    for spec in specs {
+        info!(target: "proofgate::daemon", agent = %spec.config.name, address = %spec.address, strategy = ?spec.config.strategy, "agent starting");
+        tasks.spawn(supervise::supervise(Supervised {
+            spec,
+            shared: shared.clone(),
+            policy: config.supervision.clone(),
+            shutdown: shutdown.clone(),
+            running: running.clone(),
+        }));
+    }
+    (tasks, running)
 }
 
 /// One signer per agent, and no account shared by two agents (two variables or files may

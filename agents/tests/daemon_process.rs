@@ -151,7 +151,8 @@ async fn credentials_in_the_rpc_url_appear_in_no_log_line_and_no_metric() -> Tes
     })?;
     let mut daemon = Daemon::spawn(&config, "secret", &[])?;
     // anvil answers POSTs on `/?apikey=…` (and ignores basic auth): the agents start.
-    let log = daemon.wait_for_log("agent starting", Duration::from_secs(60))?;
+    daemon.wait_for_log("agent starting", Duration::from_secs(60))?;
+    let log = daemon.wait_for_log("/metrics", Duration::from_secs(10))?;
     let addr = metrics_addr(&log)?;
     let mut metrics = scrape(&addr)?;
 
