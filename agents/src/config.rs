@@ -301,6 +301,7 @@ impl DaemonConfig {
             check_nats_url(url)?;
         }
         config.check_policies()?;
+        config.check_one_key_per_agent()?;
         let mut names = std::collections::BTreeSet::new();
         for agent in &config.agents {
             let name = &agent.name;
@@ -323,6 +324,40 @@ impl DaemonConfig {
             }
         }
         Ok(config)
+    }
+
+    /// Refuses two agents with one key variable or one keystore file: they would sign with one
+    /// account, and their transactions would take each other's nonces. (Two variables holding
+    /// one key are caught at start, when the keys are read.)
+    fn check_one_key_per_agent(&self) -> std::result::Result<(), String> {
+        let mut variables = std::collections::BTreeMap::new();
+        let mut keystores = std::collections::BTreeMap::new();
+        for agent in &self.agents {
+            if let Some(var) = &agent.key_env {
+                if let Some(other) = variables.insert(var.clone(), &agent.name) {
+                    return Err(format!(
+                        "agents {other:?} and {:?} both use key_env = {var:?}: one key per agent \
+                         (two agents on one account take each other's nonces)",
+                        agent.name
+                    ));
+                }
+            }
+            if let Some(keystore) = &agent.keystore {
+                let normal: PathBuf = keystore
+                    .components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .collect();
+                if let Some(other) = keystores.insert(normal, &agent.name) {
+                    return Err(format!(
+                        "agents {other:?} and {:?} both use keystore {}: one key per agent \
+                         (two agents on one account take each other's nonces)",
+                        agent.name,
+                        keystore.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Refuses timeouts, depths and bumps that cannot work.
@@ -484,6 +519,34 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
             let error = DaemonConfig::parse(&text).expect_err(expected);
             assert!(error.contains(expected), "{expected:?} not in {error:?}");
         }
+    }
+
+    #[test]
+    fn two_agents_with_one_key_are_refused_naming_both() {
+        let second = |key: &str| {
+            format!(
+                "{BASE}\n[[agents]]\nname = \"b\"\n{key}\nmodel = \"m\"\nparams = \"p\"\n\
+                 strategy = {{ kind = \"momentum\", lookback = 1, threshold_bps = 1, trade_bps = 1 }}\n"
+            )
+        };
+        let shared_env = second("key_env = \"PROOFGATE_TEST_KEY_A\"");
+        let error = DaemonConfig::parse(&shared_env).expect_err("one key_env");
+        assert!(
+            error.contains("\"a\" and \"b\"") && error.contains("PROOFGATE_TEST_KEY_A"),
+            "{error}"
+        );
+        let keystores = BASE.replace(
+            "key_env = \"PROOFGATE_TEST_KEY_A\"",
+            "keystore = \"keys/agent.json\"\npassword_env = \"P1\"",
+        );
+        let text = format!(
+            "{keystores}\n[[agents]]\nname = \"b\"\nkeystore = \"./keys/agent.json\"\npassword_env = \"P2\"\n\
+             model = \"m\"\nparams = \"p\"\n\
+             strategy = {{ kind = \"momentum\", lookback = 1, threshold_bps = 1, trade_bps = 1 }}\n"
+        );
+        let error = DaemonConfig::parse(&text).expect_err("one keystore");
+        assert!(error.contains("\"a\" and \"b\"") && error.contains("agent.json"), "{error}");
+        DaemonConfig::parse(&second("key_env = \"PROOFGATE_TEST_KEY_B\"")).expect("two keys");
     }
 
     #[test]

@@ -1,40 +1,57 @@
 //! The daemon: loads and checks everything a configuration names (deployment, proving key,
-//! models, parameters, keys, the node), then runs one task per agent, the metrics endpoint, and
-//! stops them all on request.
+//! models, parameters, keys, the node), then runs one task per agent, each under a supervisor
+//! (`daemon/supervise.rs`: a panicking agent is restarted with backoff, or stops the daemon), the
+//! metrics endpoint, and stops them all on request.
 //!
-//! Checks at start, each with an error that names the file or field: the node answers and is on
-//! the configured chain; the deployment is for that chain; the proving key's circuit matches the
-//! vault's asset count and its verifying key is the one the deployed verifier embeds; each model
-//! and parameter file fits the circuit and commits to what the deployment certified.
+//! Checks at start, each with an error that names the file or field: no other daemon holds the
+//! journal ([`JournalLock`], taken before the journal is opened, held until the handle is
+//! dropped); no two agents sign with one account; the node answers and is on the configured
+//! chain; the deployment is for that chain; the proving key's circuit matches the vault's asset
+//! count and its verifying key is the one the deployed verifier embeds; each model and parameter
+//! file fits the circuit and commits to what the deployment certified. The RPC URL's secrets
+//! are registered for redaction ([`crate::redact`]) before anything can log them.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
 use proofgate_prover::files;
 use proofgate_prover::pipeline::{Engine, NatsOptions};
+use proofgate_prover::snark::ProverKey;
 use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
-use tracing::info;
+use tracing::{error, info};
 
-use crate::agent::{Agent, AgentEvent, Faults, Shared};
+use crate::agent::{AgentEvent, Faults, Shared};
 use crate::chain;
 use crate::config::{AgentConfig, DaemonConfig};
 use crate::deploy::DeploymentFile;
 use crate::journal::Journal;
+use crate::journal_lock::JournalLock;
 use crate::market::fr_from_u256;
 use crate::metrics::{self, Metrics};
+use crate::redact::{self, redact, redact_url};
 use crate::solvency::{Attester, Book, UploadFaults};
 use crate::{Error, Result};
 
-/// A running daemon.
+mod supervise;
+
+use supervise::{AgentSpec, Running, Supervised};
+
+/// A running daemon. It holds the journal's lock ([`JournalLock`]) until it is dropped.
 pub struct DaemonHandle {
     shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
+    tasks: JoinSet<(String, Result<()>)>,
+    running: Running,
+    drain_timeout: Duration,
+    failure: Option<Error>,
+    _lock: JournalLock,
     /// The journal the agents write.
     pub journal: Arc<Journal>,
     /// The agents' counters.
@@ -42,7 +59,19 @@ pub struct DaemonHandle {
     /// Where metrics are served, when configured.
     pub metrics_addr: Option<SocketAddr>,
     /// Each agent's name and address.
-    pub agents: Vec<(String, alloy::primitives::Address)>,
+    pub agents: Vec<(String, Address)>,
+}
+
+/// How a drain ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drain {
+    /// Every agent finished its step and stopped.
+    Drained,
+    /// These agents had not stopped when the time ran out (their tasks were aborted).
+    TimedOut {
+        /// Their names.
+        running: Vec<String>,
+    },
 }
 
 impl DaemonHandle {
@@ -52,10 +81,75 @@ impl DaemonHandle {
         let _ = self.shutdown.send(true);
     }
 
-    /// Waits until every agent has stopped.
-    pub async fn join(mut self) {
-        while self.tasks.join_next().await.is_some() {}
+    /// The agents still running.
+    pub fn running(&self) -> Vec<String> {
+        self.running.names()
     }
+
+    /// Waits until every agent has stopped, or one has failed beyond its restarts: then every
+    /// other agent is stopped (waited for up to the drain timeout, then aborted) and the
+    /// failure ([`Error::AgentFailed`]) returned. Cancel-safe: a failure seen is kept for the
+    /// next call.
+    pub async fn wait(&mut self) -> Result<()> {
+        while self.failure.is_none() {
+            let Some(done) = self.tasks.join_next().await else { break };
+            let (agent, outcome) = match done {
+                Ok(done) => done,
+                Err(e) if e.is_cancelled() => continue,
+                Err(e) => ("(supervisor)".to_string(), Err(supervisor_failed(e))),
+            };
+            if let Err(e) = outcome {
+                error!(target: "proofgate::daemon", %agent, error = %e, "stopping every agent");
+                self.stop();
+                self.failure = Some(e);
+            }
+        }
+        if self.failure.is_some() {
+            let deadline = tokio::time::Instant::now() + self.drain_timeout;
+            while let Ok(Some(_)) = tokio::time::timeout_at(deadline, self.tasks.join_next()).await
+            {
+            }
+            let left = self.running();
+            if !left.is_empty() {
+                error!(target: "proofgate::daemon", agents = ?left, "agents did not stop in time; aborted");
+            }
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        match self.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until every agent has stopped; an agent that failed beyond its restarts is the
+    /// error ([`Error::AgentFailed`]), after the others were stopped.
+    pub async fn join(mut self) -> Result<()> {
+        self.wait().await
+    }
+
+    /// Stops every agent and waits up to `timeout` for them; those still running then are
+    /// aborted and named in [`Drain::TimedOut`].
+    pub async fn drain(mut self, timeout: Duration) -> Result<Drain> {
+        self.stop();
+        let running = self.running.clone();
+        match tokio::time::timeout(timeout, self.wait()).await {
+            Ok(outcome) => outcome.map(|()| Drain::Drained),
+            Err(_) => Ok(Drain::TimedOut { running: running.names() }),
+        }
+    }
+}
+
+fn supervisor_failed(e: tokio::task::JoinError) -> Error {
+    let message = match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default(),
+        Err(e) => e.to_string(),
+    };
+    Error::AgentFailed { agent: "(supervisor)".into(), restarts: 0, message }
 }
 
 fn config_error(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -138,50 +232,25 @@ pub async fn start(
 
 /// [`start`], with the agents' signers given (one per configured agent, in order): for embedding
 /// the daemon (the demo) where keys are already in memory.
+///
+/// First the RPC URL's secrets are registered for redaction, the signers checked (one account
+/// per agent) and the journal's lock taken (before the journal is opened: a second daemon on
+/// one journal is refused, naming the first); then everything the configuration names is
+/// checked, and each agent starts under a supervisor.
 pub async fn start_with_signers(
     config: &DaemonConfig,
-    signers: Vec<alloy::signers::local::PrivateKeySigner>,
+    signers: Vec<PrivateKeySigner>,
     faults: Faults,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
 ) -> Result<DaemonHandle> {
-    let deployment = DeploymentFile::read(&config.deployment)?;
-    if deployment.chain_id != config.chain_id {
-        return Err(config_error(
-            &config.deployment,
-            format!(
-                "deployment is for chain {}, the configuration says {}",
-                deployment.chain_id, config.chain_id
-            ),
-        ));
+    redact::register_url(&config.rpc_url);
+    if let Some(url) = &config.solvency_nats {
+        redact::register_nats_url(url);
     }
-    let bytes =
-        files::read(&config.proving_key).map_err(|e| config_error(&config.proving_key, e))?;
-    let key =
-        files::decode_proving_key(&bytes).map_err(|e| config_error(&config.proving_key, e))?;
+    check_signers(config, &signers)?;
+    let lock = JournalLock::acquire(&config.journal).map_err(Box::new)?;
+    let (deployment, key) = load_checked(config)?;
     let circuit = key.config.clone();
-    if circuit.n_assets != deployment.assets.len() {
-        return Err(config_error(
-            &config.proving_key,
-            format!(
-                "key for {} assets, the vault has {}",
-                circuit.n_assets,
-                deployment.assets.len()
-            ),
-        ));
-    }
-    let vk_hash = proofgate_verifier_codegen::key_hash(&key.pk.vk)
-        .map_err(|e| config_error(&config.proving_key, e))?;
-    if B256::from(vk_hash) != deployment.verifier_key_hash {
-        return Err(config_error(
-            &config.proving_key,
-            format!(
-                "its verifying key hash {} is not the deployed verifier's {}",
-                B256::from(vk_hash),
-                deployment.verifier_key_hash
-            ),
-        ));
-    }
-
     let solvency_keys = load_solvency_key(config, &deployment)?;
 
     let journal =
@@ -189,7 +258,7 @@ pub async fn start_with_signers(
     let metrics = Metrics::new();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let shared = Shared {
-        circuit: circuit.clone(),
+        circuit,
         key: Arc::new(key),
         deployment: Arc::new(deployment),
         journal: journal.clone(),
@@ -202,63 +271,13 @@ pub async fn start_with_signers(
         rpc: config.rpc.clone(),
         tx: config.tx.clone(),
         vault_turn: Arc::new(tokio::sync::Mutex::new(())),
-        poll: std::time::Duration::from_millis(config.poll_interval_ms.max(10)),
+        poll: Duration::from_millis(config.poll_interval_ms.max(10)),
         events,
         faults,
     };
-
-    if signers.len() != config.agents.len() {
-        return Err(Error::Config(format!(
-            "{} signers for {} agents",
-            signers.len(),
-            config.agents.len()
-        )));
-    }
-    let mut agents = Vec::new();
+    let mut specs = Vec::new();
     for (agent_config, signer) in config.agents.iter().zip(signers) {
-        let model: Model = files::read_json(&agent_config.model)
-            .map_err(|e| config_error(&agent_config.model, e))?;
-        model.check_against(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
-        let params: RiskParams = files::read_json(&agent_config.params)
-            .map_err(|e| config_error(&agent_config.params, e))?;
-        params.check_against(&circuit).map_err(|e| config_error(&agent_config.params, e))?;
-        check_slippage(agent_config, &params, &shared.faults)?;
-        let certified = &shared.deployment;
-        let model_commitment =
-            model.commitment(&circuit).map_err(|e| config_error(&agent_config.model, e))?;
-        if model_commitment != fr_from_u256(certified.model_commitment) {
-            return Err(config_error(
-                &agent_config.model,
-                "is not the model the deployment certified",
-            ));
-        }
-        let params_commitment =
-            params.commitment(&circuit).map_err(|e| config_error(&agent_config.params, e))?;
-        if params_commitment != fr_from_u256(certified.params_commitment) {
-            return Err(config_error(
-                &agent_config.params,
-                "are not the parameters the deployment certified",
-            ));
-        }
-        agent_config
-            .strategy
-            .validate(circuit.n_assets)
-            .map_err(|e| Error::Config(format!("agent {:?}: {e}", agent_config.name)))?;
-        let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc)?;
-        let chain_id = provider.get_chain_id().await.map_err(|e| {
-            Error::Config(format!("cannot reach the node at {}: {e}", config.rpc_url))
-        })?;
-        if chain_id != config.chain_id {
-            return Err(Error::Config(format!(
-                "the node at {} is on chain {chain_id}, the configuration says {}",
-                config.rpc_url, config.chain_id
-            )));
-        }
-        let mut agent = Agent::new(agent_config.clone(), signer, model, params, shared.clone())?;
-        if let Some(attester) = attester_for(agent_config, &shared.deployment, &solvency_keys)? {
-            agent = agent.with_attester(Attester { engine: solvency_engine(config), ..attester });
-        }
-        agents.push(agent);
+        specs.push(agent_spec(config, agent_config, signer, &shared, &solvency_keys).await?);
     }
 
     let metrics_addr = match config.metrics_listen {
@@ -269,13 +288,153 @@ pub async fn start_with_signers(
         ),
         None => None,
     };
+    let agents = specs.iter().map(|s| (s.config.name.clone(), s.address)).collect();
+    let (tasks, running) = spawn_supervised(specs, &shared, config, &shutdown_rx);
+    Ok(DaemonHandle {
+        shutdown,
+        tasks,
+        running,
+        drain_timeout: Duration::from_secs(config.supervision.drain_timeout_s),
+        failure: None,
+        _lock: lock,
+        journal,
+        metrics,
+        metrics_addr,
+        agents,
+    })
+}
+
+/// Starts each agent under its supervisor.
+fn spawn_supervised(
+    specs: Vec<AgentSpec>,
+    shared: &Shared,
+    config: &DaemonConfig,
+    shutdown: &watch::Receiver<bool>,
+) -> (JoinSet<(String, Result<()>)>, Running) {
+    let running = Running::default();
     let mut tasks = JoinSet::new();
-    let names = agents.iter().map(|a| (a.config.name.clone(), a.address())).collect();
-    for agent in agents {
-        info!(target: "proofgate::daemon", agent = %agent.config.name, address = %agent.address(), strategy = ?agent.config.strategy, "agent starting");
-        tasks.spawn(agent.run(shutdown_rx.clone()));
+    for spec in specs {
+        info!(target: "proofgate::daemon", agent = %spec.config.name, address = %spec.address, strategy = ?spec.config.strategy, "agent starting");
+        tasks.spawn(supervise::supervise(Supervised {
+            spec,
+            shared: shared.clone(),
+            policy: config.supervision.clone(),
+            shutdown: shutdown.clone(),
+            running: running.clone(),
+        }));
     }
-    Ok(DaemonHandle { shutdown, tasks, journal, metrics, metrics_addr, agents: names })
+    (tasks, running)
+}
+
+/// One signer per agent, and no account shared by two agents (two variables or files may
+/// hold one key): their transactions would take each other's nonces.
+fn check_signers(config: &DaemonConfig, signers: &[PrivateKeySigner]) -> Result<()> {
+    if signers.len() != config.agents.len() {
+        return Err(Error::Config(format!(
+            "{} signers for {} agents",
+            signers.len(),
+            config.agents.len()
+        )));
+    }
+    let mut seen: std::collections::BTreeMap<Address, &str> = Default::default();
+    for (agent, signer) in config.agents.iter().zip(signers) {
+        if let Some(other) = seen.insert(signer.address(), &agent.name) {
+            return Err(Error::Config(format!(
+                "agents {other:?} and {:?} sign with one key (account {}): one key per agent, \
+                 or their transactions take each other's nonces",
+                agent.name,
+                signer.address()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The deployment and the proving key, checked against each other and the configuration.
+fn load_checked(config: &DaemonConfig) -> Result<(DeploymentFile, ProverKey)> {
+    let deployment = DeploymentFile::read(&config.deployment)?;
+    if deployment.chain_id != config.chain_id {
+        return Err(config_error(
+            &config.deployment,
+            format!(
+                "deployment is for chain {}, the configuration says {}",
+                deployment.chain_id, config.chain_id
+            ),
+        ));
+    }
+    let path = &config.proving_key;
+    let bytes = files::read(path).map_err(|e| config_error(path, e))?;
+    let key = files::decode_proving_key(&bytes).map_err(|e| config_error(path, e))?;
+    if key.config.n_assets != deployment.assets.len() {
+        return Err(config_error(
+            path,
+            format!(
+                "key for {} assets, the vault has {}",
+                key.config.n_assets,
+                deployment.assets.len()
+            ),
+        ));
+    }
+    let vk_hash =
+        proofgate_verifier_codegen::key_hash(&key.pk.vk).map_err(|e| config_error(path, e))?;
+    if B256::from(vk_hash) != deployment.verifier_key_hash {
+        return Err(config_error(
+            path,
+            format!(
+                "its verifying key hash {} is not the deployed verifier's {}",
+                B256::from(vk_hash),
+                deployment.verifier_key_hash
+            ),
+        ));
+    }
+    Ok((deployment, key))
+}
+
+/// One agent's model and parameters (checked against the circuit and what the deployment
+/// certified), its strategy, its connection to the node (on the configured chain) and its
+/// attester.
+async fn agent_spec(
+    config: &DaemonConfig,
+    agent_config: &AgentConfig,
+    signer: PrivateKeySigner,
+    shared: &Shared,
+    solvency_keys: &Option<Arc<SolvencyKeys>>,
+) -> Result<AgentSpec> {
+    let (circuit, certified) = (&shared.circuit, &shared.deployment);
+    let address = signer.address();
+    let (model_path, params_path) = (&agent_config.model, &agent_config.params);
+    let model: Model = files::read_json(model_path).map_err(|e| config_error(model_path, e))?;
+    model.check_against(circuit).map_err(|e| config_error(model_path, e))?;
+    let params: RiskParams =
+        files::read_json(params_path).map_err(|e| config_error(params_path, e))?;
+    params.check_against(circuit).map_err(|e| config_error(params_path, e))?;
+    check_slippage(agent_config, &params, &shared.faults)?;
+    let model_commitment = model.commitment(circuit).map_err(|e| config_error(model_path, e))?;
+    if model_commitment != fr_from_u256(certified.model_commitment) {
+        return Err(config_error(model_path, "is not the model the deployment certified"));
+    }
+    let params_commitment = params.commitment(circuit).map_err(|e| config_error(params_path, e))?;
+    if params_commitment != fr_from_u256(certified.params_commitment) {
+        return Err(config_error(params_path, "are not the parameters the deployment certified"));
+    }
+    agent_config
+        .strategy
+        .validate(circuit.n_assets)
+        .map_err(|e| Error::Config(format!("agent {:?}: {e}", agent_config.name)))?;
+    let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc)?;
+    let node = redact_url(&config.rpc_url);
+    let chain_id = provider.get_chain_id().await.map_err(|e| {
+        Error::Config(format!("cannot reach the node at {node}: {}", redact(&e.to_string())))
+    })?;
+    if chain_id != config.chain_id {
+        return Err(Error::Config(format!(
+            "the node at {node} is on chain {chain_id}, the configuration says {}",
+            config.chain_id
+        )));
+    }
+    let attester = attester_for(agent_config, certified, solvency_keys)?
+        .map(|attester| Attester { engine: solvency_engine(config), ..attester });
+    Ok(AgentSpec { config: agent_config.clone(), address, signer, model, params, attester })
 }
 
 /// Refuses an agent whose venue slippage allowance is above the governed execution-price bound:

@@ -137,4 +137,20 @@ pub enum Error {
     /// A demo configuration that cannot run.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The journal is locked by another daemon, or its lock file cannot be used.
+    #[error(transparent)]
+    JournalLock(#[from] Box<crate::journal_lock::LockError>),
+    /// An agent's task failed more often than the supervision policy allows: the daemon
+    /// stopped every agent.
+    #[error(
+        "agent {agent:?} failed after {restarts} restarts within the restart window: {message}"
+    )]
+    AgentFailed {
+        /// The agent's name.
+        agent: String,
+        /// Restarts made before this last failure (within the window).
+        restarts: u64,
+        /// The last failure (the panic's message).
+        message: String,
+    },
 }

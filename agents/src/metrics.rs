@@ -80,7 +80,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let agents = self.snapshot();
         let mut out = String::new();
-        let families: [Family; 11] = [
+        let families: [Family; 19] = [
             ("proofgate_proofs_total", "counter", "Proofs made.", |c| c.proofs as f64),
             ("proofgate_proving_seconds_total", "counter", "Seconds spent proving.", |c| {
                 c.proving_seconds
@@ -115,6 +115,48 @@ impl Metrics {
                 "Proposals held back by the solvency gate.",
                 |c| c.solvency_paused as f64,
             ),
+            (
+                "proofgate_head_age_seconds",
+                "gauge",
+                "Seconds since the node's latest block was produced.",
+                |c| c.head_age_s,
+            ),
+            (
+                "proofgate_pending_entries",
+                "gauge",
+                "Journal entries not yet final (proving, proved, submitted, or executed but not final).",
+                |c| c.pending_entries as f64,
+            ),
+            ("proofgate_account_balance_eth", "gauge", "The agent account's balance, ether.", |c| {
+                c.balance_eth
+            }),
+            (
+                "proofgate_last_executed_trade_timestamp_seconds",
+                "gauge",
+                "Unix time of the last executed trade (0: none yet).",
+                |c| c.last_executed_at as f64,
+            ),
+            (
+                "proofgate_agent_restarts_total",
+                "counter",
+                "Restarts of the agent's task after a panic.",
+                |c| c.restarts as f64,
+            ),
+            (
+                "proofgate_tx_replacements_total",
+                "counter",
+                "Transactions replaced with bumped fees.",
+                |c| c.tx_replacements as f64,
+            ),
+            (
+                "proofgate_tx_rebroadcasts_total",
+                "counter",
+                "Journaled transactions broadcast again.",
+                |c| c.tx_rebroadcasts as f64,
+            ),
+            ("proofgate_reorgs_total", "counter", "Executed trades a reorg removed.", |c| {
+                c.reorgs as f64
+            }),
         ];
         for (name, kind, help, value) in families {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -160,7 +202,7 @@ pub async fn serve(
             let n = stream.read(&mut request).await.unwrap_or(0);
             let line = String::from_utf8_lossy(&request[..n]);
             let (status, body) = if line.starts_with("GET /metrics ") {
-                ("200 OK", metrics.render())
+                ("200 OK", crate::redact::redact(&metrics.render()).into_owned())
             } else {
                 ("404 Not Found", "try GET /metrics\n".to_string())
             };
@@ -211,5 +253,34 @@ mod tests {
         assert!(response.contains("proofgate_trades_refused_total{agent=\"beta \\\"b\\\"\"} 1"));
         let _ = stop.send(true);
         Ok(())
+    }
+
+    #[test]
+    fn gauges_and_lifecycle_counters_are_rendered_with_their_types() {
+        let metrics = Metrics::new();
+        metrics.update("a", |c| {
+            c.head_age_s = 2.5;
+            c.pending_entries = 3;
+            c.balance_eth = 9.75;
+            c.last_executed_at = 1_790_000_000;
+            c.restarts = 1;
+            c.tx_replacements = 4;
+            c.tx_rebroadcasts = 5;
+            c.reorgs = 6;
+        });
+        let text = metrics.render();
+        for (name, kind, value) in [
+            ("proofgate_head_age_seconds", "gauge", "2.5"),
+            ("proofgate_pending_entries", "gauge", "3"),
+            ("proofgate_account_balance_eth", "gauge", "9.75"),
+            ("proofgate_last_executed_trade_timestamp_seconds", "gauge", "1790000000"),
+            ("proofgate_agent_restarts_total", "counter", "1"),
+            ("proofgate_tx_replacements_total", "counter", "4"),
+            ("proofgate_tx_rebroadcasts_total", "counter", "5"),
+            ("proofgate_reorgs_total", "counter", "6"),
+        ] {
+            assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{name} type: {text}");
+            assert!(text.contains(&format!("{name}{{agent=\"a\"}} {value}\n")), "{name}: {text}");
+        }
     }
 }

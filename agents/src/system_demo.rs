@@ -582,7 +582,7 @@ pub async fn run(endpoint: &Endpoint, options: &DemoOptions) -> Result<DemoRepor
     handle.stop();
     let journal = handle.journal.clone();
     let agent_addresses = handle.agents.clone();
-    handle.join().await;
+    handle.join().await?;
 
     let journal_matches_chain = journal_matches_chain(provider, deployment, plan, &journal).await?;
     let stale_of_entries = stale_proofs(&journal)?;

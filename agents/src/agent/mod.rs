@@ -137,6 +137,9 @@ pub struct Faults {
     /// Start agents whose `slippage_bps` is above the governed bound (for tests that watch the
     /// chain refuse what such an agent forces through).
     pub skip_slippage_check: bool,
+    /// 0: never; otherwise the agent's task panics once, at its n-th step (a decision at a new
+    /// block); the daemon's supervisor clears it when it restarts the agent.
+    pub panic_on_step: u64,
 }
 
 /// Shared by every agent of a daemon.
@@ -390,6 +393,8 @@ impl Agent {
         observed: Instant,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<bool> {
+        let step = self.shared.faults.panic_on_step;
+        assert!(step == 0 || self.decisions + 1 != step, "injected panic (PROOFGATE_FAULT)");
         let deployment = self.shared.deployment.clone();
         let state = market::read_state(&self.provider, &deployment, self.address, block).await?;
         self.remember_prices(&state);

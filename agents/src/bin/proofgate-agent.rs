@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use alloy::primitives::Address;
 use alloy::providers::Provider;
@@ -15,16 +16,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use proofgate_agents::agent::{Crash, Faults};
 use proofgate_agents::chain::{self, PRIVATE_KEY_VAR};
 use proofgate_agents::config::DaemonConfig;
-use proofgate_agents::daemon;
+use proofgate_agents::daemon::{self, Drain};
 use proofgate_agents::deploy::{self, Certification, DeploymentFile, LossBudget, SystemPlan};
 use proofgate_agents::journal::{format_history, Journal};
+use proofgate_agents::redact::{self, redact};
 use proofgate_agents::solvency::{self, ReserveFeedPlan, SolvencyPlan};
+use proofgate_agents::Error;
 use proofgate_prover::files::{self, VerifyingKeyFile};
 use proofgate_prover::solvency::SolvencyKeys;
 use proofgate_prover::{Model, RiskParams};
-use tracing::{info, warn};
+use tokio::signal::unix::{signal, SignalKind};
+use tracing::{error, info, warn};
 
-/// The environment variable that injects faults (tests only): `exit-after-prove`.
+/// The environment variable that injects faults (tests only): `exit-after-prove` (the process
+/// exits right after a proof is journaled) or `panic-once` (each agent's task panics once, at
+/// its first step, and is restarted by its supervisor).
 const FAULT_VAR: &str = "PROOFGATE_FAULT";
 
 /// ProofGate's agent daemon.
@@ -50,7 +56,9 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the agents of a configuration until Ctrl-C.
+    /// Run the agents of a configuration until SIGTERM or SIGINT (Ctrl-C), which drain them:
+    /// exit 0 when drained, 4 when the drain timed out, 130 on a second signal, 3 when an agent
+    /// failed beyond its restarts, 2 on any other error.
     Run(RunArgs),
     /// Attest the configured agents' solvency now (those with a `solvency` section).
     Attest(AttestArgs),
@@ -191,6 +199,26 @@ fn parse_reserve_feed(text: &str) -> std::result::Result<ReserveFeedPlan, String
     Ok(ReserveFeedPlan { asset, feed, heartbeat })
 }
 
+/// Exit codes of `run` (and of any command that fails).
+mod exit {
+    /// A command failed (configuration, node, journal in use, …).
+    pub const FAILED: u8 = 2;
+    /// An agent failed more often than the supervision policy allows.
+    pub const AGENT_FAILED: u8 = 3;
+    /// SIGTERM or SIGINT: the agents did not stop within the drain timeout.
+    pub const DRAIN_TIMED_OUT: u8 = 4;
+    /// A second SIGTERM or SIGINT during the drain: exited at once.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// How a command ended, when it did not fail outright.
+enum Outcome {
+    /// Done (exit 0).
+    Done,
+    /// The daemon ended as this exit code says.
+    Exit(u8),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     proofgate_agents::logging::init(matches!(cli.log_format, LogFormat::Json));
@@ -198,51 +226,91 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(exit::FAILED);
         }
     };
-    match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let outcome = runtime.block_on(run(cli.command));
+    // Agent tasks aborted by a timed-out drain must not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            eprintln!("error: {}", redact(&format!("{e:#}")));
+            let agent_failed = matches!(e.downcast_ref::<Error>(), Some(Error::AgentFailed { .. }));
+            ExitCode::from(if agent_failed { exit::AGENT_FAILED } else { exit::FAILED })
         }
     }
 }
 
-async fn run(command: Command) -> Result<()> {
+async fn run(command: Command) -> Result<Outcome> {
     match command {
         Command::Run(args) => run_daemon(args).await,
-        Command::Attest(args) => attest(args).await,
-        Command::History(args) => history(args),
-        Command::Deploy(args) => deploy_system(*args).await,
+        Command::Attest(args) => attest(args).await.map(|()| Outcome::Done),
+        Command::History(args) => history(args).map(|()| Outcome::Done),
+        Command::Deploy(args) => deploy_system(*args).await.map(|()| Outcome::Done),
     }
 }
 
-async fn run_daemon(args: RunArgs) -> Result<()> {
+/// The faults `PROOFGATE_FAULT` asks for (tests only).
+fn faults_from_env(force_invalid: bool) -> Result<Faults> {
+    let mut faults = Faults { force_invalid_every: u64::from(force_invalid), ..Faults::default() };
+    match std::env::var(FAULT_VAR).ok().as_deref() {
+        None | Some("") => {}
+        Some("exit-after-prove") => faults.crash = Crash::ExitAfterProve,
+        Some("panic-once") => faults.panic_on_step = 1,
+        Some(other) => {
+            bail!("{FAULT_VAR}={other:?}: the faults are exit-after-prove and panic-once")
+        }
+    }
+    Ok(faults)
+}
+
+async fn run_daemon(args: RunArgs) -> Result<Outcome> {
     let config = DaemonConfig::load(&args.config)?;
-    let faults = Faults {
-        crash: match std::env::var(FAULT_VAR).ok().as_deref() {
-            None | Some("") => Crash::Never,
-            Some("exit-after-prove") => Crash::ExitAfterProve,
-            Some(other) => bail!("{FAULT_VAR}={other:?}: the only fault is exit-after-prove"),
-        },
-        force_invalid_every: u64::from(args.force_invalid),
-        skip_slippage_check: false,
-    };
-    let handle = daemon::start(&config, faults, None).await?;
+    let faults = faults_from_env(args.force_invalid)?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut handle = daemon::start(&config, faults, None).await?;
     if let Some(addr) = handle.metrics_addr {
         info!(target: "proofgate::daemon", %addr, "metrics at http://{addr}/metrics");
     }
-    tokio::signal::ctrl_c().await.context("listening for Ctrl-C")?;
-    warn!(target: "proofgate::daemon", "Ctrl-C: stopping after the current step");
-    handle.stop();
-    handle.join().await;
-    Ok(())
+    let name = tokio::select! {
+        outcome = handle.wait() => {
+            outcome?;
+            info!(target: "proofgate::daemon", "every agent stopped");
+            return Ok(Outcome::Done);
+        }
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    let timeout = Duration::from_secs(config.supervision.drain_timeout_s);
+    warn!(target: "proofgate::daemon", signal = name, timeout_s = timeout.as_secs(), "draining: every agent stops after its current step");
+    let drain = tokio::select! {
+        drain = handle.drain(timeout) => drain?,
+        _ = terminate.recv() => return Ok(interrupted("SIGTERM")),
+        _ = interrupt.recv() => return Ok(interrupted("SIGINT")),
+    };
+    match drain {
+        Drain::Drained => {
+            info!(target: "proofgate::daemon", "drained");
+            Ok(Outcome::Done)
+        }
+        Drain::TimedOut { running } => {
+            error!(target: "proofgate::daemon", agents = ?running, timeout_s = timeout.as_secs(), "drain timed out: these agents did not stop");
+            Ok(Outcome::Exit(exit::DRAIN_TIMED_OUT))
+        }
+    }
+}
+
+fn interrupted(signal: &str) -> Outcome {
+    warn!(target: "proofgate::daemon", signal, "second signal during the drain: exiting at once");
+    Outcome::Exit(exit::INTERRUPTED)
 }
 
 async fn attest(args: AttestArgs) -> Result<()> {
     let config = DaemonConfig::load(&args.config)?;
+    redact::register_url(&config.rpc_url);
     let deployment = DeploymentFile::read(&config.deployment)?;
     let keys = daemon::load_solvency_key(&config, &deployment)?
         .context("the configuration names no solvency_key")?;
@@ -297,6 +365,7 @@ fn history(args: HistoryArgs) -> Result<()> {
 }
 
 async fn deploy_system(args: DeployArgs) -> Result<()> {
+    redact::register_url(&args.rpc_url);
     let signer = chain::signer_from_env(PRIVATE_KEY_VAR)?;
     let deployer = signer.address();
     let vk_file: VerifyingKeyFile = files::read_json(&args.vk).context("the verifying key")?;
@@ -324,10 +393,9 @@ async fn deploy_system(args: DeployArgs) -> Result<()> {
     }
     let verifier = deploy::compile_verifier(&vk, &circuit)?;
     let provider = chain::connect(args.rpc_url.clone(), signer);
-    let chain_id = provider
-        .get_chain_id()
-        .await
-        .with_context(|| format!("cannot reach the node at {}", args.rpc_url))?;
+    let chain_id = provider.get_chain_id().await.with_context(|| {
+        format!("cannot reach the node at {}", redact::redact_url(&args.rpc_url))
+    })?;
     let plan = SystemPlan {
         assets,
         pair_liquidity_usd: args.liquidity_usd,

@@ -177,7 +177,7 @@ async fn a_crash_between_proving_and_submitting_neither_loses_nor_repeats_a_trad
     let journal = handle.journal.clone();
     let proved = wait_for_status(&journal, Status::Proved).await?;
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     assert_eq!(vault_nonce(&prepared, agent).await?, 0, "nothing was sent");
 
     // Restart: the journaled proof is resubmitted and executes once.
@@ -188,7 +188,7 @@ async fn a_crash_between_proving_and_submitting_neither_loses_nor_repeats_a_trad
     .await?;
     // Crash after the next trade is sent, before its receipt is journaled.
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     assert_eq!(journal.get(proved)?.status, Status::Executed);
     assert_exactly_once(&prepared, &journal, agent).await?;
 
@@ -197,7 +197,7 @@ async fn a_crash_between_proving_and_submitting_neither_loses_nor_repeats_a_trad
     let (handle, _events) = start_rebalancer(&prepared, &endpoint, Crash::HaltAfterSubmit).await?;
     let submitted = wait_for_status(&journal, Status::Submitted).await?;
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     let sent = journal.get(submitted)?.tx_hash.ok_or("journaled with its hash")?;
 
     // Restart: recovery finds the trade executed on chain and records it, without resending.
@@ -207,7 +207,7 @@ async fn a_crash_between_proving_and_submitting_neither_loses_nor_repeats_a_trad
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     let entry = journal.get(submitted)?;
     assert_eq!(entry.status, Status::Executed);
     assert_eq!(entry.tx_hash, Some(sent), "the original transaction, not a second one");
@@ -311,7 +311,7 @@ async fn the_daemon_retries_through_an_rpc_outage_and_resumes() -> TestResult {
     .await?;
     handle.stop();
     let journal = handle.journal.clone();
-    handle.join().await;
+    handle.join().await?;
 
     let after = journal.history(None, 10_000)?;
     for entry in &before {

@@ -76,7 +76,7 @@ async fn slippage_above_the_bound_is_refused_at_start_and_forced_trades_revert_o
     }
     handle.stop();
     let journal = handle.journal.clone();
-    handle.join().await;
+    handle.join().await?;
 
     let entries = journal.history(None, 1_000)?;
     assert!(entries.iter().all(|e| e.status != Status::Executed), "nothing executed");

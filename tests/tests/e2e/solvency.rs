@@ -681,7 +681,7 @@ async fn the_daemon_attests_on_schedule_and_the_vaults_gate_opens_for_every_agen
         "journaled as skipped, with why: {held_back:?}"
     );
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
 
     // Both: the scheduled agent attests epoch 1 for the vault, and the on-demand one trades.
     let (handle, mut events) = start_daemon(&config, endpoint.agents.to_vec()).await?;
@@ -699,7 +699,7 @@ async fn the_daemon_attests_on_schedule_and_the_vaults_gate_opens_for_every_agen
     assert_eq!(counters.get(&scheduled).map(|c| c.attestations), Some(1));
     assert_eq!(counters.get(&on_demand).map(|c| c.attestations), Some(0));
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     anvil.stop();
     Ok(())
 }
