@@ -156,6 +156,18 @@ impl AnvilControl {
         Ok(u64::try_from(quantity(&self.rpc.call("eth_blockNumber", json!([])).await?)?)?)
     }
 
+    /// The latest block's timestamp.
+    pub async fn head_timestamp(&self) -> Result<u64, BoxError> {
+        let block = self.rpc.call("eth_getBlockByNumber", json!(["latest", false])).await?;
+        Ok(u64::try_from(quantity(&block["timestamp"])?)?)
+    }
+
+    /// Moves the chain's clock forward by `seconds` (from the next block on).
+    pub async fn increase_time(&self, seconds: u64) -> Result<(), BoxError> {
+        self.rpc.call("evm_increaseTime", json!([seconds])).await?;
+        Ok(())
+    }
+
     /// Whether the node knows the transaction `hash` (pending or mined).
     pub async fn knows_transaction(&self, hash: B256) -> Result<bool, BoxError> {
         Ok(!self.rpc.call("eth_getTransactionByHash", json!([hash])).await?.is_null())

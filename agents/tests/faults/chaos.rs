@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use proofgate_agents::feeds::PricePath;
-use proofgate_agents::journal::Journal;
+use proofgate_agents::journal::{Journal, Status};
 use proofgate_agents::system_demo;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -141,6 +141,16 @@ async fn the_binary_killed_at_random_points_neither_loses_nor_repeats_a_trade() 
     let checked = check_journal_equals_chain(&chain.prepared, &journal, &agents)
         .await
         .map_err(|e| format!("{e}\ndaemon log tail:\n{}", log_tail(&process)))?;
+    for entry in journal.history(None, usize::MAX)?.iter().filter(|e| e.status == Status::Reverted)
+    {
+        println!(
+            "chaos: entry {} ({}) reverted on chain in block {:?}: {}",
+            entry.id,
+            entry.strategy,
+            entry.mined_block,
+            entry.revert_reason.as_deref().unwrap_or("no reason")
+        );
+    }
     let executed: Vec<String> = checked.executed.values().map(u64::to_string).collect();
     println!(
         "chaos (seed {seed}): {KILLS} SIGKILLs ({after_step} just after a price step), then SIGTERM ({exit}); \

@@ -58,7 +58,9 @@ async fn start_against_a_hanging_node(chain: &Chain) -> Result<(), BoxError> {
     }
     let lower = error.to_lowercase();
     if !(lower.contains("timed out") || lower.contains("timeout")) {
-        return Err(format!("the error does not name the timeout: {error}").into());
+        return Err(
+            format!("the error does not name the timeout (after {elapsed:.1?}): {error}").into()
+        );
     }
     if elapsed > Duration::from_secs(8) {
         return Err(format!("start failed only after {elapsed:?}: {error}").into());
@@ -121,17 +123,18 @@ async fn a_running_daemon_retries_through_a_hang(chain: &Chain) -> Result<(), Bo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovery_reads_logs_in_chunks_a_hosted_provider_accepts() -> TestResult {
     const LIMIT: u64 = 5;
+    const HISTORY: u64 = 200;
     let started = Instant::now();
     let chain = Chain::start().await?;
     let agent = chain.agent(0);
-    chain.control.mine(200).await?;
     let proxy = RpcProxy::start(chain.anvil.endpoint_url()).await?;
     proxy.set_log_limit(Some(LIMIT));
     let mut config = chain.prepared.daemon_config.clone();
     config.rpc_url = proxy.url();
     config.rpc.log_chunk_blocks = LIMIT;
 
-    // Crash right after the trade is sent and journaled.
+    // Crash right after the trade is journaled and sent; it never reaches a block (dropped).
+    chain.control.set_automine(false).await?;
     let (handle, _events) =
         start_daemon(&config, &chain.endpoint, 1, Crash::HaltAfterSubmit).await?;
     let journal = handle.journal.clone();
@@ -141,9 +144,18 @@ async fn recovery_reads_logs_in_chunks_a_hosted_provider_accepts() -> TestResult
     .await?;
     handle.stop();
     handle.join().await;
-    let sent = journal.get(id)?.tx_hash.ok_or("journaled with its hash")?;
+    let entry = journal.get(id)?;
+    let sent = entry.tx_hash.ok_or("journaled with its hash")?;
+    let deadline = entry.deadline.ok_or("proved with a deadline")?;
+    chain.control.drop_transaction(sent).await?;
+    // A long history after it, and its deadline passes.
+    chain.control.set_automine(true).await?;
+    let now = chain.control.head_timestamp().await?;
+    chain.control.increase_time(deadline.saturating_sub(now) + 60).await?;
+    chain.control.mine(HISTORY).await?;
 
-    // Restart through the same provider: recovery finds the trade, within the provider's limit.
+    // Restart through the provider: before the entry becomes final as not executed, recovery
+    // looks for its TradeExecuted from the entry's block, in chunks the provider accepts.
     let miner = chain.control.start_miner(Duration::from_millis(300), None);
     let (handle, _events) = start_daemon(&config, &chain.endpoint, 1, Crash::Never).await?;
     let recovered = poll("the entry to be recovered", 2 * MINUTE, || {
@@ -156,9 +168,12 @@ async fn recovery_reads_logs_in_chunks_a_hosted_provider_accepts() -> TestResult
     let stats = proxy.stats();
     assert_eq!(stats.refused_get_logs, 0, "no getLogs beyond {LIMIT} blocks was asked: {stats:?}");
     assert!(stats.largest_span_served <= LIMIT, "{stats:?}");
+    assert!(
+        stats.count("eth_getLogs") >= HISTORY / LIMIT,
+        "the history since the entry's block was searched: {stats:?}"
+    );
     let entry = recovered?;
-    assert_eq!(entry.status, Status::Executed, "{entry:?}");
-    assert_eq!(entry.tx_hash, Some(sent), "the journaled transaction, not a second one");
+    assert_eq!(entry.status, Status::Expired, "never mined, deadline passed: {entry:?}");
     let checked = check_journal_equals_chain(&chain.prepared, &*settled?, &[agent]).await?;
     println!(
         "getLogs limit {LIMIT}: {} getLogs served (widest {}), none refused; {checked}; {:.1} s",
