@@ -424,7 +424,17 @@ async fn agent_spec(
     let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc)?;
     let node = redact_url(&config.rpc_url);
     let chain_id = provider.get_chain_id().await.map_err(|e| {
-        Error::Config(format!("cannot reach the node at {node}: {}", redact(&e.to_string())))
+        let cause = crate::agent::chain_of(&e);
+        let hint = if cause.contains("timed out") {
+            format!(
+                " (no answer within rpc.request_timeout_ms = {} ms, or no connection within \
+                 rpc.connect_timeout_ms = {} ms)",
+                config.rpc.request_timeout_ms, config.rpc.connect_timeout_ms
+            )
+        } else {
+            String::new()
+        };
+        Error::Config(format!("cannot reach the node at {node}: {}{hint}", redact(&cause)))
     })?;
     if chain_id != config.chain_id {
         return Err(Error::Config(format!(
