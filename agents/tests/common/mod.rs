@@ -139,7 +139,7 @@ pub async fn settle_and_stop(
         poll("the daemon to settle", limit, || Ok(settled(&journal, agents)?.then_some(())));
     let outcome = waited.await;
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     outcome.map(|()| journal)
 }
 

@@ -143,7 +143,7 @@ async fn recovery_reads_logs_in_chunks_a_hosted_provider_accepts() -> TestResult
     })
     .await?;
     handle.stop();
-    handle.join().await;
+    handle.join().await?;
     let entry = journal.get(id)?;
     let sent = entry.tx_hash.ok_or("journaled with its hash")?;
     let deadline = entry.deadline.ok_or("proved with a deadline")?;
