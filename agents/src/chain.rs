@@ -98,56 +98,56 @@ pub const LOCAL_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// An HTTP JSON-RPC client for `url` whose connections and requests time out per `policy` (a
 /// node that accepts a connection and never answers fails the request, it does not hang it).
-pub fn rpc_client(url: Url, policy: &RpcPolicy) -> Result<RpcClient> {
+pub fn rpc_client(url: Url, policy: &RpcPolicy) -> RpcClient {
     let http = alloy::transports::http::reqwest::Client::builder()
         .connect_timeout(Duration::from_millis(policy.connect_timeout_ms))
         .timeout(Duration::from_millis(policy.request_timeout_ms))
-        .build()
-        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-    let client = RpcClient::new_http_with_client(http, url);
+        .build();
+    let client = match http {
+        Ok(http) => RpcClient::new_http_with_client(http, url),
+        // Only without a TLS backend: never silently, never without the node.
+        Err(e) => {
+            tracing::error!(target: "proofgate::chain", error = %e, "cannot build an HTTP client with timeouts; requests have none");
+            RpcClient::new_http(url)
+        }
+    };
     if client.is_local() {
         client.set_poll_interval(LOCAL_POLL_INTERVAL);
     }
-    Ok(client)
+    client
 }
 
 /// A provider for the node at `url` with `policy`'s timeouts and no fillers: it reads, calls and
 /// sends raw transactions that [`crate::tx::TxSender`] signed.
-pub fn connect_reader(url: Url, policy: &RpcPolicy) -> Result<ChainProvider> {
-    let client = rpc_client(url, policy)?;
-    Ok(ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased())
+pub fn connect_reader(url: Url, policy: &RpcPolicy) -> ChainProvider {
+    let client = rpc_client(url, policy);
+    ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased()
 }
 
 /// A provider for the node at `url`, with `policy`'s timeouts, that signs with `signer` and
 /// reads the account's nonce from the node's pending count for every transaction (no cached
 /// nonce that one refused or dropped transaction would strand).
-pub fn connect_signing(
-    url: Url,
-    signer: PrivateKeySigner,
-    policy: &RpcPolicy,
-) -> Result<ChainProvider> {
-    let client = rpc_client(url, policy)?;
-    Ok(ProviderBuilder::new()
+pub fn connect_signing(url: Url, signer: PrivateKeySigner, policy: &RpcPolicy) -> ChainProvider {
+    let client = rpc_client(url, policy);
+    ProviderBuilder::new()
         .disable_recommended_fillers()
         .with_gas_estimation()
         .with_simple_nonce_management()
         .fetch_chain_id()
         .wallet(signer)
         .connect_client(client)
-        .erased())
+        .erased()
 }
 
-/// A provider for the node at `url` that signs every transaction with `signer`.
+/// A provider for the node at `url` that signs every transaction with `signer`, with the
+/// default [`RpcPolicy`]'s timeouts. The nonce of each transaction is the node's pending count
+/// (see [`connect_signing`]): a send that fails after its nonce was chosen (a failed gas
+/// estimate, a refused transaction) leaves no gap behind it.
 ///
 /// Local nodes (localhost, 127.0.0.1) are polled every [`LOCAL_POLL_INTERVAL`]; remote ones keep
 /// alloy's default.
 pub fn connect(url: Url, signer: PrivateKeySigner) -> ChainProvider {
-    let provider = ProviderBuilder::new().wallet(signer).connect_http(url);
-    let client = provider.client();
-    if client.is_local() {
-        client.set_poll_interval(LOCAL_POLL_INTERVAL);
-    }
-    provider.erased()
+    connect_signing(url, signer, &RpcPolicy::default())
 }
 
 /// The signer whose private key is in the environment variable `var` (hex, `0x` optional).

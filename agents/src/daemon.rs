@@ -421,7 +421,7 @@ async fn agent_spec(
         .strategy
         .validate(circuit.n_assets)
         .map_err(|e| Error::Config(format!("agent {:?}: {e}", agent_config.name)))?;
-    let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc)?;
+    let provider = chain::connect_reader(config.rpc_url.clone(), &config.rpc);
     let node = redact_url(&config.rpc_url);
     let chain_id = provider.get_chain_id().await.map_err(|e| {
         let cause = crate::agent::chain_of(&e);

@@ -197,6 +197,11 @@ pub struct Journal {
     location: String,
 }
 
+/// The SQL condition of a mined entry that is not final yet (a revert without a block is a
+/// pre-flight refusal: nothing was mined, nothing to re-check).
+const UNCONFIRMED: &str = "finalized = 0 AND (status = 'executed' \
+     OR (status = 'reverted' AND mined_block_hash IS NOT NULL))";
+
 impl Journal {
     /// Opens the journal at `path`, creating its directory, the file and the schema if missing.
     ///
@@ -280,13 +285,12 @@ impl Journal {
         self.query(&sql, &[&agent.to_checksum(None)])
     }
 
-    /// `agent`'s executed entries that are not final yet, oldest first: what must be re-checked
-    /// against the chain until [`Journal::mark_final`] or [`Journal::mark_reorged`].
+    /// `agent`'s mined entries (executed, or reverted on chain) that are not final yet, oldest
+    /// first: what must be re-checked against the chain until [`Journal::mark_final`] or
+    /// [`Journal::mark_reorged`].
     pub fn unconfirmed(&self, agent: Address) -> Result<Vec<Entry>, JournalError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM entries WHERE agent = ?1 AND status = 'executed' \
-             AND finalized = 0 ORDER BY id"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM entries WHERE agent = ?1 AND {UNCONFIRMED} ORDER BY id");
         self.query(&sql, &[&agent.to_checksum(None)])
     }
 
@@ -294,8 +298,7 @@ impl Journal {
     /// and not final (for a gauge).
     pub fn open_entries(&self, agent: Address) -> Result<u64, JournalError> {
         let sql = format!(
-            "SELECT COUNT(*) FROM entries WHERE agent = ?1 AND (status IN ({}) \
-             OR (status = 'executed' AND finalized = 0))",
+            "SELECT COUNT(*) FROM entries WHERE agent = ?1 AND (status IN ({}) OR {UNCONFIRMED})",
             status_list(&Status::PENDING)
         );
         let conn = self.conn();

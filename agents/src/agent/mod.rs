@@ -224,13 +224,13 @@ impl Agent {
         model: Model,
         params: RiskParams,
         shared: Shared,
-    ) -> Result<Self> {
+    ) -> Self {
         let strategy = config.strategy.build();
         let address = signer.address();
-        let reader = chain::connect_reader(shared.rpc_url.clone(), &shared.rpc)?;
-        let provider = chain::connect_signing(shared.rpc_url.clone(), signer.clone(), &shared.rpc)?;
+        let reader = chain::connect_reader(shared.rpc_url.clone(), &shared.rpc);
+        let provider = chain::connect_signing(shared.rpc_url.clone(), signer.clone(), &shared.rpc);
         let sender = TxSender::new(reader, signer, shared.chain_id);
-        Ok(Self {
+        Self {
             config,
             address,
             provider,
@@ -251,7 +251,7 @@ impl Agent {
             prove_avg_s: None,
             gauges_at: None,
             settled_at: None,
-        })
+        }
     }
 
     fn journal(&self) -> &Journal {
@@ -296,8 +296,12 @@ impl Agent {
                 }
                 Err(e) => {
                     // Work left half-done by the failed step is followed from the journal at the
-                    // next one; the nonce is read from the node again.
+                    // next one; the nonce is read from the node again. The vault's turn is kept
+                    // only while a trade of this agent is in flight.
                     self.sender.resync();
+                    if self.journal().pending(self.address).map_or(true, |p| p.is_empty()) {
+                        self.turn = None;
+                    }
                     self.shared.metrics.update(&name, |c| c.rpc_errors += 1);
                     warn!(target: "proofgate::agent", agent = %name, error = %chain_of(&e), retry_in_ms = backoff.as_millis() as u64, "step failed; retrying");
                     tokio::select! {
@@ -335,7 +339,11 @@ impl Agent {
             }
             return Ok(());
         }
-        self.turn = None;
+        self.forget_finished();
+        if self.turn.take().is_some() && !stale {
+            // This agent's trade just ended: the other agents on the vault go first.
+            return Ok(());
+        }
         if stale {
             *last_block = None;
         }
@@ -347,6 +355,8 @@ impl Agent {
             return Ok(());
         };
         self.turn = Some(turn);
+        // The state is read at the head as it is now: following may have taken a block or two.
+        let head = self.head().await?;
         let again = self.decide(head.number, Instant::now(), shutdown).await?;
         // A stale proof is decided afresh at once, not at the next block.
         *last_block = (!again).then_some(head.number);
@@ -355,6 +365,13 @@ impl Agent {
             self.turn = None;
         }
         Ok(())
+    }
+
+    /// Drops what was kept about in-flight transactions once none is in flight.
+    fn forget_finished(&mut self) {
+        self.observed.clear();
+        self.sent_at.clear();
+        self.fee_warned.clear();
     }
 
     /// The latest block's number and timestamp.

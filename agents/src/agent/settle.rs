@@ -20,10 +20,19 @@ use alloy::sol_types::SolEvent;
 use tracing::{info, warn};
 
 use super::send::{Sent, TradeCall};
-use super::{journal_error, settlement, to_u64, Agent, EventKind};
+use super::{chain_of, journal_error, settlement, to_u64, Agent, EventKind};
 use crate::bindings::vault::IProofGateVault::{self, TradeExecuted};
-use crate::journal::{Entry, Execution, Status};
+use crate::journal::{Entry, Execution, JournaledTx, Status};
 use crate::Result;
+
+/// Why a sent trade can no longer execute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// Its deadline passed.
+    Expired,
+    /// The vault's nonce moved past it.
+    NonceUsed,
+}
 
 /// Where the chain stands at one step.
 #[derive(Clone, Copy, Debug)]
@@ -35,33 +44,49 @@ pub(super) struct Head {
 }
 
 impl Agent {
-    /// Re-checks executed entries that are not final: final at depth, or back to submitted when
-    /// a reorg removed their block.
+    /// Re-checks mined entries (executed, or reverted on chain) that are not final: final at
+    /// depth, or back to submitted when a reorg removed their block.
     pub(super) async fn check_unconfirmed(&mut self, head: Head) -> Result<()> {
         let depth = self.shared.tx.confirmations;
         for entry in self.journal().unconfirmed(self.address).map_err(journal_error)? {
-            let Some(hash) = entry.tx_hash else { continue };
-            let receipt = self.provider.get_transaction_receipt(hash).await?;
-            let canonical = receipt
-                .as_ref()
-                .is_some_and(|r| r.block_hash.is_some() && r.block_hash == entry.mined_block_hash);
-            if canonical {
-                let mined = entry.mined_block.unwrap_or(head.number);
-                if head.number + 1 >= mined + depth {
+            let (Some(hash), Some(mined)) = (entry.tx_hash, entry.mined_block) else { continue };
+            if self.still_in_block(hash, mined, entry.mined_block_hash).await? {
+                if head.number.saturating_add(1) >= mined.saturating_add(depth) {
                     self.journal().mark_final(entry.id).map_err(journal_error)?;
                 }
                 continue;
             }
-            let block = entry.mined_block.unwrap_or_default();
-            let reason = format!("block {block} left the canonical chain");
+            let reason = format!("block {mined} left the canonical chain");
             self.journal().mark_reorged(entry.id, &reason).map_err(journal_error)?;
+            let (executed, gas) = (entry.status == Status::Executed, entry.gas_used.unwrap_or(0));
             self.shared.metrics.update(&self.config.name, |c| {
                 c.reorgs += 1;
-                c.executed = c.executed.saturating_sub(1);
+                if executed {
+                    c.executed = c.executed.saturating_sub(1);
+                    c.gas_used = c.gas_used.saturating_sub(gas);
+                } else {
+                    c.reverted = c.reverted.saturating_sub(1);
+                }
             });
-            warn!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, tx = %hash, block, "a reorg removed an executed trade; reconciling");
+            warn!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, tx = %hash, block = mined, "a reorg removed a mined trade; reconciling");
         }
         Ok(())
+    }
+
+    /// Whether `hash` is still in the canonical block `number` of hash `block_hash`. A missing
+    /// receipt while the block itself is unchanged is a node lagging behind, not a reorg.
+    async fn still_in_block(
+        &self,
+        hash: TxHash,
+        number: u64,
+        block_hash: Option<alloy::primitives::B256>,
+    ) -> Result<bool> {
+        let receipt = self.provider.get_transaction_receipt(hash).await?;
+        if let Some(receipt) = receipt {
+            return Ok(receipt.block_hash.is_some() && receipt.block_hash == block_hash);
+        }
+        let block = self.provider.get_block_by_number(number.into()).await?;
+        Ok(block.is_some_and(|b| Some(b.header.hash) == block_hash))
     }
 
     /// Moves every unfinished entry as far as the chain allows. Returns whether one is still in
@@ -124,20 +149,17 @@ impl Agent {
             self.journal().mark_abandoned(entry.id, "no proof journaled").map_err(journal_error)?;
             return Ok(false);
         };
-        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
-        let vault_nonce = to_u64(vault.nonces(self.address).call().await?);
-        if vault_nonce > nonce || call.deadline < head.timestamp {
-            // It can no longer execute (its nonce is used, or its deadline passed): before the
-            // entry becomes final as not executed, the chain is asked whether it did.
-            self.finish_unexecuted(entry, nonce, call.deadline < head.timestamp).await?;
+        if let Some(ended) = self.can_no_longer_execute(nonce, call.deadline, head).await? {
+            self.finish_unexecuted(entry, nonce, &hashes, ended).await?;
+            if let (Ended::Expired, Some(latest)) = (ended, txs.last()) {
+                self.cancel_if_pending(latest).await?;
+            }
             return Ok(false);
         }
         let Some(latest) = txs.last() else {
-            // Old journal, hash unknown to the chain: the proof is sent afresh.
-            return Ok(matches!(
-                self.send_proved(entry.id, &call, entry.forced, Instant::now()).await?,
-                Sent::InFlight
-            ));
+            // Old journal: its transaction may still be in some pool. Sending another one at a
+            // new nonce could execute it twice; it is followed by hash until it cannot execute.
+            return Ok(true);
         };
         if !self.sender.known(latest.signed.hash).await? {
             if entry.forced || self.still_valid(&call).await? {
@@ -149,10 +171,39 @@ impl Agent {
             return Ok(true);
         }
         let sent_at = *self.sent_at.entry(latest.signed.hash).or_insert(head.number);
-        if head.number >= sent_at + self.shared.tx.replace_after_blocks {
+        if head.number >= sent_at.saturating_add(self.shared.tx.replace_after_blocks) {
             self.replace(entry.id, latest).await?;
         }
         Ok(true)
+    }
+
+    /// Whether a trade at vault nonce `nonce` with `deadline` can no longer execute, judged on
+    /// the block `confirmations − 1` below the head (so that a reorg the daemon reconciles
+    /// cannot bring it back): its deadline passed there, or the vault's nonce or the account's
+    /// nonce moved past it there.
+    async fn can_no_longer_execute(
+        &self,
+        nonce: u64,
+        deadline: u64,
+        head: Head,
+    ) -> Result<Option<Ended>> {
+        let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
+        let latest_nonce = to_u64(vault.nonces(self.address).call().await?);
+        if latest_nonce <= nonce && deadline >= head.timestamp {
+            return Ok(None);
+        }
+        let depth = self.shared.tx.confirmations.max(1);
+        let confirmed = head.number.saturating_sub(depth - 1);
+        let at = alloy::eips::BlockId::number(confirmed);
+        let block =
+            self.provider.get_block_by_number(confirmed.into()).await?.ok_or_else(|| {
+                crate::Error::Config(format!("the node has no block {confirmed}"))
+            })?;
+        if deadline < block.header.timestamp {
+            return Ok(Some(Ended::Expired));
+        }
+        let vault_nonce = to_u64(vault.nonces(self.address).block(at).call().await?);
+        Ok((vault_nonce > nonce).then_some(Ended::NonceUsed))
     }
 
     /// Records a mined transaction of `entry`: executed when the vault's `TradeExecuted` for
@@ -198,50 +249,85 @@ impl Agent {
         Ok(())
     }
 
-    /// Why a mined trade reverted: the call replayed on the state before its block.
+    /// Why a mined trade reverted: the call replayed on the state before its block (the block
+    /// itself is journaled with the entry).
     async fn replayed_reason(&self, entry: &Entry, block: u64) -> String {
         let Some(call) = TradeCall::of(entry) else { return "reverted on chain".into() };
         let request = self.trade_request(&call);
         let at = alloy::eips::BlockId::number(block.saturating_sub(1));
         match self.provider.call(request).block(at).await {
-            Err(e) => format!(
-                "{} (replayed before block {block})",
-                super::revert::decode_revert(&alloy::contract::Error::from(e))
-            ),
-            Ok(_) => format!("reverted on chain in block {block}, out of gas or ordering: the call passes when replayed before it"),
+            Err(e) => super::revert::decode_revert(&alloy::contract::Error::from(e)),
+            Ok(_) => "reverted on chain, though the call passes on the state before its block \
+                      (out of gas, or a transaction ahead of it in the block moved the state)"
+                .into(),
         }
     }
 
-    /// The last look before an entry that can no longer execute becomes final: its
-    /// `TradeExecuted` (by nonce) found means executed; otherwise expired or abandoned.
-    async fn finish_unexecuted(&mut self, entry: &Entry, nonce: u64, expired: bool) -> Result<()> {
-        if let Some(receipt) = self.find_execution(nonce, entry.block).await? {
-            info!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, nonce, tx = %receipt.transaction_hash, "the trade had executed");
-            return self.record_mined(entry, &receipt).await;
+    /// The last look before an entry that can no longer execute becomes final: a
+    /// `TradeExecuted` for its nonce from one of its own transactions means executed; from
+    /// another transaction, or none, expired or abandoned.
+    async fn finish_unexecuted(
+        &mut self,
+        entry: &Entry,
+        nonce: u64,
+        own: &[TxHash],
+        ended: Ended,
+    ) -> Result<()> {
+        if let Some(hash) = self.find_execution(nonce, entry.block).await? {
+            if own.contains(&hash) {
+                if let Some(receipt) = self.provider.get_transaction_receipt(hash).await? {
+                    info!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, nonce, tx = %hash, "the trade had executed");
+                    return self.record_mined(entry, &receipt).await;
+                }
+                // The log is there but the receipt lags on this node: ask again next block.
+                return Ok(());
+            }
+            let why = format!("the vault's nonce {nonce} was consumed by another trade ({hash})");
+            self.journal().mark_abandoned(entry.id, &why).map_err(journal_error)?;
+            return Ok(());
         }
-        if expired {
-            self.journal().mark_expired(entry.id).map_err(journal_error)?;
-            info!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, "its deadline passed unexecuted");
-        } else {
-            self.journal()
-                .mark_abandoned(entry.id, "the nonce was consumed by another trade")
-                .map_err(journal_error)?;
+        match ended {
+            Ended::Expired => {
+                self.journal().mark_expired(entry.id).map_err(journal_error)?;
+                info!(target: "proofgate::agent", agent = %self.config.name, entry = entry.id, "its deadline passed unexecuted");
+            }
+            Ended::NonceUsed => {
+                self.journal()
+                    .mark_abandoned(entry.id, "the nonce was consumed by another trade")
+                    .map_err(journal_error)?;
+            }
         }
         Ok(())
     }
 
-    /// The receipt of this agent's `TradeExecuted` at `nonce`, searched from block `from` to the
-    /// head in chunks of `rpc.log_chunk_blocks` (hosted providers refuse wide ranges).
-    pub(super) async fn find_execution(
-        &self,
-        nonce: u64,
-        from: u64,
-    ) -> Result<Option<TransactionReceipt>> {
+    /// After an entry expired, a transaction of it still in the pool would hold the account's
+    /// nonce (and later be mined, revert and pay gas): it is replaced by a transfer of nothing
+    /// to the account itself, when the bump fits under the cap.
+    async fn cancel_if_pending(&mut self, latest: &JournaledTx) -> Result<()> {
+        if !self.sender.known(latest.signed.hash).await? {
+            return Ok(());
+        }
+        let policy = &self.shared.tx;
+        match self.sender.cancel(&latest.signed, policy.fee_bump_percent, self.shared.fee_cap).await
+        {
+            Ok(hash) => {
+                info!(target: "proofgate::agent", agent = %self.config.name, nonce = latest.signed.nonce, expired = %latest.signed.hash, cancel = %hash, "cancelled an expired trade's pending transaction");
+            }
+            Err(e) => {
+                warn!(target: "proofgate::agent", agent = %self.config.name, nonce = latest.signed.nonce, error = %chain_of(&e), "could not cancel an expired trade's pending transaction; it holds the nonce until it is mined or dropped");
+            }
+        }
+        Ok(())
+    }
+
+    /// The transaction of this agent's `TradeExecuted` at `nonce`, searched from block `from`
+    /// to the head in chunks of `rpc.log_chunk_blocks` (hosted providers refuse wide ranges).
+    pub(super) async fn find_execution(&self, nonce: u64, from: u64) -> Result<Option<TxHash>> {
         let head = self.provider.get_block_number().await?;
         let chunk = self.shared.rpc.log_chunk_blocks.max(1);
         let mut start = from.max(self.shared.deployment.block);
         while start <= head {
-            let end = (start + chunk - 1).min(head);
+            let end = start.saturating_add(chunk - 1).min(head);
             let filter = Filter::new()
                 .address(self.shared.deployment.vault)
                 .event_signature(TradeExecuted::SIGNATURE_HASH)
@@ -253,7 +339,7 @@ impl Agent {
             if let Some(hash) =
                 logs.iter().find(|log| !log.removed).and_then(|l| l.transaction_hash)
             {
-                return Ok(self.provider.get_transaction_receipt(hash).await?);
+                return Ok(Some(hash));
             }
             start = end + 1;
         }

@@ -36,18 +36,18 @@ pub(crate) struct AgentSpec {
 }
 
 impl AgentSpec {
-    fn build(&self, shared: Shared) -> Result<Agent> {
+    fn build(&self, shared: Shared) -> Agent {
         let agent = Agent::new(
             self.config.clone(),
             self.signer.clone(),
             self.model.clone(),
             self.params.clone(),
             shared,
-        )?;
-        Ok(match &self.attester {
+        );
+        match &self.attester {
             Some(attester) => agent.with_attester(attester.clone()),
             None => agent,
-        })
+        }
     }
 }
 
@@ -107,11 +107,7 @@ pub(crate) async fn supervise(supervised: Supervised) -> (String, Result<()>) {
     let mut recent: VecDeque<Instant> = VecDeque::new();
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let agent = match spec.build(shared.clone()) {
-            Ok(agent) => agent,
-            Err(e) => return (name, Err(e)),
-        };
-        let task = tokio::spawn(agent.run(shutdown.clone()));
+        let task = tokio::spawn(spec.build(shared.clone()).run(shutdown.clone()));
         let _abort = AbortOnDrop(task.abort_handle());
         let message = match task.await {
             Ok(()) => return (name, Ok(())),

@@ -73,16 +73,17 @@ impl Journal {
         )
     }
 
-    /// Records that an executed entry's block is past the confirmation depth: no reorg the
-    /// daemon reconciles can undo it any more. Idempotent for a final entry; refused with
-    /// [`JournalError::NotExecuted`] for an entry in another status.
+    /// Records that a mined entry's block (executed, or reverted on chain) is past the
+    /// confirmation depth: no reorg the daemon reconciles can undo it any more. Idempotent for a
+    /// final entry; refused with [`JournalError::NotExecuted`] for an entry in another status.
     pub fn mark_final(&self, id: i64) -> Result<(), JournalError> {
         let now = int("updated_at", now_unix())?;
         let conn = self.conn();
         let changed = conn
             .prepare_cached(
                 "UPDATE entries SET finalized = 1, updated_at = ?2 \
-                 WHERE id = ?1 AND status = 'executed' AND finalized = 0",
+                 WHERE id = ?1 AND finalized = 0 AND (status = 'executed' \
+                 OR (status = 'reverted' AND mined_block_hash IS NOT NULL))",
             )
             .and_then(|mut stmt| stmt.execute(params![id, now]))
             .map_err(sqlite(&self.location, "mark an entry final"))?;
@@ -91,14 +92,14 @@ impl Journal {
             return Ok(());
         }
         match current(&conn, &self.location, id)? {
-            (Status::Executed, true) => Ok(()),
+            (Status::Executed | Status::Reverted, true) => Ok(()),
             (status, _) => Err(JournalError::NotExecuted { id, status, action: "become final" }),
         }
     }
 
-    /// Records that a reorg removed an executed entry's transaction before it was final
-    /// (executed and not final → submitted): the block, its hash, the gas and the settlement
-    /// are cleared, the transaction hash is kept (it may be mined again, or replaced), and
+    /// Records that a reorg removed a mined entry's transaction before it was final (executed,
+    /// or reverted on chain, and not final → submitted): the block, its hash, the gas, the
+    /// settlement and the revert reason are cleared, the transaction hash is kept (it may be mined again, or replaced), and
     /// `reorg: {reason}` is appended to the entry's reason. A final entry is refused with
     /// [`JournalError::AlreadyFinal`], any other status with [`JournalError::NotExecuted`].
     pub fn mark_reorged(&self, id: i64, reason: &str) -> Result<(), JournalError> {
@@ -108,9 +109,10 @@ impl Journal {
             .prepare_cached(
                 "UPDATE entries SET status = 'submitted', updated_at = ?2, mined_block = NULL, \
                  mined_block_hash = NULL, gas_used = NULL, amount_received = NULL, \
-                 shortfall = NULL, \
+                 shortfall = NULL, revert_reason = NULL, \
                  reason = CASE WHEN reason = '' THEN ?3 ELSE reason || '; ' || ?3 END \
-                 WHERE id = ?1 AND status = 'executed' AND finalized = 0",
+                 WHERE id = ?1 AND finalized = 0 AND (status = 'executed' \
+                 OR (status = 'reverted' AND mined_block_hash IS NOT NULL))",
             )
             .and_then(|mut stmt| stmt.execute(params![id, now, format!("reorg: {reason}")]))
             .map_err(sqlite(&self.location, "undo an execution"))?;
@@ -119,7 +121,7 @@ impl Journal {
             return Ok(());
         }
         match current(&conn, &self.location, id)? {
-            (Status::Executed, true) => Err(JournalError::AlreadyFinal { id }),
+            (Status::Executed | Status::Reverted, true) => Err(JournalError::AlreadyFinal { id }),
             (status, _) => {
                 Err(JournalError::NotExecuted { id, status, action: "be undone by a reorg" })
             }
@@ -144,6 +146,35 @@ impl Journal {
             Status::Reverted,
             "tx_hash = COALESCE(?4, tx_hash), gas_used = COALESCE(?5, gas_used), revert_reason = ?6",
             &[&tx_hash.map(hash_text), &gas_used, &reason],
+        )
+    }
+
+    /// Records a transaction mined and reverted (proved or submitted → reverted, not final):
+    /// like an execution it is re-checked until the confirmation depth, since a reorg may drop
+    /// its block and the same transaction may then execute.
+    pub fn mark_reverted_mined(
+        &self,
+        id: i64,
+        mined: &Execution,
+        reason: &str,
+    ) -> Result<(), JournalError> {
+        let gas_used = int("gas_used", mined.gas_used)?;
+        let mined_block = int("mined_block", mined.block)?;
+        let conn = self.conn();
+        transition(
+            &conn,
+            &self.location,
+            id,
+            Status::Reverted,
+            "tx_hash = ?4, gas_used = ?5, mined_block = ?6, mined_block_hash = ?7, \
+             revert_reason = ?8, finalized = 0",
+            &[
+                &hash_text(mined.tx_hash),
+                &gas_used,
+                &mined_block,
+                &hash_text(mined.block_hash),
+                &reason,
+            ],
         )
     }
 

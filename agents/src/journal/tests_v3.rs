@@ -455,3 +455,37 @@ fn a_new_journal_has_every_version_3_object() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_revert_mined_on_chain_is_re_checked_until_final_like_an_execution() -> TestResult {
+    let journal = Journal::open_in_memory()?;
+    let id = entry_in(&journal, Status::Submitted)?;
+    let mined = execution(hash(9), 30_000, 107);
+    journal.mark_reverted_mined(id, &mined, "InvalidProof")?;
+    let entry = journal.get(id)?;
+    assert_eq!((entry.status, entry.finalized), (Status::Reverted, false));
+    assert_eq!((entry.mined_block, entry.mined_block_hash), (Some(107), Some(mined.block_hash)));
+    assert_eq!(journal.unconfirmed(AGENT)?.iter().map(|e| e.id).collect::<Vec<_>>(), vec![id]);
+    assert_eq!(journal.open_entries(AGENT)?, 1);
+
+    // A reorg drops its block: back to submitted, with no revert reason left.
+    journal.mark_reorged(id, "block 107 replaced")?;
+    let entry = journal.get(id)?;
+    assert_eq!(
+        (entry.status, entry.revert_reason, entry.mined_block),
+        (Status::Submitted, None, None)
+    );
+
+    // Mined again (it reverts again), then deep enough: final, and no longer re-checked.
+    journal.mark_reverted_mined(id, &execution(hash(9), 30_000, 109), "InvalidProof")?;
+    journal.mark_final(id)?;
+    assert!(journal.get(id)?.finalized);
+    assert!(journal.unconfirmed(AGENT)?.is_empty());
+    assert!(matches!(journal.mark_reorged(id, "deep"), Err(JournalError::AlreadyFinal { .. })));
+
+    // A pre-flight refusal (nothing mined) is final at once and never re-checked.
+    let refused = entry_in(&journal, Status::Reverted)?;
+    assert!(journal.unconfirmed(AGENT)?.iter().all(|e| e.id != refused));
+    assert!(matches!(journal.mark_final(refused), Err(JournalError::NotExecuted { .. })));
+    Ok(())
+}

@@ -163,6 +163,31 @@ impl TxSender {
         Ok(outcome)
     }
 
+    /// Replaces `stuck` (still pending, no longer wanted) with a transfer of nothing to the
+    /// account itself at the same nonce, both fees bumped within `cap`; returns its hash.
+    pub async fn cancel(
+        &mut self,
+        stuck: &SignedTx,
+        bump_percent: u64,
+        cap: u128,
+    ) -> Result<TxHash> {
+        let current = Fees {
+            max_fee_per_gas: stuck.max_fee_per_gas,
+            max_priority_fee_per_gas: stuck.max_priority_fee_per_gas,
+        };
+        let base_fee = self.next_base_fee().await?;
+        let fees = fees::bump(current, base_fee, bump_percent, cap)
+            .map_err(|e| Error::Config(format!("cannot cancel: {e}")))?;
+        let request = TransactionRequest::default().with_to(self.account).with_gas_limit(21_000);
+        let cancel = self.sign(request, stuck.nonce, fees).await?;
+        match self.broadcast(&cancel).await? {
+            Broadcast::Accepted | Broadcast::NonceUsed => Ok(cancel.hash),
+            Broadcast::Underpriced(why) | Broadcast::Refused(why) => {
+                Err(Error::Config(format!("the node refused the cancellation: {why}")))
+            }
+        }
+    }
+
     /// Whether the node knows the transaction (in its pool or mined).
     pub async fn known(&self, hash: TxHash) -> Result<bool> {
         Ok(self.provider.get_transaction_by_hash(hash).await?.is_some())
