@@ -104,7 +104,8 @@ impl Agent {
         }
         let nonce = self.sender.next_nonce().await?;
         let base_fee = self.sender.next_base_fee().await?;
-        let fees = fees::initial(base_fee, self.priority_fee(), self.shared.fee_cap)
+        let bump = self.shared.tx.fee_bump_percent;
+        let fees = fees::initial(base_fee, self.priority_fee(), self.shared.fee_cap, bump)
             .map_err(|e| Error::Config(format!("cannot price the trade: {e}")))?;
         let signed = self.sender.sign(request, nonce, fees).await?;
         // Durable before it leaves: after a crash the same bytes are sent again, never new ones.

@@ -48,14 +48,23 @@ pub enum FeeError {
 }
 
 /// The first offer: a max fee of twice the next base fee plus the tip (room for six blocks of
-/// +12.5 % base-fee growth), lowered to the cap but never below base fee plus tip.
-pub fn initial(base_fee: u128, priority_fee: u128, cap: u128) -> Result<Fees, FeeError> {
+/// +12.5 % base-fee growth), never below base fee plus tip. Near the cap it stays one bump of
+/// `bump_percent` below it where it can, so that a stuck transaction can still be replaced.
+pub fn initial(
+    base_fee: u128,
+    priority_fee: u128,
+    cap: u128,
+    bump_percent: u64,
+) -> Result<Fees, FeeError> {
     let priority = priority_fee.min(cap);
-    if base_fee.saturating_add(priority) > cap {
+    let needed = base_fee.saturating_add(priority);
+    if needed > cap {
         return Err(FeeError::AboveCap { base_fee, priority_fee: priority, cap });
     }
+    let headroom = cap.saturating_mul(100) / (100 + u128::from(bump_percent));
     let wanted = base_fee.saturating_mul(2).saturating_add(priority);
-    Ok(Fees { max_fee_per_gas: wanted.min(cap), max_priority_fee_per_gas: priority })
+    let max_fee = wanted.min(headroom.max(needed));
+    Ok(Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: priority })
 }
 
 /// The replacement of a transaction offered at `current` when the next base fee is `base_fee`:
@@ -92,11 +101,16 @@ mod tests {
 
     #[test]
     fn the_first_offer_doubles_the_base_fee_within_the_cap() {
-        let fees = initial(10 * GWEI, GWEI, 300 * GWEI).expect("fits");
+        let fees = initial(10 * GWEI, GWEI, 300 * GWEI, 15).expect("fits");
         assert_eq!(fees, Fees { max_fee_per_gas: 21 * GWEI, max_priority_fee_per_gas: GWEI });
-        let capped = initial(200 * GWEI, GWEI, 300 * GWEI).expect("fits under the cap");
+        // Near the cap, one bump of room is kept: the replacement still fits.
+        let capped = initial(200 * GWEI, GWEI, 345 * GWEI, 15).expect("fits under the cap");
         assert_eq!(capped.max_fee_per_gas, 300 * GWEI);
-        let refused = initial(300 * GWEI, GWEI, 300 * GWEI).expect_err("no room for the tip");
+        assert!(bump(capped, 200 * GWEI, 15, 345 * GWEI).is_ok());
+        // With no room for a bump, base fee plus tip is still offered.
+        let tight = initial(299 * GWEI, GWEI, 300 * GWEI, 15).expect("just fits");
+        assert_eq!(tight.max_fee_per_gas, 300 * GWEI);
+        let refused = initial(300 * GWEI, GWEI, 300 * GWEI, 15).expect_err("no room for the tip");
         assert!(refused.to_string().contains("gas.max_fee_gwei"), "{refused}");
     }
 
@@ -123,6 +137,22 @@ mod tests {
     }
 
     proptest! {
+        /// The first offer covers base fee plus tip and stays within the cap.
+        #[test]
+        fn first_offers_are_includable_and_capped(
+            base_fee in 0u128..1_000_000_000_000,
+            tip in 0u128..10_000_000_000,
+            cap in 1u128..10_000_000_000_000,
+            bump_percent in 10u64..200,
+        ) {
+            if let Ok(fees) = initial(base_fee, tip, cap, bump_percent) {
+                prop_assert!(fees.max_fee_per_gas <= cap);
+                prop_assert!(fees.max_fee_per_gas >= base_fee + fees.max_priority_fee_per_gas);
+            } else {
+                prop_assert!(base_fee + tip.min(cap) > cap);
+            }
+        }
+
         /// Every replacement raises both fees by the bump (the node's rule) and stays within the
         /// cap; the max fee covers the tip.
         #[test]
