@@ -54,6 +54,7 @@ use tracing::debug;
 use codec::{column, int, now_unix, parse_entry, parse_status, sqlite, status_list, uint};
 pub use error::JournalError;
 pub use history::format_history;
+pub(crate) use history::utc;
 pub use schema::JOURNAL_SCHEMA_VERSION;
 use schema::{init, COLUMNS};
 pub use status::{ParseStatusError, Status};

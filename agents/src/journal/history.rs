@@ -88,7 +88,7 @@ pub(super) fn short(hex: &str) -> String {
 }
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
-pub(super) fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     // Howard Hinnant's civil_from_days.
