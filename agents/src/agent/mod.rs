@@ -10,6 +10,9 @@
 //! one daemon take turns on their vault (one decision in flight at a time), so that a proof is
 //! not made on a state another agent's trade is about to move.
 
+mod forced;
+mod gate;
+mod prove;
 mod revert;
 mod send;
 mod settle;
@@ -25,10 +28,9 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
-use proofgate_prover::snark::{self, ProverKey};
+use proofgate_prover::snark::ProverKey;
 use proofgate_prover::valuation::TradeAmounts;
-use proofgate_prover::{evaluate, CircuitConfig, Model, RiskParams, Statement};
-use proofgate_verifier_codegen::calldata::proof_words;
+use proofgate_prover::{CircuitConfig, Model, RiskParams, Statement};
 use tokio::sync::{mpsc, watch, Mutex, OwnedMutexGuard, Semaphore};
 use tracing::{debug, info, warn};
 
@@ -36,11 +38,11 @@ use crate::bindings::vault::IProofGateVault::{self, TradeExecuted};
 use crate::chain::{self, ChainProvider};
 use crate::config::{AgentConfig, GasPolicy, RpcPolicy, TxPolicy};
 use crate::deploy::DeploymentFile;
-use crate::journal::{Journal, NewDecision, ProvedTrade, Settlement, Status};
+use crate::journal::{Journal, NewDecision, Settlement, Status};
 use crate::market::{self, MarketState};
 use crate::metrics::Metrics;
-use crate::solvency::{self, Attester, SolvencyGate};
-use crate::strategy::{MarketView, Proposal, Strategy};
+use crate::solvency::Attester;
+use crate::strategy::{MarketView, Strategy};
 use crate::tx::TxSender;
 use crate::{Error, Result};
 use send::{Sent, TradeCall};
@@ -552,257 +554,6 @@ impl Agent {
     fn deadline_budget_s(&self) -> u64 {
         let proving = self.prove_avg_s.unwrap_or(0.0) * 1.5;
         self.config.deadline_s + proving.ceil() as u64
-    }
-
-    /// Whether a scheduled attestation is due now (and not waiting out a failed one's retry).
-    fn scheduled_attestation_due(&self, gate: &SolvencyGate, timestamp: u64) -> bool {
-        let Some(solvency) = &self.config.solvency else { return false };
-        self.attester.is_some()
-            && solvency.schedule
-            && self.attest_retry_at.is_none_or(|at| Instant::now() >= at)
-            && gate.due(timestamp, solvency.refresh_before_s)
-    }
-
-    /// Attests now; on success the caller decides again at once (on the fresh gate). A failure
-    /// is logged and counted, and retried after `retry_after_s`.
-    async fn attest_on_schedule(&mut self, observed: Instant) -> Result<bool> {
-        let (Some(attester), Some(solvency)) = (&self.attester, &self.config.solvency) else {
-            return Ok(false);
-        };
-        let name = self.config.name.clone();
-        let outcome =
-            solvency::attest(&self.provider, &self.shared.deployment, self.address, attester).await;
-        match outcome {
-            Ok(done) => {
-                self.attest_retry_at = None;
-                self.shared.metrics.update(&name, |c| c.attestations += 1);
-                info!(target: "proofgate::agent", agent = %name, epoch = done.epoch, valid_until = done.valid_until, prove_s = done.prove_s, "scheduled solvency attestation");
-                let kind = EventKind::Attested { epoch: done.epoch, valid_until: done.valid_until };
-                self.emit(None, kind, observed);
-                Ok(true)
-            }
-            Err(Error::Rpc(e)) => Err(Error::Rpc(e)),
-            Err(e) => {
-                let retry = Duration::from_secs(solvency.retry_after_s);
-                self.attest_retry_at = Some(Instant::now() + retry);
-                self.shared.metrics.update(&name, |c| c.attestation_failures += 1);
-                let reason = chain_of(&e);
-                warn!(target: "proofgate::agent", agent = %name, %reason, retry_in_s = retry.as_secs(), "solvency attestation failed");
-                self.emit(None, EventKind::AttestationFailed { reason }, observed);
-                Ok(true)
-            }
-        }
-    }
-
-    /// Journals a risk-increasing proposal the solvency gate holds back (as skipped, with why).
-    fn hold_back(
-        &mut self,
-        proposal: &Proposal,
-        gate: &SolvencyGate,
-        block: u64,
-        observed: Instant,
-    ) -> Result<bool> {
-        let why = match gate.valid_until {
-            0 => "no solvency attestation".to_string(),
-            t => format!("solvency attestation stale since {t}"),
-        };
-        let reason = format!(
-            "{}; held back by the solvency gate ({why}): only trades into reserve assets go",
-            proposal.reason
-        );
-        let decision = NewDecision {
-            vault: self.shared.deployment.vault,
-            agent: self.address,
-            strategy: self.strategy.name().to_string(),
-            block,
-            sell_asset: proposal.sell_asset,
-            buy_asset: proposal.buy_asset,
-            amount_in: U256::from(proposal.amount_in),
-            amount_out: U256::ZERO,
-            forced: false,
-            reason,
-        };
-        let id = self.shared.journal.record(&decision, Status::Skipped).map_err(journal_error)?;
-        let name = self.config.name.clone();
-        self.shared.metrics.update(&name, |c| c.solvency_paused += 1);
-        info!(target: "proofgate::agent", agent = %name, entry = id, %why, "risk-increasing trade held back by the solvency gate");
-        self.emit(Some(id), EventKind::SolvencyPaused { valid_until: gate.valid_until }, observed);
-        Ok(false)
-    }
-
-    /// Sizes a proposal: quotes it, builds the vault's statement and halves it until the
-    /// reference passes (at most `max_shrink_steps` times).
-    async fn size(
-        &self,
-        state: &MarketState,
-        proposal: &Proposal,
-        deadline: u64,
-    ) -> Result<Sizing> {
-        let deployment = &self.shared.deployment;
-        let mut amount_in = proposal.amount_in;
-        let mut refused: Option<(TradeAmounts, String)> = None;
-        for _ in 0..=self.config.max_shrink_steps {
-            if amount_in == 0 {
-                break;
-            }
-            let quoted = market::quote(
-                &self.provider,
-                deployment,
-                proposal.sell_asset,
-                proposal.buy_asset,
-                amount_in,
-            )
-            .await?;
-            let amount_out = quoted - quoted * u128::from(self.config.slippage_bps) / 10_000;
-            if amount_out == 0 {
-                return Ok(Sizing::Nothing("the venue quotes nothing for it".into()));
-            }
-            let trade = TradeAmounts {
-                sell_asset: proposal.sell_asset,
-                buy_asset: proposal.buy_asset,
-                amount_in,
-                amount_out,
-            };
-            let statement =
-                market::statement_for(deployment, state, self.address, trade.clone(), deadline)?;
-            let evaluation = evaluate(&self.shared.circuit, &self.model, &self.params, &statement)
-                .map_err(|e| Error::Config(format!("reference: {e}")))?;
-            // The vault charges what the trade gives away at its oracle prices to the agent's
-            // loss budget, and reverts a trade that would overdraw it: checked here on the
-            // quote (a smaller trade gives away less).
-            let shortfall = market::expected_shortfall(&statement, state, quoted);
-            let available = state.loss_budget.available(state.net_asset_value(), state.timestamp);
-            if evaluation.passes() && shortfall <= available {
-                return Ok(Sizing::Passes { trade, statement, refused_larger: refused.is_some() });
-            }
-            let violations = if evaluation.passes() {
-                format!("[LossBudget {{ shortfall: {shortfall}, available: {available} }}]")
-            } else {
-                format!("{:?}", evaluation.violations)
-            };
-            if refused.is_none() {
-                refused = Some((trade, violations));
-            }
-            amount_in /= 2;
-        }
-        Ok(match refused {
-            Some((largest, violations)) => Sizing::Refused { largest, violations },
-            None => Sizing::Nothing("the trade rounds to zero".into()),
-        })
-    }
-
-    /// Proves on the blocking pool, holding one of the daemon's proof slots.
-    async fn prove(&mut self, statement: Statement) -> Result<([U256; 8], f64)> {
-        let _permit = self
-            .shared
-            .proof_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Config("proof slots closed".into()))?;
-        let (key, model, params) =
-            (self.shared.key.clone(), self.model.clone(), self.params.clone());
-        let started = Instant::now();
-        let proof = tokio::task::spawn_blocking(move || {
-            snark::prove_fresh(&key, &model, &params, &statement)
-        })
-        .await
-        .map_err(|e| Error::Config(format!("the proving task failed: {e}")))?
-        .map_err(|e| Error::Config(format!("proving: {e}")))?;
-        let prove_s = started.elapsed().as_secs_f64();
-        self.prove_avg_s = Some(match self.prove_avg_s {
-            Some(avg) => 0.7 * avg + 0.3 * prove_s,
-            None => prove_s,
-        });
-        self.shared.metrics.update(&self.config.name, |c| {
-            c.proofs += 1;
-            c.proving_seconds += prove_s;
-        });
-        info!(target: "proofgate::agent", agent = %self.config.name, prove_s, "proved");
-        Ok((proof_words(&proof.0), prove_s))
-    }
-
-    /// Proves `statement` and journals the proof under entry `id` (durably, before anything is
-    /// sent).
-    async fn prove_and_journal(
-        &mut self,
-        id: i64,
-        statement: &Statement,
-        deadline: u64,
-    ) -> Result<([U256; 8], f64)> {
-        let (proof, prove_s) = self.prove(statement.clone()).await?;
-        let proved = ProvedTrade {
-            nonce: statement.binding.nonce,
-            deadline,
-            proof,
-            public_inputs: market::input_words(&self.shared.circuit, statement)?,
-            prove_s,
-        };
-        self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
-        Ok((proof, prove_s))
-    }
-
-    /// A forced submission: claims `claimed` with the honest proof of `proved`.
-    async fn force(
-        &mut self,
-        claimed: TradeAmounts,
-        proved: TradeAmounts,
-        statement: Statement,
-        deadline: u64,
-        decision: impl Fn(&TradeAmounts, String) -> NewDecision,
-        observed: Instant,
-    ) -> Result<bool> {
-        let reason = format!(
-            "FORCED: claims {} units sold with the proof of a {}-unit trade",
-            claimed.amount_in, proved.amount_in
-        );
-        let id = self
-            .shared
-            .journal
-            .record(&decision(&claimed, reason), Status::Proving)
-            .map_err(journal_error)?;
-        let (proof, _) = self.prove_and_journal(id, &statement, deadline).await?;
-        let call = TradeCall { trade: to_call(&claimed), deadline, proof };
-        again(self.send_proved(id, &call, true, observed).await?)
-    }
-
-    /// A forced submission of a trade no size of which passes: a zero proof.
-    async fn force_unproved(
-        &mut self,
-        claimed: TradeAmounts,
-        violations: &str,
-        deadline: u64,
-        decision: impl Fn(&TradeAmounts, String) -> NewDecision,
-        observed: Instant,
-    ) -> Result<bool> {
-        let reason =
-            format!("FORCED: a trade the reference refuses ({violations}), with no valid proof");
-        let id = self
-            .shared
-            .journal
-            .record(&decision(&claimed, reason), Status::Proving)
-            .map_err(journal_error)?;
-        let nonce = to_u64(
-            IProofGateVault::new(self.shared.deployment.vault, &self.provider)
-                .nonces(self.address)
-                .call()
-                .await?,
-        );
-        let proof = [
-            U256::from(1u8),
-            U256::from(2u8),
-            U256::ZERO,
-            U256::ZERO,
-            U256::ZERO,
-            U256::ZERO,
-            U256::from(1u8),
-            U256::from(2u8),
-        ];
-        let proved =
-            ProvedTrade { nonce, deadline, proof, public_inputs: Vec::new(), prove_s: 0.0 };
-        self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
-        let call = TradeCall { trade: to_call(&claimed), deadline, proof };
-        again(self.send_proved(id, &call, true, observed).await?)
     }
 
     fn remember_prices(&mut self, state: &MarketState) {
