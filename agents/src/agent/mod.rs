@@ -216,6 +216,8 @@ pub struct Agent {
     gauges_at: Option<Instant>,
     /// The head at which unfinished entries were last followed.
     settled_at: Option<u64>,
+    /// The head seen at the previous step (decisions wait until it holds for one poll).
+    quiet_head: Option<u64>,
 }
 
 impl Agent {
@@ -253,6 +255,7 @@ impl Agent {
             prove_avg_s: None,
             gauges_at: None,
             settled_at: None,
+            quiet_head: None,
         }
     }
 
@@ -350,6 +353,12 @@ impl Agent {
             *last_block = None;
         }
         if *last_block == Some(head.number) || *shutdown.borrow() {
+            return Ok(());
+        }
+        if self.quiet_head.replace(head.number) != Some(head.number) {
+            // A new head: decide once it has held for one poll. Updates often come in bursts
+            // (a keeper's feeds, one block each on fast chains), and a proof begun mid-burst
+            // would be stale before it is sent.
             return Ok(());
         }
         let Ok(turn) = self.shared.vault_turn.clone().try_lock_owned() else {

@@ -34,6 +34,17 @@ pub(super) enum Ended {
     NonceUsed,
 }
 
+/// Whether a sent trade can still execute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Yes: it is followed, sent again or replaced as needed.
+    Live,
+    /// Not at the head, but that is not yet `confirmations` deep.
+    Settling,
+    /// No, at the confirmation depth.
+    Ended(Ended),
+}
+
 /// Where the chain stands at one step.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Head {
@@ -149,12 +160,18 @@ impl Agent {
             self.journal().mark_abandoned(entry.id, "no proof journaled").map_err(journal_error)?;
             return Ok(false);
         };
-        if let Some(ended) = self.can_no_longer_execute(nonce, call.deadline, head).await? {
-            self.finish_unexecuted(entry, nonce, &hashes, ended).await?;
-            if let (Ended::Expired, Some(latest)) = (ended, txs.last()) {
-                self.cancel_if_pending(latest).await?;
+        match self.fate(nonce, call.deadline, head).await? {
+            Fate::Live => {}
+            // Over at the head, not yet at depth: nothing is sent again (it could only revert
+            // and pay gas) until the outcome is final.
+            Fate::Settling => return Ok(true),
+            Fate::Ended(ended) => {
+                self.finish_unexecuted(entry, nonce, &hashes, ended).await?;
+                if let (Ended::Expired, Some(latest)) = (ended, txs.last()) {
+                    self.cancel_if_pending(latest).await?;
+                }
+                return Ok(false);
             }
-            return Ok(false);
         }
         let Some(latest) = txs.last() else {
             // Old journal: its transaction may still be in some pool. Sending another one at a
@@ -177,20 +194,15 @@ impl Agent {
         Ok(true)
     }
 
-    /// Whether a trade at vault nonce `nonce` with `deadline` can no longer execute, judged on
-    /// the block `confirmations − 1` below the head (so that a reorg the daemon reconciles
-    /// cannot bring it back): its deadline passed there, or the vault's nonce or the account's
-    /// nonce moved past it there.
-    async fn can_no_longer_execute(
-        &self,
-        nonce: u64,
-        deadline: u64,
-        head: Head,
-    ) -> Result<Option<Ended>> {
+    /// Whether a trade at vault nonce `nonce` with `deadline` can still execute. It has ended
+    /// when its deadline passed, or the vault's nonce moved past it, on the block
+    /// `confirmations − 1` below the head (so that a reorg the daemon reconciles cannot bring it
+    /// back); it is settling while that is so at the head only.
+    async fn fate(&self, nonce: u64, deadline: u64, head: Head) -> Result<Fate> {
         let vault = IProofGateVault::new(self.shared.deployment.vault, &self.provider);
         let latest_nonce = to_u64(vault.nonces(self.address).call().await?);
         if latest_nonce <= nonce && deadline >= head.timestamp {
-            return Ok(None);
+            return Ok(Fate::Live);
         }
         let depth = self.shared.tx.confirmations.max(1);
         let confirmed = head.number.saturating_sub(depth - 1);
@@ -200,10 +212,10 @@ impl Agent {
                 crate::Error::Config(format!("the node has no block {confirmed}"))
             })?;
         if deadline < block.header.timestamp {
-            return Ok(Some(Ended::Expired));
+            return Ok(Fate::Ended(Ended::Expired));
         }
         let vault_nonce = to_u64(vault.nonces(self.address).block(at).call().await?);
-        Ok((vault_nonce > nonce).then_some(Ended::NonceUsed))
+        Ok(if vault_nonce > nonce { Fate::Ended(Ended::NonceUsed) } else { Fate::Settling })
     }
 
     /// Records a mined transaction of `entry`: executed when the vault's `TradeExecuted` for
