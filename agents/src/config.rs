@@ -550,6 +550,27 @@ strategy = { kind = "momentum", lookback = 2, threshold_bps = 50, trade_bps = 50
     }
 
     #[test]
+    fn policies_that_cannot_work_are_refused_naming_the_setting() {
+        let with = |section: &str| format!("{BASE}\n{section}\n");
+        let cases = [
+            ("[rpc]\nrequest_timeout_ms = 0", "timeouts must be positive"),
+            ("[rpc]\nconnect_timeout_ms = 0", "timeouts must be positive"),
+            ("[rpc]\nlog_chunk_blocks = 0", "rpc.log_chunk_blocks"),
+            ("[tx]\nconfirmations = 0", "confirmations"),
+            ("[tx]\nreplace_after_blocks = 0", "replace_after_blocks"),
+            ("[tx]\nfee_bump_percent = 5", "tx.fee_bump_percent"),
+            ("[gas]\nmax_fee_gwei = 0", "gas.max_fee_gwei"),
+        ];
+        for (section, expected) in cases {
+            let error = DaemonConfig::parse(&with(section)).expect_err(expected);
+            assert!(error.contains(expected), "{expected:?} not in {error:?}");
+        }
+        let defaults = DaemonConfig::parse(BASE).expect("defaults work");
+        assert_eq!((defaults.tx.confirmations, defaults.tx.fee_bump_percent), (12, 15));
+        assert_eq!(defaults.max_fee_cap_wei(), 300 * 1_000_000_000);
+    }
+
+    #[test]
     fn a_keystore_key_decrypts_with_the_password_from_the_environment() {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = [7u8; 32];

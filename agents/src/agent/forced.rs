@@ -35,7 +35,7 @@ impl Agent {
             .map_err(journal_error)?;
         let (proof, _) = self.prove_and_journal(id, &statement, deadline).await?;
         let call = TradeCall { trade: to_call(&claimed), deadline, proof };
-        again(self.send_proved(id, &call, true, observed).await?)
+        Ok(again(self.send_proved(id, &call, true, observed).await?))
     }
 
     /// A forced submission of a trade no size of which passes: a zero proof.
@@ -74,6 +74,6 @@ impl Agent {
             ProvedTrade { nonce, deadline, proof, public_inputs: Vec::new(), prove_s: 0.0 };
         self.shared.journal.mark_proved(id, &proved).map_err(journal_error)?;
         let call = TradeCall { trade: to_call(&claimed), deadline, proof };
-        again(self.send_proved(id, &call, true, observed).await?)
+        Ok(again(self.send_proved(id, &call, true, observed).await?))
     }
 }

@@ -329,12 +329,15 @@ impl Agent {
     ) -> Result<()> {
         let head = self.head().await?;
         self.refresh_gauges(head).await?;
-        if self.settled_at == Some(head.number) && self.turn.is_some() {
+        let new_head = self.settled_at != Some(head.number);
+        if !new_head && self.turn.is_some() {
             // In flight, and no new block since it was last followed: nothing can have changed
             // that the chain would show (hosted endpoints bill every request).
             return Ok(());
         }
-        self.check_unconfirmed(head).await?;
+        if new_head {
+            self.check_unconfirmed(head).await?;
+        }
         let (in_flight, stale) = self.settle_pending(head).await?;
         self.settled_at = Some(head.number);
         if in_flight {
@@ -554,7 +557,7 @@ impl Agent {
         }
         let call = TradeCall { trade: to_call(&trade), deadline, proof };
         let _ = prove_s;
-        again(self.send_proved(id, &call, false, observed).await?)
+        Ok(again(self.send_proved(id, &call, false, observed).await?))
     }
 
     /// Seconds from the decision's block to the trade's deadline: the configured `deadline_s`
@@ -615,8 +618,8 @@ fn journal_error(e: crate::journal::JournalError) -> Error {
 }
 
 /// Whether to decide again at once after a send (its proof went stale).
-fn again(sent: Sent) -> Result<bool> {
-    Ok(matches!(sent, Sent::Final { again: true }))
+fn again(sent: Sent) -> bool {
+    matches!(sent, Sent::Final { again: true })
 }
 
 /// The current time in unix seconds (0 before 1970).

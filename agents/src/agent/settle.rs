@@ -247,14 +247,14 @@ impl Agent {
             return Ok(());
         }
         let reason = self.replayed_reason(entry, block).await;
-        self.journal()
-            .mark_reverted(
-                entry.id,
-                Some(receipt.transaction_hash),
-                Some(receipt.gas_used),
-                &reason,
-            )
-            .map_err(journal_error)?;
+        let mined = Execution {
+            tx_hash: receipt.transaction_hash,
+            gas_used: receipt.gas_used,
+            block,
+            block_hash: receipt.block_hash.unwrap_or_default(),
+            settlement: None,
+        };
+        self.journal().mark_reverted_mined(entry.id, &mined, &reason).map_err(journal_error)?;
         self.shared.metrics.update(&name, |c| c.reverted += 1);
         warn!(target: "proofgate::agent", agent = %name, entry = entry.id, tx = %receipt.transaction_hash, %reason, forced = entry.forced, "gated trade reverted on chain");
         self.emit(Some(entry.id), EventKind::Reverted { reason, forced: entry.forced }, observed);
